@@ -1,0 +1,32 @@
+-- One row per person, ISO week and vintage, with the calendar facts the metrics need.
+with source as (
+    select * from {{ source('raw', 'register_benefits') }}
+),
+
+weeks as (
+    select
+        person_id,
+        municipality_code,
+        iso_week,
+        {{ iso_week_monday('iso_week') }} as week_monday,
+        benefit_code,
+        activation_code,
+        registered_date,
+        extract_date as vintage
+    from source
+)
+
+select
+    person_id,
+    municipality_code,
+    iso_week,
+    week_monday,
+    week_monday + 6 as week_sunday,
+    -- a week belongs to the month of its Thursday (DESIGN §3.1)
+    cast(date_trunc('month', week_monday + 3) as date) as month,
+    benefit_code,
+    activation_code,
+    registered_date,
+    registered_date - (week_monday + 6) as registration_lag_days,
+    vintage
+from weeks

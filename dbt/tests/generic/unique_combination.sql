@@ -1,0 +1,8 @@
+{#- Fails with one row per key that occurs more than once (no dbt packages are reachable here,
+    so this stands in for dbt_utils.unique_combination_of_columns). -#}
+{% test unique_combination(model, columns) %}
+select {{ columns | join(', ') }}, count(*) as occurrences
+from {{ model }}
+group by {{ columns | join(', ') }}
+having count(*) > 1
+{% endtest %}

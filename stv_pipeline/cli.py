@@ -1,0 +1,83 @@
+"""`stv`: run the whole pipeline without the UI, or write the sample data.
+
+    stv run [--inbox DIR] [--warehouse FILE] [--exports DIR]
+    stv sample --out DIR [--seed N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from stv_pipeline.settings import (
+    DBT_PROJECT_DIR,
+    ENV_EXPORTS,
+    ENV_INBOX,
+    ENV_WAREHOUSE,
+    Settings,
+)
+
+
+def ensure_dbt_manifest() -> None:
+    """Build dbt/target/manifest.json when missing, so a first `stv run` works on its own."""
+    if (DBT_PROJECT_DIR / "target" / "manifest.json").exists():
+        return
+    print("Building the dbt manifest (dbt parse) ...", flush=True)
+    subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "parse", "--quiet",
+         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+        check=True,
+    )
+
+
+def _apply_overrides(args: argparse.Namespace) -> Settings:
+    for value, name in ((args.inbox, ENV_INBOX), (args.warehouse, ENV_WAREHOUSE),
+                        (args.exports, ENV_EXPORTS)):
+        if value:
+            os.environ[name] = str(Path(value).expanduser().resolve())
+    return Settings.from_env()
+
+
+def run(args: argparse.Namespace) -> int:
+    from stv_pipeline.run import run_full_job
+
+    settings = _apply_overrides(args)
+    ensure_dbt_manifest()
+    return run_full_job(settings)
+
+
+def sample(args: argparse.Namespace) -> int:
+    from stv_pipeline.sample.generator import generate_sample
+
+    written = generate_sample(Path(args.out), seed=args.seed)
+    for source, files in written.items():
+        for path in files:
+            print(f"{source}: {path}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="stv", description="The STV evaluation pipeline.")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="materialise every asset, run every check, export for STAR")
+    r.add_argument("--inbox", help=f"folder of delivered files (env {ENV_INBOX})")
+    r.add_argument("--warehouse", help=f"DuckDB warehouse file (env {ENV_WAREHOUSE})")
+    r.add_argument("--exports", help=f"folder for the STAR exports (env {ENV_EXPORTS})")
+    r.set_defaults(func=run)
+    s = sub.add_parser("sample", help="write the deterministic sample of every source")
+    s.add_argument("--out", required=True, help="folder to write <source>/ folders into")
+    s.add_argument("--seed", type=int, default=2016, help="random seed (default 2016)")
+    s.set_defaults(func=sample)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

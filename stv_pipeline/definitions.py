@@ -1,0 +1,33 @@
+"""The Dagster code location of the STV pipeline (the one entry point, see workspace.yaml)."""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+
+from stv_pipeline.defs.dbt import build_dbt_assets
+from stv_pipeline.defs.exports import star_export
+from stv_pipeline.defs.ingest import ingest_assets
+from stv_pipeline.defs.jobs import stv_full_job
+from stv_pipeline.defs.quality import gx_asset_checks
+from stv_pipeline.defs.resources import build_resources, dbt_project
+from stv_pipeline.settings import ENV_WAREHOUSE, Settings
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    # dbt runs as a subprocess and finds the warehouse through the same variable (profiles.yml).
+    os.environ[ENV_WAREHOUSE] = str(settings.warehouse)
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    project = dbt_project()
+    return dg.Definitions(
+        assets=[*ingest_assets(), *build_dbt_assets(project), star_export],
+        asset_checks=gx_asset_checks(),
+        jobs=[stv_full_job],
+        resources={**build_resources(settings, project), "settings": settings},
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions(Settings.from_env())

@@ -1,0 +1,121 @@
+"""Ingestion assets: one per DESIGN §2 source, loading `raw.<source>` from the inbox.
+
+When the inbox holds no files at all and the warehouse has never loaded inbox files, the
+shipped sample in data/sample/ is loaded instead, and the run log says so. Files that break
+their contract are moved to quarantine with a report; the others load.
+"""
+
+
+import dagster as dg
+
+from stv_pipeline.defs.resources import TRANSIENT_RETRY, WAREHOUSE_POOL
+from stv_pipeline.ingest.contracts import CONTRACTS, Contract
+from stv_pipeline.ingest.loader import discover_files, load_source
+from stv_pipeline.ingest.privacy import PseudonymKeyMissing
+from stv_pipeline.settings import Settings
+
+SOURCE_DESCRIPTIONS = {
+    "register_benefits": (
+        "Weekly benefit and activation registrations per person (DREAM-like, DESIGN §2.1), "
+        "every register vintage kept. CPR numbers are pseudonymised at load; one row per "
+        "person, ISO week and vintage."
+    ),
+    "register_earnings": (
+        "Monthly ordinary paid hours per person (eIndkomst-like, DESIGN §2.2), every vintage kept."
+    ),
+    "municipal_monitoring": (
+        "The municipalities' own monitoring counts (e.g. active company placements) per "
+        "extract date (DESIGN §2.3)."
+    ),
+    "municipal_targets": "The municipalities' target points per measure and date (DESIGN §2.4).",
+    "implementation_survey": (
+        "Manager and staff answers (1-5, or empty for 'ved ikke') on the STV minimum "
+        "requirements 1A-3C, at baseline and endline (DESIGN §2.5)."
+    ),
+    "stv_participants": (
+        "The jobcentres taking part in STV (DESIGN §2.8); the rest are the comparison group."
+    ),
+}
+
+SEED_KEYS = [
+    dg.AssetKey(["reference", name])
+    for name in ("municipalities", "benefit_codes", "activation_codes", "target_groups")
+]
+
+
+def input_root(settings: Settings, has_inbox_loads: bool) -> tuple[str, object]:
+    """Where this run reads: ('inbox', path) or ('sample', path)."""
+    inbox_has_files = any(
+        discover_files(settings.inbox / source) for source in CONTRACTS
+    )
+    if inbox_has_files or has_inbox_loads:
+        return "inbox", settings.inbox
+    return "sample", settings.sample
+
+
+def _ingest_asset(contract: Contract) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=dg.AssetKey(["raw", contract.source]),
+        group_name="ingest",
+        description=SOURCE_DESCRIPTIONS[contract.source],
+        deps=SEED_KEYS,
+        kinds={"duckdb", "python"},
+        pool=WAREHOUSE_POOL,
+        retry_policy=TRANSIENT_RETRY,
+        required_resource_keys={"warehouse", "settings"},
+    )
+    def _load(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        settings: Settings = context.resources.settings
+        with context.resources.warehouse.get_connection() as con:
+            con.execute("create schema if not exists raw")
+            has_inbox_loads = bool(
+                con.execute(
+                    "select count(*) from information_schema.tables "
+                    "where table_schema = 'raw' and table_name = 'file_log'"
+                ).fetchone()[0]
+                and con.execute(
+                    "select count(*) from raw.file_log where origin = 'inbox'"
+                ).fetchone()[0]
+            )
+            origin, root = input_root(settings, has_inbox_loads)
+            if origin == "sample":
+                context.log.info(
+                    f"The inbox {settings.inbox} holds no files: loading the shipped sample "
+                    f"from {settings.sample}"
+                )
+            try:
+                outcomes = load_source(
+                    con, contract, root / contract.source,
+                    origin=origin,
+                    quarantine_dir=settings.quarantine,
+                    pseudonym_key=settings.pseudonym_key,
+                    log=context.log.info,
+                )
+            except PseudonymKeyMissing as exc:
+                raise dg.Failure(str(exc)) from None
+            total_rows = con.execute(f"select count(*) from raw.{contract.source}").fetchone()[0]
+        for outcome in outcomes:
+            if outcome.status == "rejected":
+                context.log.warning(outcome.summary())
+        by_status = {s: [o for o in outcomes if o.status == s] for s in ("loaded", "unchanged", "rejected")}
+        return dg.MaterializeResult(
+            metadata={
+                "input": dg.MetadataValue.text(f"{origin}: {root / contract.source}"),
+                "files_loaded": dg.MetadataValue.int(len(by_status["loaded"])),
+                "files_unchanged": dg.MetadataValue.int(len(by_status["unchanged"])),
+                "files_rejected": dg.MetadataValue.int(len(by_status["rejected"])),
+                "rows_loaded": dg.MetadataValue.int(sum(o.rows for o in by_status["loaded"])),
+                "rows_in_table": dg.MetadataValue.int(int(total_rows)),
+                "rejected": dg.MetadataValue.json(
+                    [{"file": o.file_name, "problems": o.total_problems, "report": o.report}
+                     for o in by_status["rejected"]]
+                ),
+                "dagster/row_count": dg.MetadataValue.int(int(total_rows)),
+            }
+        )
+
+    return _load
+
+
+def ingest_assets() -> list[dg.AssetsDefinition]:
+    return [_ingest_asset(contract) for contract in CONTRACTS.values()]

@@ -1,0 +1,33 @@
+"""Great Expectations suites as Dagster asset checks, one check per suite file in expectations/."""
+
+
+import dagster as dg
+
+from stv_pipeline.defs.resources import WAREHOUSE_POOL
+from stv_pipeline.quality.check_results import check_result
+from stv_pipeline.quality.suites import SuiteFile, discover_suites, validate_frame
+from stv_pipeline.settings import EXPECTATIONS_DIR
+
+
+def _gx_check(suite: SuiteFile) -> dg.AssetChecksDefinition:
+    schema, table = suite.asset.split("/")
+
+    @dg.asset_check(
+        asset=dg.AssetKey([schema, table]),
+        name=f"gx_{suite.name}",
+        description=f"Great Expectations suite {suite.path.name} ({suite.severity}): {suite.description}",
+        # An ERROR suite is blocking: when it fails, nothing downstream (the exports) runs.
+        blocking=suite.severity == "ERROR",
+        pool=WAREHOUSE_POOL,
+        required_resource_keys={"warehouse"},
+    )
+    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        with context.resources.warehouse.get_connection() as con:
+            frame = con.execute(f"select * from {schema}.{table}").df()
+        return check_result(validate_frame(suite, frame), suite.severity, len(frame))
+
+    return _check
+
+
+def gx_asset_checks() -> list[dg.AssetChecksDefinition]:
+    return [_gx_check(suite) for suite in discover_suites(EXPECTATIONS_DIR)]

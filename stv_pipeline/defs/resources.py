@@ -1,0 +1,36 @@
+"""Resources shared by the asset definitions: the DuckDB warehouse and the dbt project."""
+
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, DbtProject
+from dagster_duckdb import DuckDBResource
+
+from stv_pipeline.settings import DBT_PROJECT_DIR, Settings
+
+# DuckDB allows one writing process per file: every asset that writes the warehouse (loaders,
+# dbt, checks that read it while others write) runs in this pool, limited to 1 in dagster.yaml.
+WAREHOUSE_POOL = "stv_warehouse"
+
+# Transient failures, the DuckDB file lock held by another process among them, are retried.
+TRANSIENT_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
+
+
+class ManifestMissing(Exception):
+    pass
+
+
+def dbt_project() -> DbtProject:
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    if not project.manifest_path.exists():
+        raise ManifestMissing(
+            f"dbt manifest not found at {project.manifest_path}: run `make manifest` "
+            "(dbt parse) before loading the Dagster definitions"
+        )
+    return project
+
+
+def build_resources(settings: Settings, project: DbtProject) -> dict[str, object]:
+    return {
+        "warehouse": DuckDBResource(database=str(settings.warehouse)),
+        "dbt": DbtCliResource(project_dir=project, profiles_dir=str(DBT_PROJECT_DIR)),
+    }

@@ -1,0 +1,215 @@
+"""Load a source's files into `raw.<source>`: validate whole files, quarantine rejects, log loads.
+
+Each file is one transaction (its rows and its file-log entry commit together or not at all) and
+is identified by the SHA-256 of its content, so loading the same content twice is a no-op and a
+changed file with the same name replaces the rows of its earlier version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from .contracts import Contract, Problem
+from .privacy import mask_cpr
+from .readers import READERS, UnreadableFile, file_format, read_to_table
+from .validation import validate
+
+FILE_LOG_DDL = """
+create table if not exists raw.file_log (
+    source varchar not null,
+    file_name varchar not null,
+    sha256 varchar not null,
+    origin varchar not null,          -- 'inbox' or 'sample'
+    rows bigint not null,
+    extract_date date,                -- the vintage, for register sources
+    loaded_at timestamp not null,
+    replaced_at timestamp             -- set when a changed file of the same name replaced it
+)
+"""
+META_COLUMNS = "_file_name varchar not null, _file_sha256 varchar not null, _loaded_at timestamp not null"
+
+
+@dataclass
+class FileOutcome:
+    source: str
+    file_name: str
+    sha256: str
+    status: str  # loaded | unchanged | rejected
+    rows: int = 0
+    vintage: str | None = None
+    total_problems: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    report: str | None = None
+
+    def summary(self) -> str:
+        if self.status == "loaded":
+            vintage = f", vintage {self.vintage}" if self.vintage else ""
+            return f"loaded {self.file_name} ({self.source}): {self.rows} rows{vintage}"
+        if self.status == "unchanged":
+            return f"skipped {self.file_name} ({self.source}): already loaded with this content"
+        first = self.problems[0].describe() if self.problems else ""
+        return mask_cpr(
+            f"REJECTED {self.file_name} ({self.source}): {self.total_problems} problem(s); "
+            f"first: {first}; file moved to {self.report and Path(self.report).parent}"
+        )
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def discover_files(folder: Path) -> list[Path]:
+    """Deliverable files in a source folder, in name order; hidden files and reports ignored."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and not p.name.endswith(".report.json")
+    )
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    con.execute("create schema if not exists raw")
+    con.execute(FILE_LOG_DDL)
+    cols = ", ".join(f'"{c.name}" {c.sql_type}' for c in contract.output_columns)
+    con.execute(f"create table if not exists raw.{contract.source} ({cols}, {META_COLUMNS})")
+
+
+def _quarantine(
+    path: Path, outcome: FileOutcome, quarantine_dir: Path, keep_original: bool
+) -> None:
+    target_dir = quarantine_dir / outcome.source
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / path.name
+    if target.exists():
+        target = target_dir / f"{path.stem}.{outcome.sha256[:12]}{path.suffix}"
+    report_path = target.with_name(target.name + ".report.json")
+    report = {
+        "file": path.name,
+        "source": outcome.source,
+        "sha256": outcome.sha256,
+        "rejected_at": datetime.now().isoformat(timespec="seconds"),
+        "total_problems": outcome.total_problems,
+        "problems_shown": len(outcome.problems),
+        "row_numbering": "row 1 is the header; the first data row is row 2",
+        "problems": [asdict(p) for p in outcome.problems],
+    }
+    report_path.write_text(mask_cpr(json.dumps(report, indent=2, ensure_ascii=False)), "utf-8")
+    if keep_original:  # shipped sample files are part of the repository: copy, never move
+        shutil.copy2(path, target)
+    else:
+        shutil.move(str(path), target)
+    outcome.report = str(report_path)
+
+
+def _read_and_validate(
+    con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, pseudonym_key: str | None
+) -> tuple[list[Problem], int, str | None]:
+    fmt = file_format(path)
+    if fmt not in contract.formats or fmt not in READERS:
+        accepted = ", ".join(contract.formats)
+        return [Problem(f"file type .{fmt} is not accepted for {contract.source} "
+                        f"(accepted: {accepted})")], 1, None
+    try:
+        read_to_table(con, path, "_incoming")
+    except UnreadableFile as exc:
+        return [Problem(mask_cpr(str(exc)))], 1, None
+    validation, typed = validate(con, contract, "_incoming", path, pseudonym_key)
+    return validation.problems, validation.total, typed
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    path: Path,
+    *,
+    origin: str,
+    quarantine_dir: Path,
+    pseudonym_key: str | None,
+) -> FileOutcome:
+    sha = sha256_of(path)
+    outcome = FileOutcome(contract.source, path.name, sha, status="unchanged")
+    already = con.execute(
+        "select 1 from raw.file_log where source = ? and sha256 = ? and replaced_at is null",
+        [contract.source, sha],
+    ).fetchone()
+    if already:
+        return outcome
+
+    problems, total, typed = _read_and_validate(con, contract, path, pseudonym_key)
+    if problems or typed is None:
+        outcome.status, outcome.problems = "rejected", problems
+        outcome.total_problems = max(total, len(problems))
+        _quarantine(path, outcome, quarantine_dir, keep_original=origin == "sample")
+        return outcome
+
+    names = ", ".join(f'"{c.name}"' for c in contract.output_columns)
+    loaded_at = datetime.now()
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            f"delete from raw.{contract.source} where _file_name = ?", [path.name]
+        )
+        con.execute(
+            "update raw.file_log set replaced_at = ? "
+            "where source = ? and file_name = ? and replaced_at is null",
+            [loaded_at, contract.source, path.name],
+        )
+        con.execute(
+            f"insert into raw.{contract.source} ({names}, _file_name, _file_sha256, _loaded_at) "
+            f"select {names}, ?, ?, ? from {typed}",
+            [path.name, sha, loaded_at],
+        )
+        rows, vintage = con.execute(
+            f"select count(*), {'max(extract_date)' if contract.vintage_file_prefix else 'null'} "
+            f"from {typed}"
+        ).fetchone()
+        con.execute(
+            "insert into raw.file_log values (?, ?, ?, ?, ?, ?, ?, null)",
+            [contract.source, path.name, sha, origin, rows, vintage, loaded_at],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    outcome.status, outcome.rows = "loaded", rows
+    outcome.vintage = vintage.isoformat() if vintage else None
+    return outcome
+
+
+def load_source(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    folder: Path,
+    *,
+    origin: str,
+    quarantine_dir: Path,
+    pseudonym_key: str | None,
+    log: Callable[[str], None] = print,
+) -> list[FileOutcome]:
+    """Load every file of one source folder; a rejected file never stops the others."""
+    ensure_raw_tables(con, contract)
+    outcomes = []
+    for path in discover_files(folder):
+        outcome = load_file(
+            con, contract, path,
+            origin=origin, quarantine_dir=quarantine_dir, pseudonym_key=pseudonym_key,
+        )
+        log(outcome.summary())
+        outcomes.append(outcome)
+    con.execute("drop table if exists _incoming")
+    con.execute("drop table if exists _incoming_typed")
+    con.execute("drop table if exists _incoming_typed_problems")
+    return outcomes

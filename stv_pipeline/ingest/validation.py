@@ -1,0 +1,229 @@
+"""Turn a contract into SQL that parses a file's text cells and lists every broken rule.
+
+Input: a temp table of text cells (see `readers.py`). Output: a temp table `<name>_typed` with
+the contract's typed columns (plus `<column>__raw` text for reporting), and the problems found.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from .contracts import (
+    CPR,
+    CPR_ALIASES,
+    EXTRACT_DATE_ALIASES,
+    PERSON_ID_ALIASES,
+    TEXT,
+    Column,
+    Contract,
+    Problem,
+    Validation,
+)
+from .privacy import PseudonymKeyMissing, hmac_pads, hmac_sql, mask_cpr
+from .readers import ROW_COLUMN
+
+REPORTED_PROBLEMS = 50
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"\s+", "_", name.strip().lstrip("\ufeff").lower())
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def vintage_from_name(path: Path, prefix: str) -> date | None:
+    match = re.fullmatch(rf"{re.escape(prefix)}_(\d{{4}}-\d{{2}}-\d{{2}})", path.stem, re.IGNORECASE)
+    if not match:
+        return None
+    try:
+        return date.fromisoformat(match.group(1))
+    except ValueError:
+        return None
+
+
+@dataclass
+class HeaderMap:
+    """Canonical column name → the file's header, plus problems with the header itself."""
+
+    columns: dict[str, str]
+    problems: list[Problem]
+    cpr_header: str | None = None
+
+
+def map_headers(headers: list[str], contract: Contract) -> HeaderMap:
+    by_norm: dict[str, str] = {}
+    problems: list[Problem] = []
+    for h in headers:
+        if h == ROW_COLUMN:
+            continue
+        if _norm(h) in by_norm:
+            problems.append(Problem(f"column '{h}' appears twice in the header", row=1, column=h))
+        by_norm[_norm(h)] = h
+
+    def find(names: tuple[str, ...]) -> str | None:
+        hits = [by_norm[n] for n in names if n in by_norm]
+        return hits[0] if hits else None
+
+    mapped: dict[str, str] = {}
+    for col in contract.columns:
+        header = find((col.name, *col.aliases))
+        if header is not None:
+            mapped[col.name] = header
+        elif col.required:
+            names = " / ".join((col.name, *col.aliases))
+            problems.append(Problem(f"required column missing (expected {names})", row=1))
+
+    cpr_header = None
+    if contract.has_person:
+        cpr_header = find(CPR_ALIASES)
+        person_header = find(PERSON_ID_ALIASES)
+        if cpr_header and person_header:
+            problems.append(Problem("give either cpr or person_id, not both", row=1))
+        elif person_header:
+            mapped["person_id"] = person_header
+        elif not cpr_header:
+            problems.append(Problem("required column missing (expected cpr or person_id)", row=1))
+    if contract.vintage_file_prefix:
+        header = find(EXTRACT_DATE_ALIASES)
+        if header:
+            mapped["extract_date"] = header
+    return HeaderMap(mapped, problems, cpr_header)
+
+
+def _typed_select(contract: Contract, headers: HeaderMap, vintage: date | None) -> list[str]:
+    parts = [ROW_COLUMN]
+    for col in contract.output_columns:
+        if col.name == "person_id" and headers.cpr_header:
+            raw = _quote(headers.cpr_header)
+            cpr = CPR.format(c=raw)
+            parts.append(f"case when {cpr} is not null then {hmac_sql(cpr)} end as person_id")
+            parts.append(f"{raw} as person_id__raw")
+            continue
+        if col.name == "extract_date" and "extract_date" not in headers.columns:
+            literal = f"date '{vintage.isoformat()}'" if vintage else "null::date"
+            parts.append(f"{literal} as extract_date")
+            parts.append(f"'{vintage.isoformat() if vintage else ''}' as extract_date__raw")
+            continue
+        header = headers.columns.get(col.name)
+        raw = _quote(header) if header else "null::varchar"
+        parts.append(f"({col.parse.format(c=raw)})::{col.sql_type} as {_quote(col.name)}")
+        parts.append(f"{raw} as {_quote(col.name + '__raw')}")
+    return parts
+
+
+def _problem_queries(contract: Contract, typed: str, cpr: bool, file_name: str) -> list[str]:
+    queries = []
+
+    def add(column: str, rule: str, where: str, order: int) -> None:
+        rule_sql = rule.replace("'", "''")
+        queries.append(
+            f"select {ROW_COLUMN} as row_number, '{column}' as column_name, "
+            f"{_quote(column + '__raw')} as value, '{rule_sql}' as rule, {order} as ord "
+            f"from {typed} where {where}"
+        )
+
+    for i, col in enumerate(contract.output_columns):
+        raw, parsed = _quote(col.name + "__raw"), _quote(col.name)
+        blank = f"nullif(trim({raw}), '') is null"
+        expected = col.expected
+        if col.name == "person_id" and cpr:
+            expected = "a CPR number of 10 digits (DDMMYY-XXXX or DDMMYYXXXX)"
+        if col.name == "extract_date":
+            if contract.vintage_file_prefix:
+                add(col.name, f"extract date missing: name the file "
+                    f"{contract.vintage_file_prefix}_YYYY-MM-DD.<ext> or add an extract_date column",
+                    blank, i)
+            add(col.name, f"must be {expected}", f"not ({blank}) and {parsed} is null", i)
+            continue
+        if col.required:
+            add(col.name, "is required", blank, i)
+        add(col.name, f"must be {expected}", f"not ({blank}) and {parsed} is null", i)
+
+    names = {c.name for c in contract.output_columns}
+    for j, rule in enumerate(contract.rules):
+        needs = [n for n in rule.needs if n in names]
+        guard = " and ".join(f"{_quote(n)} is not null" for n in needs) or "true"
+        add(rule.column, rule.rule, f"{guard} and ({rule.broken})", 100 + j)
+
+    if contract.unique_key:
+        key = ", ".join(_quote(k) for k in contract.unique_key)
+        vintage = ", extract_date" if contract.vintage_file_prefix else ""
+        not_null = " and ".join(f"{_quote(k)} is not null" for k in contract.unique_key)
+        first = contract.unique_key[-1]
+        queries.append(
+            f"select {ROW_COLUMN}, '{first}', {_quote(first + '__raw')}, "
+            f"'{contract.unique_rule} (repeats an earlier row of this file)', 200 from ("
+            f"select *, row_number() over (partition by {key}{vintage} order by {ROW_COLUMN}) as n "
+            f"from {typed} where {not_null}) where n > 1"
+        )
+        if contract.vintage_file_prefix:
+            join = " and ".join(f"r.{_quote(k)} = t.{_quote(k)}" for k in contract.unique_key)
+            t_not_null = " and ".join(f"t.{_quote(k)} is not null" for k in contract.unique_key)
+            same_file = file_name.replace("'", "''")
+            queries.append(
+                f"select t.{ROW_COLUMN}, '{first}', t.{_quote(first + '__raw')}, "
+                f"'{contract.unique_rule} (already loaded from another file of this vintage)', 201 "
+                f"from {typed} t where {t_not_null} "
+                f"and exists (select 1 from raw.{contract.source} r where {join} "
+                f"and r.extract_date = t.extract_date and r._file_name <> '{same_file}')"
+            )
+    return queries
+
+
+def validate(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    incoming: str,
+    path: Path,
+    pseudonym_key: str | None,
+) -> tuple[Validation, str | None]:
+    """Parse and check `incoming`; return the problems and the typed table's name (None when the
+    header itself is unusable)."""
+    headers = [r[0] for r in con.execute(f"describe {incoming}").fetchall()]
+    header_map = map_headers(headers, contract)
+    if header_map.problems:
+        return Validation(header_map.problems, len(header_map.problems)), None
+    if header_map.cpr_header and not pseudonym_key:
+        raise PseudonymKeyMissing(
+            f"{path.name} has a CPR column but STV_PSEUDONYM_KEY is not set: set the key "
+            "(see .env.example) so CPR numbers can be pseudonymised before anything is written"
+        )
+    vintage = vintage_from_name(path, contract.vintage_file_prefix or "") if contract.vintage_file_prefix else None
+    typed = f"{incoming}_typed"
+    params = hmac_pads(pseudonym_key) if header_map.cpr_header and pseudonym_key else {}
+    con.execute(
+        f"create or replace temp table {typed} as select "
+        + ", ".join(_typed_select(contract, header_map, vintage))
+        + f" from {incoming}",
+        params,
+    )
+    problems_sql = " union all ".join(
+        _problem_queries(contract, typed, bool(header_map.cpr_header), path.name)
+    )
+    con.execute(f"create or replace temp table {typed}_problems as {problems_sql}")
+    total = con.execute(f"select count(*) from {typed}_problems").fetchone()[0]
+    rows = con.execute(
+        f"select * from {typed}_problems order by 1, 5 limit {REPORTED_PROBLEMS}"
+    ).fetchall()
+    problems = [
+        Problem(
+            rule=rule,
+            row=int(row),
+            column=column,
+            value=mask_cpr(value) if value is not None else None,
+        )
+        for row, column, value, rule, _ in rows
+    ]
+    if header_map.cpr_header:
+        problems = [
+            Problem(p.rule, p.row, p.column, "XXXXXX-XXXX" if p.column == "person_id" and p.value else p.value)
+            for p in problems
+        ]
+    return Validation(problems, total), typed

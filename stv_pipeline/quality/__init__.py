@@ -1,0 +1,1 @@
+"""Great Expectations suites (JSON in expectations/) and their translation into Dagster checks."""

@@ -1,0 +1,68 @@
+"""Load the Great Expectations suites kept as JSON in expectations/ and validate a table with one.
+
+A suite file is GX's own suite JSON; its `meta` names the asset it checks (`asset`, a
+slash-separated asset key) and the default severity (`ERROR` blocks the STAR exports, `WARN`
+only shows). An expectation may override the severity in its own `meta`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+
+@dataclass(frozen=True)
+class SuiteFile:
+    path: Path
+    name: str
+    asset: str
+    severity: str
+    description: str
+    body: dict[str, Any]
+
+
+def read_suite(path: Path) -> SuiteFile:
+    body = json.loads(path.read_text("utf-8"))
+    meta = body.get("meta", {})
+    for key in ("asset", "severity"):
+        if key not in meta:
+            raise ValueError(f"{path}: suite meta must name '{key}'")
+    if meta["severity"] not in ("ERROR", "WARN"):
+        raise ValueError(f"{path}: severity must be ERROR or WARN, not {meta['severity']!r}")
+    return SuiteFile(
+        path=path,
+        name=body["name"],
+        asset=meta["asset"],
+        severity=meta["severity"],
+        description=meta.get("description", body["name"]),
+        body=body,
+    )
+
+
+def discover_suites(folder: Path) -> list[SuiteFile]:
+    return [read_suite(p) for p in sorted(folder.glob("*.json"))]
+
+
+def validate_frame(suite: SuiteFile, frame: pd.DataFrame) -> dict[str, Any]:
+    """Validate `frame` with the suite in an ephemeral GX context; return GX's result as JSON."""
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False}
+    batch_definition = (
+        context.data_sources.add_pandas("stv")
+        .add_dataframe_asset(name=suite.asset.replace("/", "__"))
+        .add_batch_definition_whole_dataframe("whole_table")
+    )
+    gx_suite = context.suites.add(
+        gx.ExpectationSuite(name=suite.name, expectations=suite.body["expectations"])
+    )
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    return batch.validate(gx_suite, result_format="COMPLETE").to_json_dict()

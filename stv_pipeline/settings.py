@@ -1,0 +1,60 @@
+"""Run-time configuration, read from environment variables with safe defaults (DESIGN §5).
+
+Every path default is relative to the project root, so `make run`, `dagster dev` and the
+tests agree on where the warehouse, inbox and exports live whatever the working directory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
+
+ENV_WAREHOUSE = "STV_WAREHOUSE"
+ENV_INBOX = "STV_INBOX"
+ENV_EXPORTS = "STV_EXPORTS"
+ENV_PSEUDONYM_KEY = "STV_PSEUDONYM_KEY"
+ENV_ALERT_WEBHOOK = "STV_ALERT_WEBHOOK"
+
+DEFAULT_WAREHOUSE = "data/warehouse/stv.duckdb"
+DEFAULT_INBOX = "data/inbox"
+DEFAULT_EXPORTS = "data/exports"
+
+
+def _path(environ: Mapping[str, str], name: str, default: str) -> Path:
+    value = environ.get(name)
+    # A value given by the user is relative to where they stand; a default to the project.
+    return Path(value).expanduser().resolve() if value else PROJECT_ROOT / default
+
+
+@dataclass(frozen=True)
+class Settings:
+    warehouse: Path
+    inbox: Path
+    exports: Path
+    sample: Path
+    pseudonym_key: str | None
+    alert_webhook: str | None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return cls(
+            warehouse=_path(env, ENV_WAREHOUSE, DEFAULT_WAREHOUSE),
+            inbox=_path(env, ENV_INBOX, DEFAULT_INBOX),
+            exports=_path(env, ENV_EXPORTS, DEFAULT_EXPORTS),
+            sample=SAMPLE_DIR,
+            pseudonym_key=env.get(ENV_PSEUDONYM_KEY) or None,
+            alert_webhook=env.get(ENV_ALERT_WEBHOOK) or None,
+        )
+
+    @property
+    def quarantine(self) -> Path:
+        """Rejected files go beside the inbox, so they stay with the deliveries they came from."""
+        return self.inbox.parent / "quarantine"
