@@ -1,7 +1,7 @@
 """`stv`: run the whole pipeline without the UI, or write the sample data.
 
-    stv run [--inbox DIR] [--warehouse FILE] [--exports DIR]
-    stv sample --out DIR [--seed N]
+stv run [--inbox DIR] [--warehouse FILE] [--exports DIR]
+stv sample --out DIR [--seed N]
 """
 
 from __future__ import annotations
@@ -27,15 +27,25 @@ def ensure_dbt_manifest() -> None:
         return
     print("Building the dbt manifest (dbt parse) ...", flush=True)
     subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "parse", "--quiet",
-         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+        ],
         check=True,
     )
 
 
 def _apply_overrides(args: argparse.Namespace) -> Settings:
-    for value, name in ((args.inbox, ENV_INBOX), (args.warehouse, ENV_WAREHOUSE),
-                        (args.exports, ENV_EXPORTS)):
+    for value, name in (
+        (args.inbox, ENV_INBOX),
+        (args.warehouse, ENV_WAREHOUSE),
+        (args.exports, ENV_EXPORTS),
+    ):
         if value:
             os.environ[name] = str(Path(value).expanduser().resolve())
     return Settings.from_env()

@@ -14,7 +14,11 @@ QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 def _instance() -> dg.DagsterInstance:
     # With DAGSTER_HOME set, the run is recorded where `dagster dev` shows it.
-    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    return (
+        dg.DagsterInstance.get()
+        if os.environ.get("DAGSTER_HOME")
+        else dg.DagsterInstance.ephemeral()
+    )
 
 
 def run_full_job(settings: Settings) -> int:
@@ -38,11 +42,15 @@ def report(result: dg.ExecuteInProcessResult) -> int:
     failed_warnings = [
         c for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.WARN
     ]
-    print(f"\nMaterialised {len(materialised)} assets; ran {len(checks)} checks "
-          f"({len(failed_errors)} ERROR, {len(failed_warnings)} WARN failed).")
+    print(
+        f"\nMaterialised {len(materialised)} assets; ran {len(checks)} checks "
+        f"({len(failed_errors)} ERROR, {len(failed_warnings)} WARN failed)."
+    )
     for c in failed_errors + failed_warnings:
-        print(f"  check {c.asset_key.to_user_string()}:{c.check_name} failed "
-              f"({c.severity.value}): {c.description or ''}")
+        print(
+            f"  check {c.asset_key.to_user_string()}:{c.check_name} failed "
+            f"({c.severity.value}): {c.description or ''}"
+        )
     folder = next(
         (
             e.materialization.metadata["export_folder"].value

@@ -5,14 +5,15 @@ lineage runs reference seeds → ingestion → staging → marts without a cycle
 as Dagster asset checks on the model they test.
 """
 
-
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from stv_pipeline.defs.resources import TRANSIENT_RETRY, WAREHOUSE_POOL
+from stv_pipeline.settings import DBT_PROJECT_DIR
 
 GROUP_BY_SCHEMA = {
     "reference": "reference",
@@ -38,6 +39,12 @@ class StvDbtTranslator(DagsterDbtTranslator):
         return ["team:stv-data"]
 
 
+def _target(name: str) -> Path:
+    # A fixed target folder per asset keeps dbt's partial parse between runs and stops every
+    # run leaving a folder behind; runs never overlap, as all dbt steps share one pool slot.
+    return DBT_PROJECT_DIR / "target" / f"dagster_{name}"
+
+
 def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
     translator = StvDbtTranslator()
 
@@ -52,7 +59,7 @@ def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
     )
     def reference_seeds(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         """Reference data analysts edit as CSV in dbt/seeds (DESIGN §2.6)."""
-        yield from dbt.cli(["build"], context=context).stream()
+        yield from dbt.cli(["build"], context=context, target_path=_target("seeds")).stream()
 
     @dbt_assets(
         manifest=project.manifest_path,
@@ -65,6 +72,6 @@ def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
     )
     def stv_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         """Staging, intermediate and mart models; `dbt build` runs unit and data tests too."""
-        yield from dbt.cli(["build"], context=context).stream()
+        yield from dbt.cli(["build"], context=context, target_path=_target("models")).stream()
 
     return [reference_seeds, stv_dbt_models]

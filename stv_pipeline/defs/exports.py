@@ -1,6 +1,5 @@
 """STAR exports: the metric tables written to data/exports/<YYYY-MM-DD>_<run id>/."""
 
-
 from datetime import date
 from pathlib import Path
 
@@ -24,7 +23,7 @@ def excel_select(con: duckdb.DuckDBPyConnection, table: str) -> str:
     only knows the point); whole numbers, dates and text are left as they are."""
     columns = con.execute(f"select column_name, column_type from (describe {table})").fetchall()
     parts = [
-        f'replace(cast("{c}" as varchar), \'.\', \',\') as "{c}"'
+        f"replace(cast(\"{c}\" as varchar), '.', ',') as \"{c}\""
         if t in ("DOUBLE", "FLOAT", "REAL") or t.startswith("DECIMAL")
         else f'"{c}"'
         for c, t in columns
@@ -36,7 +35,10 @@ def write_table(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> dic
     """Write one table as Parquet and as CSV for Danish Excel (UTF-8 with BOM, ';', decimal ',')."""
     name = table.split(".")[-1]
     parquet, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
-    con.execute(f"copy (select * from {table} order by all) to '{parquet}' (format parquet, compression zstd)")
+    con.execute(
+        f"copy (select * from {table} order by all) to '{parquet}' "
+        "(format parquet, compression zstd)"
+    )
     plain = folder / f".{name}.csv.tmp"
     con.execute(
         f"copy ({excel_select(con, table)}) to '{plain}' "

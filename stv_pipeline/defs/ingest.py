@@ -5,7 +5,6 @@ shipped sample in data/sample/ is loaded instead, and the run log says so. Files
 their contract are moved to quarantine with a report; the others load.
 """
 
-
 import dagster as dg
 
 from stv_pipeline.defs.resources import TRANSIENT_RETRY, WAREHOUSE_POOL
@@ -45,9 +44,7 @@ SEED_KEYS = [
 
 def input_root(settings: Settings, has_inbox_loads: bool) -> tuple[str, object]:
     """Where this run reads: ('inbox', path) or ('sample', path)."""
-    inbox_has_files = any(
-        discover_files(settings.inbox / source) for source in CONTRACTS
-    )
+    inbox_has_files = any(discover_files(settings.inbox / source) for source in CONTRACTS)
     if inbox_has_files or has_inbox_loads:
         return "inbox", settings.inbox
     return "sample", settings.sample
@@ -85,7 +82,9 @@ def _ingest_asset(contract: Contract) -> dg.AssetsDefinition:
                 )
             try:
                 outcomes = load_source(
-                    con, contract, root / contract.source,
+                    con,
+                    contract,
+                    root / contract.source,
                     origin=origin,
                     quarantine_dir=settings.quarantine,
                     pseudonym_key=settings.pseudonym_key,
@@ -97,7 +96,9 @@ def _ingest_asset(contract: Contract) -> dg.AssetsDefinition:
         for outcome in outcomes:
             if outcome.status == "rejected":
                 context.log.warning(outcome.summary())
-        by_status = {s: [o for o in outcomes if o.status == s] for s in ("loaded", "unchanged", "rejected")}
+        by_status = {
+            s: [o for o in outcomes if o.status == s] for s in ("loaded", "unchanged", "rejected")
+        }
         return dg.MaterializeResult(
             metadata={
                 "input": dg.MetadataValue.text(f"{origin}: {root / contract.source}"),
@@ -107,8 +108,10 @@ def _ingest_asset(contract: Contract) -> dg.AssetsDefinition:
                 "rows_loaded": dg.MetadataValue.int(sum(o.rows for o in by_status["loaded"])),
                 "rows_in_table": dg.MetadataValue.int(int(total_rows)),
                 "rejected": dg.MetadataValue.json(
-                    [{"file": o.file_name, "problems": o.total_problems, "report": o.report}
-                     for o in by_status["rejected"]]
+                    [
+                        {"file": o.file_name, "problems": o.total_problems, "report": o.report}
+                        for o in by_status["rejected"]
+                    ]
                 ),
                 "dagster/row_count": dg.MetadataValue.int(int(total_rows)),
             }

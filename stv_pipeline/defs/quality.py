@@ -1,6 +1,5 @@
 """Great Expectations suites as Dagster asset checks, one check per suite file in expectations/."""
 
-
 import dagster as dg
 
 from stv_pipeline.defs.resources import WAREHOUSE_POOL
@@ -15,7 +14,9 @@ def _gx_check(suite: SuiteFile) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=dg.AssetKey([schema, table]),
         name=f"gx_{suite.name}",
-        description=f"Great Expectations suite {suite.path.name} ({suite.severity}): {suite.description}",
+        description=(
+            f"Great Expectations suite {suite.path.name} ({suite.severity}): {suite.description}"
+        ),
         # An ERROR suite is blocking: when it fails, nothing downstream (the exports) runs.
         blocking=suite.severity == "ERROR",
         pool=WAREHOUSE_POOL,

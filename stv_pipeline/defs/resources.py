@@ -1,6 +1,5 @@
 """Resources shared by the asset definitions: the DuckDB warehouse and the dbt project."""
 
-
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 from dagster_duckdb import DuckDBResource

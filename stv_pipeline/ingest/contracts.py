@@ -37,10 +37,14 @@ MONTH = (
 def iso_week_monday(week: str) -> str:
     """SQL for the Monday of a valid ISO week text `YYYY-Www`: week 1 holds January 4th."""
     jan4 = f"make_date(cast(substr({week}, 1, 4) as integer), 1, 4)"
-    return f"({jan4} - cast(isodow({jan4}) - 1 as integer) + (cast(substr({week}, 7, 2) as integer) - 1) * 7)"
+    week_number = f"cast(substr({week}, 7, 2) as integer)"
+    return f"({jan4} - cast(isodow({jan4}) - 1 as integer) + ({week_number} - 1) * 7)"
 
 
-CPR = "case when regexp_full_match(trim({c}), '\\d{{6}}-?\\d{{4}}') then replace(trim({c}), '-', '') end"
+CPR = (
+    "case when regexp_full_match(trim({c}), '\\d{{6}}-?\\d{{4}}') "
+    "then replace(trim({c}), '-', '') end"
+)
 
 
 def enum(values: dict[str, str]) -> str:
@@ -112,7 +116,11 @@ REGISTER_BENEFITS = Contract(
         Column("iso_week", "varchar", ISO_WEEK, "an ISO week YYYY-Www", ("uge",)),
         Column("benefit_code", "varchar", TEXT, "a benefit code", ("ydelseskode",)),
         Column(
-            "activation_code", "varchar", TEXT, "an activation code", ("indsatskode",),
+            "activation_code",
+            "varchar",
+            TEXT,
+            "an activation code",
+            ("indsatskode",),
             required=False,
         ),
         Column("registered_date", "date", DATE, "a date", ("registreringsdato",)),
@@ -175,7 +183,11 @@ MUNICIPAL_MONITORING = Contract(
         Column("extract_date", "date", DATE, "a date", ("udtraeksdato", "udtræksdato")),
         Column("measure", "varchar", f"lower({TEXT})", "a measure name", ("maal", "mål")),
         Column(
-            "provider", "varchar", TEXT, "a provider name", ("leverandoer", "leverandør"),
+            "provider",
+            "varchar",
+            TEXT,
+            "a provider name",
+            ("leverandoer", "leverandør"),
             required=False,
         ),
         Column("count", "bigint", INTEGER, "a whole number", ("antal",)),
@@ -210,28 +222,47 @@ IMPLEMENTATION_SURVEY = Contract(
         Column("respondent_id", "varchar", TEXT, "a respondent id", ("respondent",)),
         MUNICIPALITY,
         Column(
-            "wave", "varchar",
-            enum({"baseline": "baseline", "nulpunkt": "baseline", "endline": "endline",
-                  "slutmaaling": "endline", "slutmåling": "endline"}),
-            "baseline or endline (nulpunkt or slutmaaling)", ("maaling", "måling", "runde"),
+            "wave",
+            "varchar",
+            enum(
+                {
+                    "baseline": "baseline",
+                    "nulpunkt": "baseline",
+                    "endline": "endline",
+                    "slutmaaling": "endline",
+                    "slutmåling": "endline",
+                }
+            ),
+            "baseline or endline (nulpunkt or slutmaaling)",
+            ("maaling", "måling", "runde"),
         ),
         Column(
-            "role", "varchar",
-            enum({r: r for r in ("leder", "projektleder", "sagsbehandler", "virksomhedskonsulent")}),
-            "leder, projektleder, sagsbehandler or virksomhedskonsulent", ("rolle",),
+            "role",
+            "varchar",
+            enum(
+                {r: r for r in ("leder", "projektleder", "sagsbehandler", "virksomhedskonsulent")}
+            ),
+            "leder, projektleder, sagsbehandler or virksomhedskonsulent",
+            ("rolle",),
         ),
         Column(
-            "item", "varchar",
+            "item",
+            "varchar",
             enum({i.lower(): i for i in ("1A", "1B", "1C", "2A", "2B", "3A", "3B", "3C")}),
-            "one of 1A 1B 1C 2A 2B 3A 3B 3C", ("krav", "minimumskrav"),
+            "one of 1A 1B 1C 2A 2B 3A 3B 3C",
+            ("krav", "minimumskrav"),
         ),
         # Empty means "ved ikke" (don't know): kept as NULL and left out of every mean.
         Column("score", "integer", INTEGER, "a whole number 1-5", ("svar",), required=False),
     ),
     rules=(
         KNOWN_MUNICIPALITY,
-        Rule("score", "must be between 1 and 5 (or empty for 'ved ikke')",
-             "score not between 1 and 5", ("score",)),
+        Rule(
+            "score",
+            "must be between 1 and 5 (or empty for 'ved ikke')",
+            "score not between 1 and 5",
+            ("score",),
+        ),
     ),
     unique_key=("respondent_id", "wave", "item"),
     unique_rule="one answer per respondent, wave and item",

@@ -34,7 +34,9 @@ create table if not exists raw.file_log (
     replaced_at timestamp             -- set when a changed file of the same name replaced it
 )
 """
-META_COLUMNS = "_file_name varchar not null, _file_sha256 varchar not null, _loaded_at timestamp not null"
+META_COLUMNS = (
+    "_file_name varchar not null, _file_sha256 varchar not null, _loaded_at timestamp not null"
+)
 
 
 @dataclass
@@ -75,7 +77,8 @@ def discover_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(
-        p for p in folder.iterdir()
+        p
+        for p in folder.iterdir()
         if p.is_file() and not p.name.startswith(".") and not p.name.endswith(".report.json")
     )
 
@@ -120,8 +123,15 @@ def _read_and_validate(
     fmt = file_format(path)
     if fmt not in contract.formats or fmt not in READERS:
         accepted = ", ".join(contract.formats)
-        return [Problem(f"file type .{fmt} is not accepted for {contract.source} "
-                        f"(accepted: {accepted})")], 1, None
+        return (
+            [
+                Problem(
+                    f"file type .{fmt} is not accepted for {contract.source} (accepted: {accepted})"
+                )
+            ],
+            1,
+            None,
+        )
     try:
         read_to_table(con, path, "_incoming")
     except UnreadableFile as exc:
@@ -159,9 +169,7 @@ def load_file(
     loaded_at = datetime.now()
     con.execute("begin transaction")
     try:
-        con.execute(
-            f"delete from raw.{contract.source} where _file_name = ?", [path.name]
-        )
+        con.execute(f"delete from raw.{contract.source} where _file_name = ?", [path.name])
         con.execute(
             "update raw.file_log set replaced_at = ? "
             "where source = ? and file_name = ? and replaced_at is null",
@@ -204,8 +212,12 @@ def load_source(
     outcomes = []
     for path in discover_files(folder):
         outcome = load_file(
-            con, contract, path,
-            origin=origin, quarantine_dir=quarantine_dir, pseudonym_key=pseudonym_key,
+            con,
+            contract,
+            path,
+            origin=origin,
+            quarantine_dir=quarantine_dir,
+            pseudonym_key=pseudonym_key,
         )
         log(outcome.summary())
         outcomes.append(outcome)

@@ -53,9 +53,10 @@ def _sniff_text(path: Path) -> tuple[str, str]:
 def _transcode_to_utf8(path: Path, workdir: Path) -> Path:
     """DuckDB reads UTF-8 natively; a Windows-1252 file is streamed into a UTF-8 copy."""
     target = workdir / (path.stem + ".utf8.csv")
-    with path.open("r", encoding="cp1252", newline="") as src, target.open(
-        "w", encoding="utf-8", newline=""
-    ) as dst:
+    with (
+        path.open("r", encoding="cp1252", newline="") as src,
+        target.open("w", encoding="utf-8", newline="") as dst,
+    ):
         while chunk := src.read(1 << 20):
             dst.write(chunk)
     return target

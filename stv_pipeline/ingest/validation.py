@@ -18,8 +18,6 @@ from .contracts import (
     CPR_ALIASES,
     EXTRACT_DATE_ALIASES,
     PERSON_ID_ALIASES,
-    TEXT,
-    Column,
     Contract,
     Problem,
     Validation,
@@ -39,7 +37,9 @@ def _quote(name: str) -> str:
 
 
 def vintage_from_name(path: Path, prefix: str) -> date | None:
-    match = re.fullmatch(rf"{re.escape(prefix)}_(\d{{4}}-\d{{2}}-\d{{2}})", path.stem, re.IGNORECASE)
+    match = re.fullmatch(
+        rf"{re.escape(prefix)}_(\d{{4}}-\d{{2}}-\d{{2}})", path.stem, re.IGNORECASE
+    )
     if not match:
         return None
     try:
@@ -137,9 +137,14 @@ def _problem_queries(contract: Contract, typed: str, cpr: bool, file_name: str) 
             expected = "a CPR number of 10 digits (DDMMYY-XXXX or DDMMYYXXXX)"
         if col.name == "extract_date":
             if contract.vintage_file_prefix:
-                add(col.name, f"extract date missing: name the file "
-                    f"{contract.vintage_file_prefix}_YYYY-MM-DD.<ext> or add an extract_date column",
-                    blank, i)
+                add(
+                    col.name,
+                    "extract date missing: name the file "
+                    f"{contract.vintage_file_prefix}_YYYY-MM-DD.<ext> "
+                    "or add an extract_date column",
+                    blank,
+                    i,
+                )
             add(col.name, f"must be {expected}", f"not ({blank}) and {parsed} is null", i)
             continue
         if col.required:
@@ -195,7 +200,11 @@ def validate(
             f"{path.name} has a CPR column but STV_PSEUDONYM_KEY is not set: set the key "
             "(see .env.example) so CPR numbers can be pseudonymised before anything is written"
         )
-    vintage = vintage_from_name(path, contract.vintage_file_prefix or "") if contract.vintage_file_prefix else None
+    vintage = (
+        vintage_from_name(path, contract.vintage_file_prefix or "")
+        if contract.vintage_file_prefix
+        else None
+    )
     typed = f"{incoming}_typed"
     params = hmac_pads(pseudonym_key) if header_map.cpr_header and pseudonym_key else {}
     con.execute(
@@ -223,7 +232,12 @@ def validate(
     ]
     if header_map.cpr_header:
         problems = [
-            Problem(p.rule, p.row, p.column, "XXXXXX-XXXX" if p.column == "person_id" and p.value else p.value)
+            Problem(
+                p.rule,
+                p.row,
+                p.column,
+                "XXXXXX-XXXX" if p.column == "person_id" and p.value else p.value,
+            )
             for p in problems
         ]
     return Validation(problems, total), typed

@@ -47,12 +47,14 @@ def check_result(
     failed = failed_expectations(result, default_severity)
     severity = (
         dg.AssetCheckSeverity.ERROR
-        if any(f["severity"] == "ERROR" for f in failed) or (not failed and default_severity == "ERROR")
+        if any(f["severity"] == "ERROR" for f in failed)
+        or (not failed and default_severity == "ERROR")
         else dg.AssetCheckSeverity.WARN
     )
     stats = result.get("statistics", {})
     summary = "; ".join(
-        f"{f['expectation']}: {f['unexpected_count']} unexpected, e.g. {', '.join(f['examples'][:3])}"
+        f"{f['expectation']}: {f['unexpected_count']} unexpected, "
+        f"e.g. {', '.join(f['examples'][:3])}"
         for f in failed
     )
     return dg.AssetCheckResult(
@@ -60,7 +62,9 @@ def check_result(
         severity=severity,
         description=summary or "every expectation held",
         metadata={
-            "evaluated_expectations": dg.MetadataValue.int(int(stats.get("evaluated_expectations", 0))),
+            "evaluated_expectations": dg.MetadataValue.int(
+                int(stats.get("evaluated_expectations", 0))
+            ),
             "failed_expectations": dg.MetadataValue.int(len(failed)),
             "rows_validated": dg.MetadataValue.int(row_count),
             "failures": dg.MetadataValue.json(failed),

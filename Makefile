@@ -1,0 +1,49 @@
+# Two commands for a new user: `make run` and `make test`. Everything else is set up on the way.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export GX_ANALYTICS_ENABLED := False
+export DO_NOT_TRACK := 1
+
+.PHONY: run test dev manifest lint install lock sample clean
+
+run: install manifest ## install, then run the whole job on the inbox (or the shipped sample)
+	$(BIN)/stv run
+
+test: install manifest ## install, then run every test tier
+	$(BIN)/pytest
+
+dev: install manifest ## the Dagster UI with the lineage, on http://localhost:3000
+	$(BIN)/dagster dev -w workspace.yaml
+
+manifest: install ## build dbt/target/manifest.json, which the Dagster definitions read
+	cd dbt && ../$(BIN)/dbt parse --quiet --profiles-dir .
+
+lint: install
+	$(BIN)/ruff check stv_pipeline tests bench
+
+install: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+
+# Installs exactly the tested versions of requirements.lock; re-runs when it or pyproject changes.
+$(STAMP): $(BIN)/python requirements.lock pyproject.toml
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	rm -f $(VENV)/.installed-* && touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $@
+
+lock: $(BIN)/python ## re-pin every dependency after changing pyproject.toml
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+sample: install ## regenerate the shipped sample (deterministic)
+	$(BIN)/stv sample --out data/sample --seed 2016
+
+clean:
+	rm -rf $(VENV) dbt/target dbt/logs data/warehouse data/exports .dagster_home

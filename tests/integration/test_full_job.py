@@ -1,0 +1,114 @@
+"""The whole job in-process, through the `stv run` command, on a small hand-made inbox.
+
+tests/fixtures/inbox_small holds two vintages. In the newest (2017-06-30):
+  A: four kontanthjælp weeks in Nyborg (450) in March, VP in the last   -> 450 KH, company
+  B: two KH weeks in 450, then two ressourceforløb weeks in Odense (461);
+     the tie goes to KH and the municipality to the last week's (461); 12,5 hours -> hours
+  C: three RF weeks and one KH week in 450; VO is not company-oriented -> 450 RF, nothing
+  D: 2017-W09 starts in February but its Thursday is 2 March: KH with LT -> 450 KH, company
+  E: 2017-W14 (April) RF in 461 with NY; 0 hours do not count          -> April 461 RF, company
+  F: only jobparat weeks -> in no target group
+The older vintage (2017-04-10) has hours for A in March and a person G in 813: both ignored.
+"""
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from stv_pipeline.cli import main
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "inbox_small"
+
+KH, RF = "kontanthjaelp_aktivitetsparat", "ressourceforloeb"
+MAR, APR = date(2017, 3, 1), date(2017, 4, 1)
+EXPECTED = [
+    # municipality, month, group, population, n_company, n_hours, n_either
+    (450, MAR, "alle", 3, 2, 0, 2),
+    (450, MAR, KH, 2, 2, 0, 2),
+    (450, MAR, RF, 1, 0, 0, 0),
+    (461, MAR, "alle", 1, 0, 1, 1),
+    (461, MAR, KH, 1, 0, 1, 1),
+    (461, APR, "alle", 1, 1, 0, 1),
+    (461, APR, RF, 1, 1, 0, 1),
+]
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    for var in ("STV_WAREHOUSE", "STV_INBOX", "STV_EXPORTS"):
+        monkeypatch.delenv(var, raising=False)
+    inbox = tmp_path / "inbox"
+    shutil.copytree(FIXTURE, inbox)
+    return tmp_path
+
+
+def run(workspace: Path) -> int:
+    return main(
+        [
+            "run",
+            "--inbox",
+            str(workspace / "inbox"),
+            "--warehouse",
+            str(workspace / "warehouse.duckdb"),
+            "--exports",
+            str(workspace / "exports"),
+        ]
+    )
+
+
+def mart(workspace: Path) -> list[tuple]:
+    with duckdb.connect(str(workspace / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(
+            "select municipality_code, month, target_group, population, n_company, n_hours, "
+            "n_either, share_either from marts.success_criteria_monthly order by all"
+        ).fetchall()
+
+
+def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, capsys):
+    assert run(workspace) == 0
+    rows = mart(workspace)
+    assert [r[:7] for r in rows] == EXPECTED
+    assert [r[7] for r in rows] == [2 / 3, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0]
+
+    out = capsys.readouterr().out
+    folder = Path(out.strip().splitlines()[-1].removeprefix("Exports: "))
+    assert folder.parent == workspace / "exports"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "success_criteria_monthly.csv",
+        "success_criteria_monthly.parquet",
+    ]
+    with duckdb.connect() as con:
+        exported = con.execute(
+            f"select count(*), sum(population) from '{folder}/success_criteria_monthly.parquet'"
+        ).fetchone()
+    assert exported == (7, 10)
+
+    # A malformed delivery next to the good ones: quarantined, named, and nothing changes.
+    bad = workspace / "inbox/register_benefits/benefits_2017-05-31.csv"
+    bad.write_text(
+        "person_id;kommunekode;uge;ydelseskode;indsatskode;registreringsdato\n"
+        "A;450;2017-W54;KH-AKT;;2017-03-12\n"
+    )
+    assert run(workspace) == 0
+    assert mart(workspace) == rows
+    report = workspace / "quarantine/register_benefits/benefits_2017-05-31.csv.report.json"
+    assert not bad.exists()
+    assert json.loads(report.read_text())["problems"] == [
+        {
+            "rule": "must be an ISO week YYYY-Www",
+            "row": 2,
+            "column": "iso_week",
+            "value": "2017-W54",
+        }
+    ]
+    with duckdb.connect(str(workspace / "warehouse.duckdb"), read_only=True) as con:
+        # the eight good files, each logged once although the second run saw them again
+        assert con.execute("select count(*) from raw.file_log").fetchone()[0] == 8
+        assert con.execute("select count(*) from raw.register_benefits").fetchone()[0] == 21

@@ -1,0 +1,76 @@
+"""The code location loads and holds every asset, check and job the pipeline promises."""
+
+import dagster as dg
+import pytest
+
+from stv_pipeline.definitions import build_definitions
+from stv_pipeline.defs.resources import WAREHOUSE_POOL
+from stv_pipeline.settings import Settings
+
+SOURCES = [
+    "register_benefits",
+    "register_earnings",
+    "municipal_monitoring",
+    "municipal_targets",
+    "implementation_survey",
+    "stv_participants",
+]
+
+
+@pytest.fixture(scope="module")
+def defs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("defs")
+    return build_definitions(Settings.from_env({"STV_WAREHOUSE": str(tmp / "w.duckdb")}))
+
+
+def asset_specs(defs):
+    return {spec.key: spec for spec in defs.resolve_all_asset_specs()}
+
+
+def test_every_layer_is_present_in_its_group(defs):
+    specs = asset_specs(defs)
+    expected = {
+        **{dg.AssetKey(["raw", s]): "ingest" for s in SOURCES},
+        dg.AssetKey(["reference", "benefit_codes"]): "reference",
+        dg.AssetKey(["staging", "stg_register__benefit_weeks"]): "staging",
+        dg.AssetKey(["intermediate", "int_person_months"]): "staging",
+        dg.AssetKey(["marts", "success_criteria_monthly"]): "marts",
+        dg.AssetKey(["exports", "star_export"]): "exports",
+    }
+    for key, group in expected.items():
+        assert key in specs, key
+        assert specs[key].group_name == group, key
+
+
+def test_lineage_runs_from_seeds_through_ingest_to_the_export(defs):
+    graph = defs.resolve_asset_graph()
+    upstream = graph.get(dg.AssetKey(["exports", "star_export"])).parent_keys
+    assert dg.AssetKey(["marts", "success_criteria_monthly"]) in upstream
+    staging = graph.get(dg.AssetKey(["staging", "stg_register__benefit_weeks"])).parent_keys
+    assert staging == {dg.AssetKey(["raw", "register_benefits"])}
+    ingest = graph.get(dg.AssetKey(["raw", "register_benefits"])).parent_keys
+    assert dg.AssetKey(["reference", "benefit_codes"]) in ingest
+
+
+def test_every_asset_has_an_analyst_description(defs):
+    missing = [k for k, s in asset_specs(defs).items() if not (s.description or "").strip()]
+    assert missing == []
+
+
+def test_checks_include_gx_suite_and_dbt_tests(defs):
+    check_keys = {k for k in defs.resolve_asset_graph().asset_check_keys}
+    names = {(k.asset_key.to_user_string(), k.name) for k in check_keys}
+    assert ("marts/success_criteria_monthly", "gx_success_criteria_monthly") in names
+    assert any(
+        a == "marts/success_criteria_monthly" and n.startswith("unique_combination")
+        for a, n in names
+    )
+
+
+def test_full_job_exists_and_every_warehouse_writer_is_in_the_pool(defs):
+    job = defs.resolve_job_def("stv_full_job")
+    assert job is not None
+    for assets_def in defs.resolve_asset_graph().assets_defs:
+        if assets_def.is_executable:
+            for node in [assets_def.node_def]:
+                assert node.pool == WAREHOUSE_POOL, assets_def.keys

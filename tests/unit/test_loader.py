@@ -1,0 +1,122 @@
+"""Loading single files into a temporary warehouse: accept, reject whole, skip unchanged."""
+
+import json
+from pathlib import Path
+
+from stv_pipeline.ingest.contracts import CONTRACTS
+from stv_pipeline.ingest.loader import load_source
+
+BENEFITS_HEADER = "person_id;kommunekode;uge;ydelseskode;indsatskode;registreringsdato\n"
+
+
+def write(folder: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def load(con, tmp_path, source, **kw):
+    return load_source(
+        con,
+        CONTRACTS[source],
+        tmp_path / "inbox" / source,
+        origin="inbox",
+        quarantine_dir=tmp_path / "quarantine",
+        pseudonym_key=kw.get("key"),
+        log=lambda _: None,
+    )
+
+
+def test_valid_benefits_file_loads_with_vintage_from_its_name(reference_con, tmp_path):
+    write(
+        tmp_path / "inbox/register_benefits",
+        "benefits_2017-06-30.csv",
+        BENEFITS_HEADER
+        + "p1;450;2017-W10;KH-AKT;;12-03-2017\np1;450;2017-W11;KH-AKT;VP;2017-03-19\n",
+    )
+    [outcome] = load(reference_con, tmp_path, "register_benefits")
+    assert (outcome.status, outcome.rows, outcome.vintage) == ("loaded", 2, "2017-06-30")
+    rows = reference_con.execute(
+        "select person_id, municipality_code, iso_week, activation_code, registered_date::varchar, "
+        "extract_date::varchar from raw.register_benefits order by iso_week"
+    ).fetchall()
+    assert rows == [
+        ("p1", 450, "2017-W10", None, "2017-03-12", "2017-06-30"),
+        ("p1", 450, "2017-W11", "VP", "2017-03-19", "2017-06-30"),
+    ]
+
+
+def test_same_content_twice_is_a_no_op(reference_con, tmp_path):
+    write(tmp_path / "inbox/stv_participants", "p.csv", "kommunekode,startdato\n450,01-01-2017\n")
+    assert [o.status for o in load(reference_con, tmp_path, "stv_participants")] == ["loaded"]
+    assert [o.status for o in load(reference_con, tmp_path, "stv_participants")] == ["unchanged"]
+    assert reference_con.execute("select count(*) from raw.stv_participants").fetchone()[0] == 1
+    assert reference_con.execute("select count(*) from raw.file_log").fetchone()[0] == 1
+
+
+def test_changed_file_with_same_name_replaces_its_earlier_rows(reference_con, tmp_path):
+    write(tmp_path / "inbox/stv_participants", "p.csv", "kommunekode\n450\n461\n")
+    load(reference_con, tmp_path, "stv_participants")
+    write(tmp_path / "inbox/stv_participants", "p.csv", "kommunekode\n813\n")
+    load(reference_con, tmp_path, "stv_participants")
+    assert reference_con.execute(
+        "select municipality_code from raw.stv_participants"
+    ).fetchall() == [(813,)]
+    log = reference_con.execute(
+        "select rows, replaced_at is not null from raw.file_log order by loaded_at"
+    ).fetchall()
+    assert log == [(2, True), (1, False)]
+
+
+def test_a_file_with_one_bad_row_is_rejected_whole_and_reported(reference_con, tmp_path):
+    write(
+        tmp_path / "inbox/register_benefits",
+        "benefits_2017-06-30.csv",
+        BENEFITS_HEADER
+        + "p1;450;2017-W10;KH-AKT;;2017-03-12\n"
+        + "p2;999;2017-W10;KH-AKT;;2017-03-12\n",
+    )
+    [outcome] = load(reference_con, tmp_path, "register_benefits")
+    assert outcome.status == "rejected"
+    assert reference_con.execute("select count(*) from raw.register_benefits").fetchone()[0] == 0
+    assert not (tmp_path / "inbox/register_benefits/benefits_2017-06-30.csv").exists()
+    moved = tmp_path / "quarantine/register_benefits/benefits_2017-06-30.csv"
+    assert moved.exists()
+    report = json.loads(Path(str(moved) + ".report.json").read_text())
+    assert report["total_problems"] == 1
+    assert report["problems"] == [
+        {
+            "rule": "must be one of the 98 municipality codes (reference.municipalities)",
+            "row": 3,
+            "column": "municipality_code",
+            "value": "999",
+        }
+    ]
+
+
+def test_windows_1252_semicolon_file_with_danish_headers_loads(reference_con, tmp_path):
+    text = (
+        "kommunekode;udtræksdato;mål;leverandør;antal\n"
+        "450;01-03-2017;active_company_placements;Læsø Mentorhus;12\n"
+    )
+    write(tmp_path / "inbox/municipal_monitoring", "m.csv", text, encoding="cp1252")
+    [outcome] = load(reference_con, tmp_path, "municipal_monitoring")
+    assert outcome.status == "loaded", outcome.problems
+    assert reference_con.execute(
+        "select provider, extract_date::varchar, count from raw.municipal_monitoring"
+    ).fetchall() == [("Læsø Mentorhus", "2017-03-01", 12)]
+
+
+def test_cpr_is_pseudonymised_and_never_stored(reference_con, tmp_path):
+    write(
+        tmp_path / "inbox/register_earnings",
+        "earnings_2017-06-30.csv",
+        'cpr,maaned,loentimer\n010180-1234,2017-03,"12,5"\n0101801234,2017-04,3\n',
+    )
+    [outcome] = load(reference_con, tmp_path, "register_earnings", key="test-key")
+    assert outcome.status == "loaded", outcome.problems
+    ids = reference_con.execute("select distinct person_id from raw.register_earnings").fetchall()
+    assert len(ids) == 1 and len(ids[0][0]) == 64  # dash or not, one person, a hex HMAC
+    dump = str(reference_con.execute("select * from raw.register_earnings").fetchall())
+    assert "0101801234" not in dump and "010180" not in dump
