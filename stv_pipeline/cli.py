@@ -8,36 +8,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 from stv_pipeline.settings import (
-    DBT_PROJECT_DIR,
     ENV_EXPORTS,
     ENV_INBOX,
     ENV_WAREHOUSE,
     Settings,
 )
-
-
-def ensure_dbt_manifest() -> None:
-    """Build dbt/target/manifest.json when missing, so a first `stv run` works on its own."""
-    if (DBT_PROJECT_DIR / "target" / "manifest.json").exists():
-        return
-    print("Building the dbt manifest (dbt parse) ...", flush=True)
-    subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "parse",
-            "--quiet",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-        ],
-        check=True,
-    )
 
 
 def _apply_overrides(args: argparse.Namespace) -> Settings:
@@ -52,6 +31,7 @@ def _apply_overrides(args: argparse.Namespace) -> Settings:
 
 
 def run(args: argparse.Namespace) -> int:
+    from stv_pipeline.defs.resources import ensure_dbt_manifest
     from stv_pipeline.run import run_full_job
 
     settings = _apply_overrides(args)

@@ -1,37 +1,20 @@
 """Shared fixtures: a dbt manifest (the definitions need it) and temporary warehouses."""
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest
 
+from stv_pipeline.defs.resources import ensure_dbt_manifest
 from stv_pipeline.settings import DBT_PROJECT_DIR
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture(scope="session", autouse=True)
-def dbt_manifest() -> Path:
-    """Build dbt/target/manifest.json once per session if `make manifest` has not."""
-    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
-    if not manifest.exists():
-        subprocess.run(
-            [
-                str(Path(sys.executable).with_name("dbt")),
-                "parse",
-                "--quiet",
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-            ],
-            check=True,
-        )
-    return manifest
+def dbt_manifest():
+    """The Dagster definitions read dbt's manifest: build it once if `make manifest` has not."""
+    return ensure_dbt_manifest()
 
 
 @pytest.fixture

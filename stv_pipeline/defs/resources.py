@@ -1,5 +1,9 @@
 """Resources shared by the asset definitions: the DuckDB warehouse and the dbt project."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 from dagster_duckdb import DuckDBResource
@@ -28,8 +32,36 @@ def dbt_project() -> DbtProject:
     return project
 
 
+def dbt_executable() -> str:
+    """The dbt installed beside this Python, so nothing depends on the venv being activated."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else "dbt"
+
+
+def ensure_dbt_manifest() -> Path:
+    """Build dbt/target/manifest.json (dbt parse) when missing; `make manifest` does it too."""
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    if not manifest.exists():
+        print("Building the dbt manifest (dbt parse) ...", flush=True)
+        subprocess.run(
+            [
+                dbt_executable(),
+                "parse",
+                "--quiet",
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+            ],
+            check=True,
+        )
+    return manifest
+
+
 def build_resources(settings: Settings, project: DbtProject) -> dict[str, object]:
     return {
         "warehouse": DuckDBResource(database=str(settings.warehouse)),
-        "dbt": DbtCliResource(project_dir=project, profiles_dir=str(DBT_PROJECT_DIR)),
+        "dbt": DbtCliResource(
+            project_dir=project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()
+        ),
     }
