@@ -35,6 +35,7 @@ def test_every_layer_is_present_in_its_group(defs):
         dg.AssetKey(["staging", "stg_register__benefit_weeks"]): "staging",
         dg.AssetKey(["intermediate", "int_person_months"]): "staging",
         dg.AssetKey(["marts", "success_criteria_monthly"]): "marts",
+        dg.AssetKey(["quality", "input_files"]): "quality",
         dg.AssetKey(["exports", "star_export"]): "exports",
     }
     for key, group in expected.items():

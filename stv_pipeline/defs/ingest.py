@@ -120,5 +120,21 @@ def _ingest_asset(contract: Contract) -> dg.AssetsDefinition:
     return _load
 
 
-def ingest_assets() -> list[dg.AssetsDefinition]:
-    return [_ingest_asset(contract) for contract in CONTRACTS.values()]
+def file_log_spec() -> dg.AssetSpec:
+    """raw.file_log is written by every loader in the same transaction as the file's rows;
+    it is declared here so the UI shows where it comes from."""
+    return dg.AssetSpec(
+        key=dg.AssetKey(["raw", "file_log"]),
+        description=(
+            "One row per file loaded by the ingestion assets: source, file name, SHA-256 of the "
+            "content (a file's identity: the same content is never loaded twice), origin "
+            "(inbox or sample), rows, extract date and load time."
+        ),
+        group_name="ingest",
+        deps=[dg.AssetKey(["raw", source]) for source in CONTRACTS],
+        kinds={"duckdb"},
+    )
+
+
+def ingest_assets() -> list[dg.AssetsDefinition | dg.AssetSpec]:
+    return [*(_ingest_asset(contract) for contract in CONTRACTS.values()), file_log_spec()]
