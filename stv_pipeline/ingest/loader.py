@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from .contracts import Contract, Problem
-from .privacy import mask_cpr
+from .privacy import PseudonymKeyMissing, mask_cpr
 from .readers import READERS, UnreadableFile, file_format, read_to_table
 from .validation import validate
 
@@ -50,6 +50,7 @@ class FileOutcome:
     total_problems: int = 0
     problems: list[Problem] = field(default_factory=list)
     report: str | None = None
+    row_numbering: str = ""
 
     def summary(self) -> str:
         if self.status == "loaded":
@@ -106,7 +107,7 @@ def _quarantine(
         "rejected_at": datetime.now().isoformat(timespec="seconds"),
         "total_problems": outcome.total_problems,
         "problems_shown": len(outcome.problems),
-        "row_numbering": "row 1 is the header; the first data row is row 2",
+        "row_numbering": outcome.row_numbering or "row 1 is the header",
         "problems": [asdict(p) for p in outcome.problems],
     }
     report_path.write_text(mask_cpr(json.dumps(report, indent=2, ensure_ascii=False)), "utf-8")
@@ -118,7 +119,11 @@ def _quarantine(
 
 
 def _read_and_validate(
-    con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, pseudonym_key: str | None
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    path: Path,
+    pseudonym_key: str | None,
+    outcome: FileOutcome,
 ) -> tuple[list[Problem], int, str | None]:
     fmt = file_format(path)
     if fmt not in contract.formats or fmt not in READERS:
@@ -133,9 +138,9 @@ def _read_and_validate(
             None,
         )
     try:
-        read_to_table(con, path, "_incoming")
+        outcome.row_numbering = read_to_table(con, path, "_incoming")
     except UnreadableFile as exc:
-        return [Problem(mask_cpr(str(exc)))], 1, None
+        return [Problem(mask_cpr(str(exc)), row=exc.row)], 1, None
     validation, typed = validate(con, contract, "_incoming", path, pseudonym_key)
     return validation.problems, validation.total, typed
 
@@ -158,7 +163,7 @@ def load_file(
     if already:
         return outcome
 
-    problems, total, typed = _read_and_validate(con, contract, path, pseudonym_key)
+    problems, total, typed = _read_and_validate(con, contract, path, pseudonym_key, outcome)
     if problems or typed is None:
         outcome.status, outcome.problems = "rejected", problems
         outcome.total_problems = max(total, len(problems))
@@ -207,21 +212,32 @@ def load_source(
     pseudonym_key: str | None,
     log: Callable[[str], None] = print,
 ) -> list[FileOutcome]:
-    """Load every file of one source folder; a rejected file never stops the others."""
+    """Load every file of one source folder; a rejected file never stops the others.
+
+    Files with CPR numbers but no pseudonymisation key are left in the inbox untouched (the
+    file is fine, the configuration is not); once the other files are loaded, that is raised.
+    """
     ensure_raw_tables(con, contract)
-    outcomes = []
-    for path in discover_files(folder):
-        outcome = load_file(
-            con,
-            contract,
-            path,
-            origin=origin,
-            quarantine_dir=quarantine_dir,
-            pseudonym_key=pseudonym_key,
-        )
-        log(outcome.summary())
-        outcomes.append(outcome)
-    con.execute("drop table if exists _incoming")
-    con.execute("drop table if exists _incoming_typed")
-    con.execute("drop table if exists _incoming_typed_problems")
+    outcomes, waiting = [], []
+    try:
+        for path in discover_files(folder):
+            try:
+                outcome = load_file(
+                    con,
+                    contract,
+                    path,
+                    origin=origin,
+                    quarantine_dir=quarantine_dir,
+                    pseudonym_key=pseudonym_key,
+                )
+            except PseudonymKeyMissing as exc:
+                waiting.append(str(exc))
+                continue
+            log(outcome.summary())
+            outcomes.append(outcome)
+    finally:
+        for table in ("_incoming", "_incoming_typed", "_incoming_typed_problems"):
+            con.execute(f"drop table if exists {table}")
+    if waiting:
+        raise PseudonymKeyMissing("; ".join(waiting))
     return outcomes

@@ -8,87 +8,131 @@ spreadsheets) goes through openpyxl.
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
+import re
 import tempfile
 from pathlib import Path
 
 import duckdb
 
+from .privacy import mask_cpr
+from .text_layout import LayoutProblem, TextLayout, scan, write_clean_copy
+
 ROW_COLUMN = "_row"
-SNIFF_BYTES = 64 * 1024
 
 
 class UnreadableFile(Exception):
-    """The file cannot be read as the format its name claims."""
+    """The file cannot be read as the format its name claims; `row` says where, when known."""
+
+    def __init__(self, message: str, row: int | None = None):
+        super().__init__(message)
+        self.row = row
 
 
 def file_format(path: Path) -> str:
     return path.suffix.lower().lstrip(".")
 
 
-def _sniff_text(path: Path) -> tuple[str, str]:
-    """Return (encoding, delimiter). UTF-8 when the whole file decodes so, else Windows-1252."""
-    with path.open("rb") as fh:
-        head = fh.read(SNIFF_BYTES)
-    if b"\x00" in head:
-        raise UnreadableFile("the file is binary, not CSV text")
-    encoding = "utf-8"
-    decoder = codecs.getincrementaldecoder("utf-8")()
+def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> str:
+    """CSV in UTF-8 or Windows-1252, ';' or ',', blank lines anywhere; rows keep the line
+    numbers of the delivered file."""
     try:
-        with path.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        encoding = "cp1252"
-    text = head.decode(encoding, errors="replace").lstrip("\ufeff")
-    header = next((line for line in text.splitlines() if line.strip()), "")
-    if not header:
-        raise UnreadableFile("the file is empty")
-    delimiter = ";" if header.count(";") > header.count(",") else ","
-    return encoding, delimiter
-
-
-def _transcode_to_utf8(path: Path, workdir: Path) -> Path:
-    """DuckDB reads UTF-8 natively; a Windows-1252 file is streamed into a UTF-8 copy."""
-    target = workdir / (path.stem + ".utf8.csv")
-    with (
-        path.open("r", encoding="cp1252", newline="") as src,
-        target.open("w", encoding="utf-8", newline="") as dst,
-    ):
-        while chunk := src.read(1 << 20):
-            dst.write(chunk)
-    return target
-
-
-def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
-    encoding, delimiter = _sniff_text(path)
+        layout = scan(path)
+    except LayoutProblem as exc:
+        raise UnreadableFile(str(exc), row=exc.line) from None
+    _check_header(layout.header)
+    columns = {name: "varchar" for name in layout.header}
     with tempfile.TemporaryDirectory(prefix="stv_read_") as tmp:
-        readable = _transcode_to_utf8(path, Path(tmp)) if encoding != "utf-8" else path
-        # Reading single-threaded keeps file order, so `_row` is the line a user sees (header = 1).
-        con.execute(
-            f"""
-            create or replace temp table {table} as
-            select (row_number() over () + 1)::bigint as {ROW_COLUMN}, *
-            from read_csv(
-                ?, header = true, all_varchar = true, delim = ?, quote = '"', escape = '"',
-                auto_detect = true, parallel = false, strict_mode = true
+        readable = path
+        if layout.needs_clean_copy:
+            readable = Path(tmp) / "clean.csv"
+            write_clean_copy(path, layout, readable)
+        # Single-threaded reading keeps file order, so record n is on cleaned line n + header.
+        try:
+            con.execute(
+                f"""
+                create or replace temp table {table} as
+                select (row_number() over () + 1)::bigint as {ROW_COLUMN}, *
+                from read_csv(
+                    ?, header = true, columns = ?, delim = ?, quote = '"', escape = '"',
+                    auto_detect = false, parallel = false, strict_mode = true,
+                    null_padding = false
+                )
+                """,
+                [str(readable), columns, layout.delimiter],
             )
-            """,
-            [str(readable), delimiter],
-        )
+        except duckdb.Error as exc:
+            raise _csv_error(exc, layout) from None
+    if layout.blank_lines:
+        _shift_rows_past_blank_lines(con, table, layout)
+    return "row = the line in the file (the header is row 1), as Excel numbers it"
 
 
-def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
+def _check_header(header: list[str]) -> None:
+    seen: set[str] = set()
+    for name in header:
+        if not name:
+            raise UnreadableFile("the header has an empty column name", row=1)
+        if name.lower() in seen:
+            raise UnreadableFile(f"column '{name}' appears twice in the header", row=1)
+        seen.add(name.lower())
+
+
+def _csv_error(exc: duckdb.Error, layout: TextLayout) -> UnreadableFile:
+    """DuckDB's message quotes the offending line, which may hold a CPR number: keep only
+    the line number and the field counts."""
+    message = str(exc)
+    line = re.search(r"CSV Error on Line: (\d+)", message)
+    fields = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message)
+    row = layout.original_line(int(line.group(1))) if line else None
+    if fields:
+        expected, found = fields.groups()
+        hint = " (the line may be truncated)" if int(found) < int(expected) else ""
+        return UnreadableFile(f"expected {expected} fields but found {found}{hint}", row=row)
+    first = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
+    return UnreadableFile(f"not readable as CSV: {mask_cpr(first)}", row=row)
+
+
+def _shift_rows_past_blank_lines(
+    con: duckdb.DuckDBPyConnection, table: str, layout: TextLayout
+) -> None:
+    """Renumber rows so they name lines of the delivered file, blank lines included."""
+    # Cleaned line n lies after the j-th blank line when n > blank_j - j; consecutive blanks
+    # share a threshold, and the largest j counts.
+    shifts: dict[int, int] = {}
+    for index, blank in enumerate(layout.blank_lines, start=1):
+        shifts[blank - index] = index
+    thresholds = sorted(shifts.items())
+    con.execute("create or replace temp table _blank_thresholds (cleaned bigint, shift bigint)")
+    con.executemany("insert into _blank_thresholds values (?, ?)", thresholds)
     con.execute(
         f"""
         create or replace temp table {table} as
-        select (row_number() over () + 1)::bigint as {ROW_COLUMN}, columns(*)::varchar
+        select t.* replace (t.{ROW_COLUMN} + coalesce(b.shift, 0) as {ROW_COLUMN})
+        from {table} as t
+        asof left join _blank_thresholds as b on t.{ROW_COLUMN} > b.cleaned
+        """
+    )
+
+
+def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> str:
+    _check_header(
+        [
+            r[0]
+            for r in con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
+        ]
+    )
+    con.execute(
+        f"""
+        create or replace temp table {table} as
+        select (row_number() over ())::bigint as {ROW_COLUMN}, columns(*)::varchar
         from read_parquet(?)
         """,
         [str(path)],
     )
+    if con.execute(f"select count(*) from {table}").fetchone()[0] == 0:
+        raise UnreadableFile("the file has no data rows")
+    return "row = the record's number in the Parquet file (the first record is row 1)"
 
 
 def _cell_text(value: object) -> str | None:
@@ -103,7 +147,7 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
-def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
+def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> str:
     import openpyxl
     import pandas as pd
 
@@ -118,11 +162,14 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
     if not rows or all(v is None for v in rows[0]):
         raise UnreadableFile("the workbook's first sheet has no header row")
     header = [str(v).strip() if v is not None else f"column_{i + 1}" for i, v in enumerate(rows[0])]
+    _check_header(header)
     body = [
         (n, *(_cell_text(v) for v in row))
         for n, row in enumerate(rows[1:], start=2)
         if any(v is not None and str(v).strip() != "" for v in row)
     ]
+    if not body:
+        raise UnreadableFile("the sheet has a header but no data rows")
     frame = pd.DataFrame(body, columns=[ROW_COLUMN, *header], dtype="object")
     con.register("_xlsx_frame", frame)
     try:
@@ -133,20 +180,23 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
         )
     finally:
         con.unregister("_xlsx_frame")
+    return "row = the row number in the first sheet (the header is row 1), as Excel shows it"
 
 
 READERS = {"csv": _read_csv, "txt": _read_csv, "parquet": _read_parquet, "xlsx": _read_xlsx}
 
 
-def read_to_table(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
-    """Create temp table `table` holding `_row` plus every column of the file as text."""
+def read_to_table(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> str:
+    """Create temp table `table` holding `_row` plus every column of the file as text; return
+    how `_row` numbers the file's rows, for the reports."""
     fmt = file_format(path)
     if path.stat().st_size == 0:
         raise UnreadableFile("the file is empty")
     try:
-        READERS[fmt](con, path, table)
+        return READERS[fmt](con, path, table)
     except UnreadableFile:
         raise
     except duckdb.Error as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UnreadableFile(f"not a readable {fmt.upper()} file: {first_line}") from exc
+        message = str(exc).strip()
+        first_line = message.splitlines()[0] if message else type(exc).__name__
+        raise UnreadableFile(f"not a readable {fmt.upper()} file: {mask_cpr(first_line)}") from None

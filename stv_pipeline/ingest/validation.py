@@ -37,9 +37,9 @@ def _quote(name: str) -> str:
 
 
 def vintage_from_name(path: Path, prefix: str) -> date | None:
-    match = re.fullmatch(
-        rf"{re.escape(prefix)}_(\d{{4}}-\d{{2}}-\d{{2}})", path.stem, re.IGNORECASE
-    )
+    # benefits_2019-01-15.csv, or benefits_2019-01-15_0450.csv when split per municipality
+    pattern = rf"{re.escape(prefix)}_(\d{{4}}-\d{{2}}-\d{{2}})(?:[_.-].*)?"
+    match = re.fullmatch(pattern, path.stem, re.IGNORECASE)
     if not match:
         return None
     try:

@@ -38,3 +38,8 @@ def test_vintage_comes_from_the_file_name():
     assert str(vintage_from_name(Path("benefits_2019-04-15.csv"), "benefits")) == "2019-04-15"
     assert vintage_from_name(Path("benefits_2019-02-30.csv"), "benefits") is None
     assert vintage_from_name(Path("benefits.csv"), "benefits") is None
+
+
+def test_vintage_name_may_carry_a_suffix_for_per_municipality_files():
+    assert str(vintage_from_name(Path("benefits_2019-04-15_0450.csv"), "benefits")) == "2019-04-15"
+    assert vintage_from_name(Path("benefits_2019-04-15x.csv"), "benefits") is None

@@ -120,3 +120,30 @@ def test_cpr_is_pseudonymised_and_never_stored(reference_con, tmp_path):
     assert len(ids) == 1 and len(ids[0][0]) == 64  # dash or not, one person, a hex HMAC
     dump = str(reference_con.execute("select * from raw.register_earnings").fetchall())
     assert "0101801234" not in dump and "010180" not in dump
+
+
+def test_cpr_without_a_key_is_a_clear_error_and_the_file_waits_in_the_inbox(
+    reference_con, tmp_path
+):
+    import pytest
+
+    from stv_pipeline.ingest.privacy import PseudonymKeyMissing
+
+    cpr_file = write(
+        tmp_path / "inbox/register_earnings",
+        "earnings_2017-06-30.csv",
+        "cpr,maaned,loentimer\n0101801234,2017-03,3\n",
+    )
+    write(
+        tmp_path / "inbox/register_earnings",
+        "earnings_2017-07-31.csv",
+        "person_id,maaned,loentimer\np1,2017-03,3\n",
+    )
+    with pytest.raises(
+        PseudonymKeyMissing,
+        match="earnings_2017-06-30.csv has a CPR column but STV_PSEUDONYM_KEY is not set",
+    ) as err:
+        load(reference_con, tmp_path, "register_earnings")
+    assert "0101801234" not in str(err.value)
+    assert cpr_file.exists()  # not quarantined: the file is fine, the configuration is not
+    assert reference_con.execute("select count(*) from raw.register_earnings").fetchone()[0] == 1
