@@ -5,10 +5,13 @@ shipped sample in data/sample/ is loaded instead, and the run log says so. Files
 their contract are moved to quarantine with a report; the others load.
 """
 
+import json
+from pathlib import Path
+
 import dagster as dg
 
 from stv_pipeline.defs.resources import TRANSIENT_RETRY, WAREHOUSE_POOL
-from stv_pipeline.ingest.contracts import CONTRACTS, Contract
+from stv_pipeline.ingest.contracts import CONTRACTS, Contract, Problem
 from stv_pipeline.ingest.loader import discover_files, load_source
 from stv_pipeline.ingest.privacy import PseudonymKeyMissing
 from stv_pipeline.settings import Settings
@@ -42,7 +45,7 @@ SEED_KEYS = [
 ]
 
 
-def input_root(settings: Settings, has_inbox_loads: bool) -> tuple[str, object]:
+def input_root(settings: Settings, has_inbox_loads: bool) -> tuple[str, Path]:
     """Where this run reads: ('inbox', path) or ('sample', path)."""
     inbox_has_files = any(discover_files(settings.inbox / source) for source in CONTRACTS)
     if inbox_has_files or has_inbox_loads:
@@ -118,6 +121,61 @@ def _ingest_asset(contract: Contract) -> dg.AssetsDefinition:
         )
 
     return _load
+
+
+def quarantined_files(quarantine: Path, source: str) -> list[dict[str, object]]:
+    """The rejected files waiting in quarantine/<source>/, with their reports' first problem."""
+    found = []
+    for path in discover_files(quarantine / source):
+        report_path = path.with_name(path.name + ".report.json")
+        report = json.loads(report_path.read_text("utf-8")) if report_path.exists() else {}
+        problems = report.get("problems") or [{}]
+        found.append(
+            {
+                "file": path.name,
+                "rejected_at": report.get("rejected_at"),
+                "problems": report.get("total_problems"),
+                "first_problem": Problem(**problems[0]).describe() if problems[0] else None,
+                "report": str(report_path),
+            }
+        )
+    return found
+
+
+def _quarantine_check(contract: Contract) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=dg.AssetKey(["raw", contract.source]),
+        name="no_quarantined_files",
+        description=(
+            f"WARN while files delivered for {contract.source} wait in quarantine: each broke "
+            "its contract and was not loaded. Fix and re-deliver the file, then delete it from "
+            "the quarantine folder."
+        ),
+        required_resource_keys={"settings"},
+    )
+    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        settings: Settings = context.resources.settings
+        files = quarantined_files(settings.quarantine, contract.source)
+        return dg.AssetCheckResult(
+            passed=not files,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=(
+                f"{len(files)} file(s) in {settings.quarantine / contract.source}: "
+                + "; ".join(f"{f['file']}: {f['first_problem']}" for f in files)
+                if files
+                else "no file of this source is in quarantine"
+            ),
+            metadata={
+                "quarantined_files": dg.MetadataValue.int(len(files)),
+                "files": dg.MetadataValue.json(files),
+            },
+        )
+
+    return _check
+
+
+def quarantine_checks() -> list[dg.AssetChecksDefinition]:
+    return [_quarantine_check(contract) for contract in CONTRACTS.values()]
 
 
 def file_log_spec() -> dg.AssetSpec:

@@ -12,6 +12,7 @@ The older vintage (2017-04-10) has hours for A in March and a person G in 813: b
 """
 
 import json
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -98,6 +99,9 @@ def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, 
     )
     assert run(workspace) == 0
     assert mart(workspace) == rows
+    assert "check raw/register_benefits:no_quarantined_files failed (WARN)" in (
+        capsys.readouterr().out
+    )
     report = workspace / "quarantine/register_benefits/benefits_2017-05-31.csv.report.json"
     assert not bad.exists()
     assert json.loads(report.read_text())["problems"] == [
@@ -112,3 +116,75 @@ def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, 
         # the eight good files, each logged once although the second run saw them again
         assert con.execute("select count(*) from raw.file_log").fetchone()[0] == 8
         assert con.execute("select count(*) from raw.register_benefits").fetchone()[0] == 21
+
+
+CPRS = {
+    "A": ["010180-1111", "0101801111"],
+    "B": ["020280-2222"],
+    "C": ["030380-3333"],
+    "D": ["040480-4444"],
+    "E": ["050580-5555"],
+    "F": ["060680-6666"],
+    "G": ["070780-7777"],
+}
+# Every CPR number of the test, with and without its dash (a generic 10-digit pattern would
+# also match digit runs inside the hex pseudonyms).
+CPR_LIKE = re.compile(
+    "|".join(
+        sorted(
+            {c.replace("-", "") for cs in CPRS.values() for c in cs}
+            | {c[:6] + "-" + c[-4:] for cs in CPRS.values() for c in cs}
+            | {"0808808888", "080880-8888", "090980999", "090980-999"}
+        )
+    )
+)
+
+
+def with_cprs(path: Path) -> None:
+    """Swap the fixture's person ids for CPR numbers, with and without the dash for A."""
+    lines = path.read_text().splitlines()
+    out = [lines[0].replace("person_id", "cpr")]
+    for n, line in enumerate(lines[1:]):
+        person, rest = line.split(";", 1)
+        options = CPRS[person]
+        out.append(f"{options[n % len(options)]};{rest}")
+    path.write_text("\n".join(out) + "\n")
+
+
+def test_no_cpr_number_is_written_anywhere(workspace, monkeypatch, capsys, caplog):
+    monkeypatch.setenv("STV_PSEUDONYM_KEY", "integration-test-key")
+    for path in (workspace / "inbox").glob("register_*/*.csv"):
+        with_cprs(path)
+    bad = workspace / "inbox/register_benefits/benefits_2017-05-31.csv"
+    bad.write_text(
+        "cpr;kommunekode;uge;ydelseskode;indsatskode;registreringsdato\n"
+        "080880-8888;450;2017-W10;KH-AKT;;2017-03-12\n"
+        "090980-999;999;2017-W10;KH-AKT;;2017-03-12\n"
+    )
+    assert run(workspace) == 0
+    # The same persons as with pseudonyms, so the figures are the same: A's two spellings
+    # of one CPR number are one person.
+    assert [r[:7] for r in mart(workspace)] == EXPECTED
+
+    found = []
+    with duckdb.connect(str(workspace / "warehouse.duckdb"), read_only=True) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables"
+        ).fetchall()
+        for schema, table in tables:
+            for row in con.execute(f'select * from "{schema}"."{table}"').fetchall():
+                found += [(schema, table, v) for v in row if CPR_LIKE.search(str(v))]
+    written = [p for p in workspace.rglob("*") if p.is_file() and "inbox" not in p.parts]
+    written = [
+        p
+        for p in written
+        if p.suffix != ".duckdb" and "quarantine" not in p.parts or p.name.endswith(".report.json")
+    ]
+    for path in written:
+        found += [
+            (str(path), m) for m in CPR_LIKE.findall(path.read_bytes().decode(errors="replace"))
+        ]
+    captured = capsys.readouterr()
+    found += CPR_LIKE.findall(captured.out + captured.err + caplog.text)
+    assert found == []
+    assert len(tables) > 10 and any(p.name.endswith(".report.json") for p in written)
