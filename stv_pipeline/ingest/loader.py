@@ -34,6 +34,7 @@ create table if not exists raw.file_log (
     replaced_at timestamp             -- set when a changed file of the same name replaced it
 )
 """
+LOADER_MEMORY_LIMIT = "1GB"
 META_COLUMNS = (
     "_file_name varchar not null, _file_sha256 varchar not null, _loaded_at timestamp not null"
 )
@@ -219,6 +220,10 @@ def load_source(
     """
     ensure_raw_tables(con, contract)
     outcomes, waiting = [], []
+    previous_limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    # Large register files stay within a bounded memory: DuckDB spills to disk beyond this.
+    con.execute(f"set memory_limit = '{LOADER_MEMORY_LIMIT}'")
+    con.execute("set enable_progress_bar = false")
     try:
         for path in discover_files(folder):
             try:
@@ -238,6 +243,7 @@ def load_source(
     finally:
         for table in ("_incoming", "_incoming_typed", "_incoming_typed_problems"):
             con.execute(f"drop table if exists {table}")
+        con.execute(f"set memory_limit = '{previous_limit}'")
     if waiting:
         raise PseudonymKeyMissing("; ".join(waiting))
     return outcomes
