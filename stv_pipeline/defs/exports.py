@@ -9,7 +9,13 @@ import duckdb
 from stv_pipeline.defs.resources import WAREHOUSE_POOL
 from stv_pipeline.settings import Settings
 
-EXPORTED_MARTS = ("success_criteria_monthly",)
+EXPORTED_MARTS = (
+    "success_criteria_monthly",
+    "baseline_endline",
+    "implementation_fidelity",
+    "case_selection",
+    "goal_attainment",
+)
 BOM = "\ufeff".encode()
 
 

@@ -81,10 +81,17 @@ def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, 
     out = capsys.readouterr().out
     folder = Path(out.strip().splitlines()[-1].removeprefix("Exports: "))
     assert folder.parent == workspace / "exports"
-    assert sorted(p.name for p in folder.iterdir()) == [
-        "success_criteria_monthly.csv",
-        "success_criteria_monthly.parquet",
-    ]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        f"{table}.{ext}"
+        for table in (
+            "success_criteria_monthly",
+            "baseline_endline",
+            "implementation_fidelity",
+            "case_selection",
+            "goal_attainment",
+        )
+        for ext in ("csv", "parquet")
+    )
     with duckdb.connect() as con:
         exported = con.execute(
             f"select count(*), sum(population) from '{folder}/success_criteria_monthly.parquet'"

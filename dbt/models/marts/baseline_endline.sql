@@ -1,0 +1,108 @@
+-- DESIGN §3.2: baseline versus endline per municipality and target group, for participants
+-- and the comparison group pooled, and the difference-in-differences.
+{%- set measures = ['company', 'hours', 'either'] %}
+with totals as (
+    select * from {{ ref('int_success_window_totals') }}
+),
+
+scoped as (
+    select
+        'municipality' as scope,
+        municipality_code,
+        target_group,
+        evaluation_window,
+        population,
+        n_company,
+        n_hours,
+        n_either
+    from totals
+    union all
+    select
+        case when is_participant then 'participants' else 'comparison' end as scope,
+        null as municipality_code,
+        target_group,
+        evaluation_window,
+        sum(population) as population,
+        sum(n_company) as n_company,
+        sum(n_hours) as n_hours,
+        sum(n_either) as n_either
+    from totals
+    group by all
+),
+
+wide as (
+    select
+        scope,
+        municipality_code,
+        target_group,
+        {%- for window in ['baseline', 'endline'] %}
+        sum(population) filter (where evaluation_window = '{{ window }}') as population_{{ window }},
+        {%- for m in measures %}
+        sum(n_{{ m }}) filter (where evaluation_window = '{{ window }}') as n_{{ m }}_{{ window }},
+        {%- endfor %}
+        {%- endfor %}
+    from scoped
+    group by all
+),
+
+shares as (
+    select
+        *,
+        {%- for m in measures %}
+        {%- for window in ['baseline', 'endline'] %}
+        cast(n_{{ m }}_{{ window }} as double) / population_{{ window }} as share_{{ m }}_{{ window }},
+        {%- endfor %}
+        {%- endfor %}
+    from wide
+),
+
+changes as (
+    select
+        *,
+        {%- for m in measures %}
+        (share_{{ m }}_endline - share_{{ m }}_baseline) * 100 as change_pp_{{ m }},
+        (share_{{ m }}_endline - share_{{ m }}_baseline)
+            / nullif(share_{{ m }}_baseline, 0) as relative_change_{{ m }},
+        {%- endfor %}
+    from shares
+),
+
+-- participants minus comparison: shares as differences in level, change_pp as the
+-- difference-in-differences in percentage points
+did as (
+    select
+        'did' as scope,
+        null as municipality_code,
+        p.target_group,
+        {%- for m in measures %}
+        p.share_{{ m }}_baseline - c.share_{{ m }}_baseline as share_{{ m }}_baseline,
+        p.share_{{ m }}_endline - c.share_{{ m }}_endline as share_{{ m }}_endline,
+        p.change_pp_{{ m }} - c.change_pp_{{ m }} as change_pp_{{ m }},
+        {%- endfor %}
+    from changes as p
+    inner join changes as c
+        on p.target_group = c.target_group
+    where p.scope = 'participants' and c.scope = 'comparison'
+),
+
+unioned as (
+    select * from changes
+    union all by name
+    select * from did
+)
+
+select
+    cast(scope as varchar) as scope,
+    cast(municipality_code as integer) as municipality_code,
+    cast(target_group as varchar) as target_group,
+    cast(population_baseline as bigint) as population_baseline,
+    cast(population_endline as bigint) as population_endline,
+    {%- for m in measures %}
+    cast(n_{{ m }}_baseline as bigint) as n_{{ m }}_baseline,
+    cast(n_{{ m }}_endline as bigint) as n_{{ m }}_endline,
+    cast(share_{{ m }}_baseline as double) as share_{{ m }}_baseline,
+    cast(share_{{ m }}_endline as double) as share_{{ m }}_endline,
+    cast(change_pp_{{ m }} as double) as change_pp_{{ m }},
+    cast(relative_change_{{ m }} as double) as relative_change_{{ m }}{{ ',' if not loop.last }}
+    {%- endfor %}
+from unioned

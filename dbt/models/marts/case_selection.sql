@@ -1,0 +1,130 @@
+-- DESIGN §3.4: which STV jobcentres become case studies.
+with participants as (
+    select municipality_code from {{ ref('stg_star__participants') }}
+),
+
+selection_groups as (
+    select target_group from {{ ref('target_groups') }} where in_case_selection
+),
+
+settings as (
+    select case_count from {{ ref('evaluation_settings') }}
+),
+
+-- share_either pooled over the selection groups: Σ n_either ÷ Σ population per window
+success as (
+    select
+        municipality_code,
+        (
+            cast(sum(n_either) filter (where evaluation_window = 'endline') as double)
+            / sum(population) filter (where evaluation_window = 'endline')
+            - cast(sum(n_either) filter (where evaluation_window = 'baseline') as double)
+            / sum(population) filter (where evaluation_window = 'baseline')
+        ) * 100 as success_change
+    from {{ ref('int_success_window_totals') }}
+    where target_group in (select target_group from selection_groups)
+    group by municipality_code
+),
+
+fidelity as (
+    select
+        municipality_code,
+        max(change) filter (where respondent_group = 'management') as fidelity_change_management,
+        max(change) filter (where respondent_group = 'staff') as fidelity_change_staff,
+        max(change) filter (where respondent_group = 'all') as fidelity_change_all
+    from {{ ref('implementation_fidelity') }}
+    where requirement = 'overall' and wave = 'endline'
+    group by municipality_code
+),
+
+combined as (
+    select
+        p.municipality_code,
+        s.success_change,
+        f.fidelity_change_management,
+        f.fidelity_change_staff,
+        f.fidelity_change_all,
+        coalesce(
+            s.success_change > 0
+            and f.fidelity_change_management > 0
+            and f.fidelity_change_staff > 0,
+            false
+        ) as eligible
+    from participants as p
+    left join success as s using (municipality_code)
+    left join fidelity as f using (municipality_code)
+),
+
+-- rank 1 = largest change; equal changes share a rank
+ranked as (
+    select
+        *,
+        case when eligible then
+            rank() over (partition by eligible order by success_change desc)
+        end as rank_success,
+        case when eligible then
+            rank() over (partition by eligible order by fidelity_change_all desc)
+        end as rank_fidelity
+    from combined
+),
+
+ordered as (
+    select
+        *,
+        (rank_success + rank_fidelity) / 2.0 as mean_rank,
+        case when eligible then
+            row_number() over (
+                partition by eligible
+                order by rank_success + rank_fidelity, success_change desc, municipality_code
+            )
+        end as selection_order
+    from ranked
+)
+
+select
+    cast(o.municipality_code as integer) as municipality_code,
+    cast(o.success_change as double) as success_change,
+    cast(o.fidelity_change_management as double) as fidelity_change_management,
+    cast(o.fidelity_change_staff as double) as fidelity_change_staff,
+    cast(o.fidelity_change_all as double) as fidelity_change_all,
+    cast(o.rank_success as integer) as rank_success,
+    cast(o.rank_fidelity as integer) as rank_fidelity,
+    cast(o.mean_rank as double) as mean_rank,
+    cast(o.selection_order as integer) as selection_order,
+    cast(o.eligible as boolean) as eligible,
+    cast(coalesce(o.selection_order <= s.case_count, false) as boolean) as selected,
+    cast(
+        case
+            when o.selection_order <= s.case_count then
+                format('selected: rank {} on results, {} on implementation',
+                       o.rank_success, o.rank_fidelity)
+            when o.eligible then
+                format('eligible, not selected: rank {} on results, {} on implementation '
+                       || '(mean rank {:.1f}; the top {} are selected)',
+                       o.rank_success, o.rank_fidelity, o.mean_rank, s.case_count)
+            else 'not eligible: ' || concat_ws('; ',
+                case
+                    when o.success_change is null
+                        then 'no register data for both the baseline and the endline window'
+                    when o.success_change <= 0
+                        then format('results did not improve ({:+.1f} pp)', o.success_change)
+                end,
+                case
+                    when o.fidelity_change_management is null
+                        then 'no management survey answers in both waves'
+                    when o.fidelity_change_management <= 0
+                        then format('management report no progress on implementation ({:+.2f})',
+                                    o.fidelity_change_management)
+                end,
+                case
+                    when o.fidelity_change_staff is null
+                        then 'no staff survey answers in both waves'
+                    when o.fidelity_change_staff <= 0
+                        then format('staff report no progress on implementation ({:+.2f})',
+                                    o.fidelity_change_staff)
+                end
+            )
+        end as varchar
+    ) as reason
+from ordered as o
+cross join settings as s

@@ -1,0 +1,99 @@
+-- DESIGN §3.3: implementation fidelity per municipality × wave × respondent group.
+-- "Ved ikke" (no score) counts in no mean and no respondent count.
+with answers as (
+    select * from {{ ref('stg_survey__implementation') }}
+    where score is not null
+),
+
+requirements as (
+    select * from {{ ref('requirements') }}
+),
+
+-- every answer counts in its own respondent group and in 'all'
+grouped as (
+    select municipality_code, wave, respondent_group, respondent_id, requirement, score
+    from answers
+    union all
+    select municipality_code, wave, 'all' as respondent_group, respondent_id, requirement, score
+    from answers
+),
+
+requirement_means as (
+    select
+        g.municipality_code,
+        g.wave,
+        g.respondent_group,
+        g.requirement,
+        r.track,
+        avg(g.score) as mean_score,
+        count(distinct g.respondent_id) as n_respondents
+    from grouped as g
+    inner join requirements as r
+        on g.requirement = r.requirement
+    group by all
+),
+
+-- a track's mean is the mean of its requirement means, so each requirement weighs the same
+track_means as (
+    select
+        m.municipality_code,
+        m.wave,
+        m.respondent_group,
+        'track_' || m.track as requirement,
+        avg(m.mean_score) as mean_score,
+        (
+            select count(distinct g.respondent_id)
+            from grouped as g
+            inner join requirements as r on g.requirement = r.requirement
+            where g.municipality_code = m.municipality_code
+                and g.wave = m.wave
+                and g.respondent_group = m.respondent_group
+                and r.track = m.track
+        ) as n_respondents
+    from requirement_means as m
+    group by m.municipality_code, m.wave, m.respondent_group, m.track
+),
+
+-- overall is the mean of the requirement means (of those with at least one answer)
+overall_means as (
+    select
+        m.municipality_code,
+        m.wave,
+        m.respondent_group,
+        'overall' as requirement,
+        avg(m.mean_score) as mean_score,
+        (
+            select count(distinct g.respondent_id)
+            from grouped as g
+            where g.municipality_code = m.municipality_code
+                and g.wave = m.wave
+                and g.respondent_group = m.respondent_group
+        ) as n_respondents
+    from requirement_means as m
+    group by m.municipality_code, m.wave, m.respondent_group
+),
+
+means as (
+    select municipality_code, wave, respondent_group, requirement, mean_score, n_respondents
+    from requirement_means
+    union all
+    select * from track_means
+    union all
+    select * from overall_means
+)
+
+select
+    cast(e.municipality_code as integer) as municipality_code,
+    cast(e.wave as varchar) as wave,
+    cast(e.respondent_group as varchar) as respondent_group,
+    cast(e.requirement as varchar) as requirement,
+    cast(e.mean_score as double) as mean_score,
+    cast(e.n_respondents as bigint) as n_respondents,
+    -- endline minus baseline, on the endline row
+    cast(case when e.wave = 'endline' then e.mean_score - b.mean_score end as double) as change
+from means as e
+left join means as b
+    on e.municipality_code = b.municipality_code
+    and e.respondent_group = b.respondent_group
+    and e.requirement = b.requirement
+    and b.wave = 'baseline'
