@@ -21,7 +21,7 @@ What the sample models:
   has both eligible and ineligible participants.
 * Registration delay (§3.6): every person-week gets ``registered_date`` = the week's
   Sunday + a right-skewed lag (a few registered during the week, most within two weeks,
-  a tail of several weeks, ~3 % over eight weeks, a few up to ~20 weeks), scaled per
+  a tail of several weeks, ~3 % over eight weeks, none over twelve weeks), scaled per
   municipality. A vintage is the snapshot of rows registered up to its extract date, so
   the older vintage is a strict subset of the newer one and recent months grow between
   vintages.
@@ -126,7 +126,9 @@ LAG_EARLY_SHARE, LAG_EARLY_RANGE = 0.06, (-6, -1)  # registered during the week
 LAG_PROMPT_SHARE, LAG_PROMPT_MEAN, LAG_PROMPT_MAX = 0.74, 3.5, 14
 LAG_LATE_SHARE, LAG_LATE_RANGE = 0.175, (15, 56)
 LAG_VERY_LATE_SHARE, LAG_VERY_LATE_MIN, LAG_VERY_LATE_MEAN_EXCESS = 0.025, 57, 25.0
-LAG_MAX_DAYS = 140  # ~20 weeks
+# 12 weeks: inside the 3 maturity months, so a month mature in one vintage is not revised in
+# the next; later registrations are what the revision check (DESIGN §3.6) exists to catch.
+LAG_MAX_DAYS = 84
 LAG_MIN_DAYS = -13  # the week's Monday minus 7 days
 
 # Ordinary hours: weekly hazard of having paid work, aggregated to months.
