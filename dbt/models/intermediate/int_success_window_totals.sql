@@ -18,6 +18,7 @@ select
     m.target_group,
     w.evaluation_window,
     count(*) as months,
+    count(*) filter (where m.provisional) as provisional_months,
     sum(m.population) as population,
     sum(m.n_company) as n_company,
     sum(m.n_hours) as n_hours,

@@ -11,6 +11,7 @@ scoped as (
         municipality_code,
         target_group,
         evaluation_window,
+        provisional_months,
         population,
         n_company,
         n_hours,
@@ -22,6 +23,7 @@ scoped as (
         null as municipality_code,
         target_group,
         evaluation_window,
+        sum(provisional_months) as provisional_months,
         sum(population) as population,
         sum(n_company) as n_company,
         sum(n_hours) as n_hours,
@@ -35,6 +37,7 @@ wide as (
         scope,
         municipality_code,
         target_group,
+        sum(provisional_months) > 0 as provisional,
         {%- for window in ['baseline', 'endline'] %}
         sum(population) filter (where evaluation_window = '{{ window }}') as population_{{ window }},
         {%- for m in measures %}
@@ -74,6 +77,7 @@ did as (
         'did' as scope,
         null as municipality_code,
         p.target_group,
+        p.provisional or c.provisional as provisional,
         {%- for m in measures %}
         p.share_{{ m }}_baseline - c.share_{{ m }}_baseline as share_{{ m }}_baseline,
         p.share_{{ m }}_endline - c.share_{{ m }}_endline as share_{{ m }}_endline,
@@ -103,6 +107,7 @@ select
     cast(share_{{ m }}_baseline as double) as share_{{ m }}_baseline,
     cast(share_{{ m }}_endline as double) as share_{{ m }}_endline,
     cast(change_pp_{{ m }} as double) as change_pp_{{ m }},
-    cast(relative_change_{{ m }} as double) as relative_change_{{ m }}{{ ',' if not loop.last }}
+    cast(relative_change_{{ m }} as double) as relative_change_{{ m }},
     {%- endfor %}
+    cast(provisional as boolean) as provisional
 from unioned

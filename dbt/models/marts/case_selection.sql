@@ -20,7 +20,8 @@ success as (
             / sum(population) filter (where evaluation_window = 'endline')
             - cast(sum(n_either) filter (where evaluation_window = 'baseline') as double)
             / sum(population) filter (where evaluation_window = 'baseline')
-        ) * 100 as success_change
+        ) * 100 as success_change,
+        sum(provisional_months) > 0 as provisional
     from {{ ref('int_success_window_totals') }}
     where target_group in (select target_group from selection_groups)
     group by municipality_code
@@ -41,6 +42,7 @@ combined as (
     select
         p.municipality_code,
         s.success_change,
+        coalesce(s.provisional, false) as provisional,
         f.fidelity_change_management,
         f.fidelity_change_staff,
         f.fidelity_change_all,
@@ -125,6 +127,7 @@ select
                 end
             )
         end as varchar
-    ) as reason
+    ) as reason,
+    cast(o.provisional as boolean) as provisional
 from ordered as o
 cross join settings as s

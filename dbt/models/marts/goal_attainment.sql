@@ -70,7 +70,9 @@ select
     cast(round(p.target, 6) as double) as target,
     cast(round(p.actual / nullif(p.target, 0), 6) as double) as attainment,
     cast(round(p.actual / nullif(f.final_target, 0), 6) as double) as attainment_final,
-    cast(round(p.monthly_slope, 6) as double) as monthly_slope
+    cast(round(p.monthly_slope, 6) as double) as monthly_slope,
+    -- survey answers and municipal counts are not revised by register extracts
+    false as provisional
 from placed as p
 left join finals as f
     on p.municipality_code = f.municipality_code

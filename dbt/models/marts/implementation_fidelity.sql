@@ -90,7 +90,9 @@ select
     cast(e.mean_score as double) as mean_score,
     cast(e.n_respondents as bigint) as n_respondents,
     -- endline minus baseline, on the endline row
-    cast(case when e.wave = 'endline' then e.mean_score - b.mean_score end as double) as change
+    cast(case when e.wave = 'endline' then e.mean_score - b.mean_score end as double) as change,
+    -- survey answers and municipal counts are not revised by register extracts
+    false as provisional
 from means as e
 left join means as b
     on e.municipality_code = b.municipality_code

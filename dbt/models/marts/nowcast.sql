@@ -1,0 +1,73 @@
+-- DESIGN §3.6: for provisional months, the final value estimated from completion factors.
+with newest as (
+    select vintage from {{ ref('int_register_vintages') }} where is_newest
+),
+
+settings as (
+    select * from {{ ref('evaluation_settings') }}
+),
+
+provisional_now as (
+    select
+        r.municipality_code,
+        r.month,
+        r.target_group,
+        r.measure,
+        r.value as observed,
+        r.lag_months
+    from {{ ref('int_revisions') }} as r
+    inner join newest as n
+        on r.vintage = n.vintage
+    inner join {{ ref('int_month_status') }} as s
+        on r.municipality_code = s.municipality_code
+        and r.month = s.month
+        and r.target_group = s.target_group
+    where s.provisional
+),
+
+joined as (
+    select
+        p.*,
+        f.completion_factor,
+        f.ratio_p10,
+        f.ratio_p90,
+        coalesce(f.mature_months, 0) as mature_months,
+        coalesce(f.mature_months, 0) >= s.nowcast_min_mature_months
+            and f.completion_factor > 0 as can_estimate,
+        s.nowcast_min_mature_months
+    from provisional_now as p
+    left join {{ ref('int_completion_factors') }} as f
+        on p.measure = f.measure
+        and p.lag_months = f.lag_months
+    cross join settings as s
+)
+
+select
+    cast(municipality_code as integer) as municipality_code,
+    cast(month as date) as month,
+    cast(target_group as varchar) as target_group,
+    cast(measure as varchar) as measure,
+    cast(observed as bigint) as observed,
+    cast(lag_months as integer) as lag_months,
+    cast(case when can_estimate then completion_factor end as double) as completion_factor,
+    cast(case when can_estimate then round(observed / completion_factor, 2) end as double)
+        as estimate,
+    cast(case when can_estimate then round(observed / nullif(ratio_p90, 0), 2) end as double)
+        as lower,
+    cast(case when can_estimate then round(observed / nullif(ratio_p10, 0), 2) end as double)
+        as upper,
+    cast(mature_months as integer) as mature_months,
+    cast(
+        case
+            when can_estimate then format(
+                'estimated from {} final months seen at lag {} (completion {:.1f} %)',
+                mature_months, lag_months, completion_factor * 100
+            )
+            else format(
+                'no estimate: {} final months seen at lag {}, {} needed',
+                mature_months, lag_months, nowcast_min_mature_months
+            )
+        end as varchar
+    ) as note,
+    true as provisional
+from joined

@@ -1,0 +1,75 @@
+-- DESIGN §3.6: the municipalities' own count of active company placements against the
+-- register's count of persons with a company-oriented activity in the week of the count.
+with monitoring as (
+    select
+        municipality_code,
+        extract_date,
+        sum(actual_count) as municipal_count
+    from {{ ref('stg_municipal__monitoring') }}
+    where measure = 'active_company_placements'
+    group by all
+),
+
+newest as (
+    select vintage, benefits_vintage from {{ ref('int_register_vintages') }} where is_newest
+),
+
+settings as (
+    select * from {{ ref('evaluation_settings') }}
+),
+
+company_weeks as (
+    select
+        w.municipality_code,
+        w.week_monday,
+        w.week_sunday,
+        w.person_id
+    from {{ ref('stg_register__benefit_weeks') }} as w
+    inner join newest as n
+        on w.vintage = n.benefits_vintage
+    inner join {{ ref('activation_codes') }} as a
+        on w.activation_code = a.activation_code
+    where a.counts_as_company_oriented
+),
+
+compared as (
+    select
+        m.municipality_code,
+        m.extract_date,
+        m.municipal_count,
+        count(distinct c.person_id) as register_count
+    from monitoring as m
+    left join company_weeks as c
+        on m.municipality_code = c.municipality_code
+        and m.extract_date between c.week_monday and c.week_sunday
+    -- the register cannot speak of dates after its newest extract
+    where m.extract_date <= (select vintage from newest)
+    group by all
+)
+
+select
+    cast(c.municipality_code as integer) as municipality_code,
+    cast(c.extract_date as date) as extract_date,
+    cast(c.municipal_count as bigint) as municipal_count,
+    cast(c.register_count as bigint) as register_count,
+    cast(n.benefits_vintage as date) as register_vintage,
+    cast(
+        cast(c.municipal_count - c.register_count as double) / nullif(c.register_count, 0)
+        as double
+    ) as gap_rel,
+    cast(
+        coalesce(
+            abs(cast(c.municipal_count - c.register_count as double)
+                / nullif(c.register_count, 0)) > s.reconciliation_gap_threshold,
+            c.municipal_count > 0
+        ) as boolean
+    ) as flagged,
+    -- the register's count for a recent week can still grow
+    cast(
+        last_day(c.extract_date - cast(isodow(c.extract_date) as integer) + 4)
+            + to_months(s.maturity_months) > n.vintage
+        as boolean
+    ) as provisional
+from compared as c
+cross join newest as n
+cross join settings as s

@@ -1,0 +1,20 @@
+-- DESIGN §3.6: every value of every success count in every vintage, and its revision.
+select
+    cast(r.municipality_code as integer) as municipality_code,
+    cast(r.month as date) as month,
+    cast(r.target_group as varchar) as target_group,
+    cast(r.measure as varchar) as measure,
+    cast(r.vintage as date) as vintage,
+    cast(r.value as bigint) as value,
+    cast(r.previous_vintage as date) as previous_vintage,
+    cast(r.revision_abs as bigint) as revision_abs,
+    cast(r.revision_rel as double) as revision_rel,
+    cast(r.lag_months as integer) as lag_months,
+    cast(r.mature_at_previous as boolean) as mature_at_previous,
+    cast(r.exceeds_threshold as boolean) as exceeds_threshold,
+    cast(s.provisional as boolean) as provisional
+from {{ ref('int_revisions') }} as r
+inner join {{ ref('int_month_status') }} as s
+    on r.municipality_code = s.municipality_code
+    and r.month = s.month
+    and r.target_group = s.target_group
