@@ -59,11 +59,14 @@ def report(result: dg.ExecuteInProcessResult) -> int:
         ),
         None,
     )
-    if not result.success:
-        print(f"Run {result.run_id} FAILED; see the log above.")
+    if failed_errors:
+        print(
+            f"Run {result.run_id}: no export written - the ERROR check(s) above failed, so "
+            "STAR receives nothing from this run."
+        )
         return 1
-    if failed_errors or folder is None:
-        print(f"Run {result.run_id}: no export written (an ERROR check failed).")
+    if not result.success or folder is None:
+        print(f"Run {result.run_id} FAILED; see the log above.")
         return 1
     print(f"Run {result.run_id} succeeded.\nExports: {folder}")
     return 0

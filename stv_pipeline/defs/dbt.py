@@ -11,8 +11,9 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_duckdb import DuckDBResource
 
-from stv_pipeline.defs.resources import TRANSIENT_RETRY, WAREHOUSE_POOL
+from stv_pipeline.defs.resources import WAREHOUSE_POOL, wait_for_free_warehouse
 from stv_pipeline.settings import DBT_PROJECT_DIR
 
 GROUP_BY_SCHEMA = {
@@ -55,10 +56,12 @@ def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
         name="reference_seeds",
         dagster_dbt_translator=translator,
         pool=WAREHOUSE_POOL,
-        retry_policy=TRANSIENT_RETRY,
     )
-    def reference_seeds(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    def reference_seeds(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource
+    ):
         """Reference data analysts edit as CSV in dbt/seeds (DESIGN §2.6)."""
+        wait_for_free_warehouse(warehouse)
         yield from dbt.cli(["build"], context=context, target_path=_target("seeds")).stream()
 
     @dbt_assets(
@@ -68,10 +71,12 @@ def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
         name="stv_dbt_models",
         dagster_dbt_translator=translator,
         pool=WAREHOUSE_POOL,
-        retry_policy=TRANSIENT_RETRY,
     )
-    def stv_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    def stv_dbt_models(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource
+    ):
         """Staging, intermediate and mart models; `dbt build` runs unit and data tests too."""
+        wait_for_free_warehouse(warehouse)
         yield from dbt.cli(["build"], context=context, target_path=_target("models")).stream()
 
     return [reference_seeds, stv_dbt_models]

@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from stv_pipeline.defs.resources import WAREHOUSE_POOL
+from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
 from stv_pipeline.settings import Settings
 
 EXPORTED_MARTS = (
@@ -15,6 +15,10 @@ EXPORTED_MARTS = (
     "implementation_fidelity",
     "case_selection",
     "goal_attainment",
+    "registration_revisions",
+    "registration_lag",
+    "reconciliation",
+    "nowcast",
 )
 BOM = "\ufeff".encode()
 
@@ -62,7 +66,11 @@ def write_table(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> dic
 @dg.asset(
     key=dg.AssetKey(["exports", "star_export"]),
     group_name="exports",
-    deps=[dg.AssetKey(["marts", name]) for name in EXPORTED_MARTS],
+    # The vintage history is not exported, but its ERROR check must pass before anything is.
+    deps=[
+        *(dg.AssetKey(["marts", name]) for name in EXPORTED_MARTS),
+        dg.AssetKey(["quality", "register_vintage_history"]),
+    ],
     kinds={"csv", "parquet"},
     owners=["team:stv-data"],
     pool=WAREHOUSE_POOL,
@@ -76,7 +84,7 @@ def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     folder = export_folder(settings.exports, context.run_id)
     folder.mkdir(parents=True, exist_ok=True)
     tables = {}
-    with context.resources.warehouse.get_connection() as con:
+    with warehouse_connection(context.resources.warehouse) as con:
         for name in EXPORTED_MARTS:
             tables[name] = write_table(con, f"marts.{name}", folder)
     context.log.info(f"STAR export written to {folder}")

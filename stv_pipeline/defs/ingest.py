@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from stv_pipeline.defs.resources import TRANSIENT_RETRY, WAREHOUSE_POOL
+from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
 from stv_pipeline.ingest.contracts import CONTRACTS, Contract, Problem
 from stv_pipeline.ingest.loader import discover_files, load_source
 from stv_pipeline.ingest.privacy import PseudonymKeyMissing
@@ -61,12 +61,11 @@ def _ingest_asset(contract: Contract) -> dg.AssetsDefinition:
         deps=SEED_KEYS,
         kinds={"duckdb", "python"},
         pool=WAREHOUSE_POOL,
-        retry_policy=TRANSIENT_RETRY,
         required_resource_keys={"warehouse", "settings"},
     )
     def _load(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         settings: Settings = context.resources.settings
-        with context.resources.warehouse.get_connection() as con:
+        with warehouse_connection(context.resources.warehouse) as con:
             con.execute("create schema if not exists raw")
             has_inbox_loads = bool(
                 con.execute(

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from stv_pipeline.defs.resources import WAREHOUSE_POOL
+from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
 from stv_pipeline.quality.check_results import check_result
 from stv_pipeline.quality.suites import SuiteFile, discover_suites, validate_frame
 from stv_pipeline.settings import EXPECTATIONS_DIR
@@ -23,8 +23,8 @@ def _gx_check(suite: SuiteFile) -> dg.AssetChecksDefinition:
         required_resource_keys={"warehouse"},
     )
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        with context.resources.warehouse.get_connection() as con:
-            frame = con.execute(f"select * from {schema}.{table}").df()
+        with warehouse_connection(context.resources.warehouse) as con:
+            frame = con.execute(suite.query).df()
         return check_result(validate_frame(suite, frame), suite.severity, len(frame))
 
     return _check

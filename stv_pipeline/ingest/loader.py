@@ -1,8 +1,9 @@
 """Load a source's files into `raw.<source>`: validate whole files, quarantine rejects, log loads.
 
 Each file is one transaction (its rows and its file-log entry commit together or not at all) and
-is identified by the SHA-256 of its content, so loading the same content twice is a no-op and a
-changed file with the same name replaces the rows of its earlier version.
+is identified by the SHA-256 of its content (with, for register files, the vintage in its name),
+so loading the same content twice is a no-op and a changed file with the same name replaces the
+rows of its earlier version.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import duckdb
 from .contracts import Contract, Problem
 from .privacy import PseudonymKeyMissing, mask_cpr
 from .readers import READERS, UnreadableFile, file_format, read_to_table
-from .validation import validate
+from .validation import validate, vintage_from_name
 
 FILE_LOG_DDL = """
 create table if not exists raw.file_log (
@@ -157,9 +158,17 @@ def load_file(
 ) -> FileOutcome:
     sha = sha256_of(path)
     outcome = FileOutcome(contract.source, path.name, sha, status="unchanged")
+    # A file is its content; but a register file's vintage is in its name, so the same rows
+    # delivered as a later extract (nothing changed) are a new vintage, not a repeat.
+    vintage = (
+        vintage_from_name(path, contract.vintage_file_prefix)
+        if contract.vintage_file_prefix
+        else None
+    )
     already = con.execute(
-        "select 1 from raw.file_log where source = ? and sha256 = ? and replaced_at is null",
-        [contract.source, sha],
+        "select 1 from raw.file_log where source = ? and sha256 = ? and replaced_at is null "
+        "and (?::date is null or extract_date = ?::date)",
+        [contract.source, sha, vintage, vintage],
     ).fetchone()
     if already:
         return outcome

@@ -15,6 +15,13 @@ def _describe(config: dict[str, Any]) -> str:
     return f"{config['type']}({args})"
 
 
+def _row_label(index: Any) -> str:
+    """A failing row: its key columns when the suite names them, else its position."""
+    if isinstance(index, dict):
+        return ", ".join(f"{k}={v}" for k, v in index.items())
+    return f"row {index}"
+
+
 def failed_expectations(result: dict[str, Any], default_severity: str) -> list[dict[str, Any]]:
     failed = []
     for item in result["results"]:
@@ -30,7 +37,7 @@ def failed_expectations(result: dict[str, Any], default_severity: str) -> list[d
                 "examples": [str(v) for v in (res.get("partial_unexpected_list") or [])][
                     :EXAMPLES_PER_EXPECTATION
                 ],
-                "example_rows": [int(i) for i in (res.get("unexpected_index_list") or [])][
+                "example_rows": [_row_label(i) for i in (res.get("unexpected_index_list") or [])][
                     :EXAMPLES_PER_EXPECTATION
                 ],
                 "error": (item.get("exception_info") or {}).get("exception_message"),
@@ -54,7 +61,7 @@ def check_result(
     stats = result.get("statistics", {})
     summary = "; ".join(
         f"{f['expectation']}: {f['unexpected_count']} unexpected, "
-        f"e.g. {', '.join(f['examples'][:3])}"
+        f"e.g. {'; '.join(f['example_rows'][:3]) or ', '.join(f['examples'][:3])}"
         for f in failed
     )
     return dg.AssetCheckResult(

@@ -2,7 +2,9 @@
 
 A suite file is GX's own suite JSON; its `meta` names the asset it checks (`asset`, a
 slash-separated asset key) and the default severity (`ERROR` blocks the STAR exports, `WARN`
-only shows). An expectation may override the severity in its own `meta`.
+only shows). An expectation may override the severity in its own `meta`. Optional: `query`,
+the SQL selecting the rows to validate (default: the whole table), and `example_columns`,
+the columns that identify a failing row in the check's metadata.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class SuiteFile:
     severity: str
     description: str
     body: dict[str, Any]
+    query: str
+    example_columns: tuple[str, ...] = ()
 
 
 def read_suite(path: Path) -> SuiteFile:
@@ -36,6 +40,7 @@ def read_suite(path: Path) -> SuiteFile:
             raise ValueError(f"{path}: suite meta must name '{key}'")
     if meta["severity"] not in ("ERROR", "WARN"):
         raise ValueError(f"{path}: severity must be ERROR or WARN, not {meta['severity']!r}")
+    schema, table = meta["asset"].split("/")
     return SuiteFile(
         path=path,
         name=body["name"],
@@ -43,6 +48,8 @@ def read_suite(path: Path) -> SuiteFile:
         severity=meta["severity"],
         description=meta.get("description", body["name"]),
         body=body,
+        query=meta.get("query", f"select * from {schema}.{table}"),
+        example_columns=tuple(meta.get("example_columns", ())),
     )
 
 
@@ -65,4 +72,7 @@ def validate_frame(suite: SuiteFile, frame: pd.DataFrame) -> dict[str, Any]:
         gx.ExpectationSuite(name=suite.name, expectations=suite.body["expectations"])
     )
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-    return batch.validate(gx_suite, result_format="COMPLETE").to_json_dict()
+    result_format: dict[str, Any] = {"result_format": "COMPLETE"}
+    if suite.example_columns:
+        result_format["unexpected_index_column_names"] = list(suite.example_columns)
+    return batch.validate(gx_suite, result_format=result_format).to_json_dict()

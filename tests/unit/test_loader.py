@@ -147,3 +147,16 @@ def test_cpr_without_a_key_is_a_clear_error_and_the_file_waits_in_the_inbox(
     assert "0101801234" not in str(err.value)
     assert cpr_file.exists()  # not quarantined: the file is fine, the configuration is not
     assert reference_con.execute("select count(*) from raw.register_earnings").fetchone()[0] == 1
+
+
+def test_same_register_rows_under_a_later_extract_date_are_a_new_vintage(reference_con, tmp_path):
+    rows = "person_id;maaned;loentimer\np1;2017-03;3\n"
+    write(tmp_path / "inbox/register_earnings", "earnings_2017-06-30.csv", rows)
+    write(tmp_path / "inbox/register_earnings", "earnings_copy.csv", rows)
+    write(tmp_path / "inbox/register_earnings", "earnings_2017-09-30.csv", rows)
+    outcomes = {o.file_name: o.status for o in load(reference_con, tmp_path, "register_earnings")}
+    assert outcomes == {
+        "earnings_2017-06-30.csv": "loaded",
+        "earnings_2017-09-30.csv": "loaded",
+        "earnings_copy.csv": "unchanged",
+    }

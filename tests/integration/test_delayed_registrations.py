@@ -1,0 +1,97 @@
+"""Vintages over time: a late registration keeps a month provisional until an extract no
+longer revises it; a revision of a month already mature fails the ERROR check and blocks the
+STAR export.
+
+Nyborg (450), March 2017, persons A and B on kontanthjælp from the start; C's March week is
+registered only on 20 June, D's on 1 December:
+  benefits_2017-04-10  A, B      March population 2   provisional (too recent)
+  benefits_2017-07-10  A, B, C                    3   provisional (revised +50 %)
+  benefits_2017-10-10  A, B, C                    3   final (not revised, old enough)
+  benefits_2018-01-10  A, B, C, D                 4   revised +33 % although mature: ERROR
+"""
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from stv_pipeline.cli import main
+
+pytestmark = pytest.mark.integration
+
+HEADER = "person_id;kommunekode;uge;ydelseskode;indsatskode;registreringsdato\n"
+A_B = (
+    "A;450;2017-W10;KH-AKT;VP;2017-03-12\nA;450;2017-W11;KH-AKT;;2017-03-19\n"
+    "B;450;2017-W10;KH-AKT;;2017-03-13\nB;450;2017-W12;KH-AKT;;2017-03-27\n"
+)
+C = "C;450;2017-W12;KH-AKT;;2017-06-20\n"
+D = "D;450;2017-W11;KH-AKT;LT;2017-12-01\n"
+
+
+def deliver(inbox: Path, vintage: str, rows: str) -> None:
+    folder = inbox / "register_benefits"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"benefits_{vintage}.csv").write_text(HEADER + rows)
+
+
+def run(tmp: Path) -> int:
+    return main(
+        [
+            "run",
+            "--inbox",
+            str(tmp / "inbox"),
+            "--warehouse",
+            str(tmp / "w.duckdb"),
+            "--exports",
+            str(tmp / "exports"),
+        ]
+    )
+
+
+def query(tmp: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(tmp / "w.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+MARCH = "where municipality_code = 450 and month = date '2017-03-01' and target_group = 'alle'"
+
+
+@pytest.fixture
+def tmp(tmp_path, monkeypatch):
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    return tmp_path
+
+
+def test_late_registration_then_maturity_then_a_blocking_revision(tmp, capsys):
+    deliver(tmp / "inbox", "2017-04-10", A_B)
+    deliver(tmp / "inbox", "2017-07-10", A_B + C)
+    assert run(tmp) == 0
+    assert query(
+        tmp, f"select population, provisional from marts.success_criteria_monthly {MARCH}"
+    ) == [(3, True)]
+    status = query(
+        tmp, f"select too_recent, last_revision_exceeds from intermediate.int_month_status {MARCH}"
+    )
+    assert status == [(False, True)]  # old enough, but just revised by +50 %
+
+    deliver(tmp / "inbox", "2017-10-10", A_B + C)
+    assert run(tmp) == 0
+    assert query(
+        tmp, f"select population, provisional from marts.success_criteria_monthly {MARCH}"
+    ) == [(3, False)]
+    assert query(
+        tmp,
+        f"select vintage::varchar, value, revision_abs, revision_rel "
+        f"from marts.registration_revisions {MARCH} and measure = 'population' "
+        f"order by vintage",
+    ) == [("2017-04-10", 2, None, None), ("2017-07-10", 3, 1, 0.5), ("2017-10-10", 3, 0, 0.0)]
+    exports_before = sorted((tmp / "exports").iterdir())
+    capsys.readouterr()
+
+    deliver(tmp / "inbox", "2018-01-10", A_B + C + D)
+    assert run(tmp) == 1
+    out = capsys.readouterr().out
+    assert "registration_revisions:gx_registration_revisions_mature_months failed (ERROR)" in out
+    assert "municipality_code=450, month=2017-03-01" in out
+    assert "no export written" in out
+    assert sorted((tmp / "exports").iterdir()) == exports_before
