@@ -21,6 +21,7 @@ import duckdb
 import pytest
 
 from stv_pipeline.cli import main
+from stv_pipeline.defs.exports import EXPORTED_MARTS
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "inbox_small"
 
@@ -82,16 +83,9 @@ def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, 
     folder = Path(out.strip().splitlines()[-1].removeprefix("Exports: "))
     assert folder.parent == workspace / "exports"
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        f"{table}.{ext}"
-        for table in (
-            "success_criteria_monthly",
-            "baseline_endline",
-            "implementation_fidelity",
-            "case_selection",
-            "goal_attainment",
-        )
-        for ext in ("csv", "parquet")
+        f"{table}.{ext}" for table in EXPORTED_MARTS for ext in ("csv", "parquet")
     )
+    assert len(EXPORTED_MARTS) == 9  # every metric table of DESIGN §3.1-3.6
     with duckdb.connect() as con:
         exported = con.execute(
             f"select count(*), sum(population) from '{folder}/success_criteria_monthly.parquet'"
