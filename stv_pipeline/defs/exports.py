@@ -7,6 +7,8 @@ import dagster as dg
 import duckdb
 
 from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
+from stv_pipeline.exports.disclosure import RULES, suppress
+from stv_pipeline.exports.writers import write_csv_for_excel, write_parquet
 from stv_pipeline.settings import Settings
 
 EXPORTED_MARTS = (
@@ -20,7 +22,6 @@ EXPORTED_MARTS = (
     "reconciliation",
     "nowcast",
 )
-BOM = "\ufeff".encode()
 
 
 def export_folder(exports_root: Path, run_id: str, today: date | None = None) -> Path:
@@ -28,39 +29,19 @@ def export_folder(exports_root: Path, run_id: str, today: date | None = None) ->
     return exports_root / f"{(today or date.today()).isoformat()}_{run_id[:8]}"
 
 
-def excel_select(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """A select that writes fractional numbers with a decimal comma (DuckDB's CSV writer
-    only knows the point); whole numbers, dates and text are left as they are."""
-    columns = con.execute(f"select column_name, column_type from (describe {table})").fetchall()
-    parts = [
-        f"replace(cast(\"{c}\" as varchar), '.', ',') as \"{c}\""
-        if t in ("DOUBLE", "FLOAT", "REAL") or t.startswith("DECIMAL")
-        else f'"{c}"'
-        for c, t in columns
-    ]
-    return f"select {', '.join(parts)} from {table} order by all"
-
-
-def write_table(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> dict[str, int]:
-    """Write one table as Parquet and as CSV for Danish Excel (UTF-8 with BOM, ';', decimal ',')."""
-    name = table.split(".")[-1]
-    parquet, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
-    con.execute(
-        f"copy (select * from {table} order by all) to '{parquet}' "
-        "(format parquet, compression zstd)"
-    )
-    plain = folder / f".{name}.csv.tmp"
-    con.execute(
-        f"copy ({excel_select(con, table)}) to '{plain}' "
-        "(format csv, header true, delimiter ';', dateformat '%Y-%m-%d')"
-    )
-    with csv.open("wb") as out, plain.open("rb") as src:
-        out.write(BOM)
-        while chunk := src.read(1 << 20):
-            out.write(chunk)
-    plain.unlink()
-    rows = con.execute(f"select count(*) from {table}").fetchone()[0]
-    return {"rows": int(rows)}
+def export_table(con: duckdb.DuckDBPyConnection, name: str, folder: Path) -> dict[str, int]:
+    """One mart, disclosure-controlled, as CSV and Parquet; returns rows and suppressed cells."""
+    frame = con.execute(f"select * from marts.{name} order by all").df()
+    # pandas reads DATE as a timestamp; give dates back their type so Parquet keeps date32
+    for column, sql_type in con.execute(
+        f"select column_name, column_type from (describe marts.{name})"
+    ).fetchall():
+        if sql_type == "DATE":
+            frame[column] = frame[column].dt.date
+    published, mask = suppress(frame, RULES[name])
+    write_csv_for_excel(published, folder / f"{name}.csv")
+    write_parquet(published, folder / f"{name}.parquet")
+    return {"rows": len(published), "suppressed_cells": int(mask.to_numpy().sum())}
 
 
 @dg.asset(
@@ -78,15 +59,17 @@ def write_table(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> dic
 )
 def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """The tables STAR receives, written for this run to data/exports/<YYYY-MM-DD>_<run id>/:
-    each metric table as CSV for Danish Excel (UTF-8 with BOM, semicolon, decimal comma) and
-    as typed Parquet. Not written when a blocking (ERROR) check on a mart failed."""
+    each metric table of DESIGN §3.1-3.6 as CSV for Danish Excel (UTF-8 with BOM, semicolon,
+    decimal comma) and as typed Parquet. Disclosure control first: counts of 1-4 persons, the
+    figures computed from them, and the cells that would give them back from a total are left
+    empty. Not written when an ERROR check failed."""
     settings: Settings = context.resources.settings
     folder = export_folder(settings.exports, context.run_id)
     folder.mkdir(parents=True, exist_ok=True)
     tables = {}
     with warehouse_connection(context.resources.warehouse) as con:
         for name in EXPORTED_MARTS:
-            tables[name] = write_table(con, f"marts.{name}", folder)
+            tables[name] = export_table(con, name, folder)
     context.log.info(f"STAR export written to {folder}")
     return dg.MaterializeResult(
         metadata={

@@ -1,8 +1,11 @@
 from datetime import date
 
 import duckdb
+import pandas as pd
 
-from stv_pipeline.defs.exports import BOM, export_folder, write_table
+from stv_pipeline.defs.exports import export_folder, export_table
+
+BOM = "\ufeff".encode()
 
 
 def test_export_folder_is_date_then_short_run_id(tmp_path):
@@ -10,19 +13,26 @@ def test_export_folder_is_date_then_short_run_id(tmp_path):
     assert folder == tmp_path / "2026-11-22_9e0ad809"
 
 
-def test_csv_is_for_danish_excel_and_parquet_keeps_types(tmp_path):
+def test_mart_is_exported_for_danish_excel_and_typed_parquet_with_small_cells_empty(tmp_path):
     con = duckdb.connect()
+    con.execute("create schema marts")
     con.execute(
-        "create table t as select * from (values (461, date '2017-03-01', 0.75::double, 'alle'), "
-        "(450, date '2017-03-01', 0.5, 'alle')) as v(municipality_code, month, share, g)"
+        "create table marts.nowcast as select * from (values "
+        "(450, date '2019-03-01', 'alle', 'population', 12::bigint, 0.75, 16.0, 14.5, 20.0),"
+        "(461, date '2019-03-01', 'alle', 'population', 3::bigint, 0.75, 4.0, 3.5, 5.25)"
+        ") as v(municipality_code, month, target_group, measure, observed, completion_factor, "
+        "estimate, lower, upper)"
     )
-    assert write_table(con, "t", tmp_path) == {"rows": 2}
-    raw = (tmp_path / "t.csv").read_bytes()
+    assert export_table(con, "nowcast", tmp_path) == {"rows": 2, "suppressed_cells": 4}
+    raw = (tmp_path / "nowcast.csv").read_bytes()
     assert raw.startswith(BOM)
     assert raw[len(BOM) :].decode().splitlines() == [
-        "municipality_code;month;share;g",
-        "450;2017-03-01;0,5;alle",
-        "461;2017-03-01;0,75;alle",
+        "municipality_code;month;target_group;measure;observed;completion_factor;estimate;"
+        "lower;upper",
+        "450;2019-03-01;alle;population;12;0,75;16,0;14,5;20,0",
+        "461;2019-03-01;alle;population;;0,75;;;",
     ]
-    back = con.execute(f"select * from '{tmp_path / 't.parquet'}' order by 1").fetchall()
-    assert back[0] == (450, date(2017, 3, 1), 0.5, "alle")
+    back = pd.read_parquet(tmp_path / "nowcast.parquet")
+    assert str(back["observed"].dtype) == "Int64" and back["observed"].tolist()[0] == 12
+    assert pd.isna(back["observed"].iloc[1]) and pd.isna(back["estimate"].iloc[1])
+    assert back["month"].iloc[0] == date(2019, 3, 1)  # a date, not a timestamp

@@ -9,6 +9,7 @@ scoped as (
     select
         'municipality' as scope,
         municipality_code,
+        is_participant,
         target_group,
         evaluation_window,
         provisional_months,
@@ -21,6 +22,7 @@ scoped as (
     select
         case when is_participant then 'participants' else 'comparison' end as scope,
         null as municipality_code,
+        is_participant,
         target_group,
         evaluation_window,
         sum(provisional_months) as provisional_months,
@@ -76,6 +78,7 @@ did as (
     select
         'did' as scope,
         null as municipality_code,
+        null as is_participant,
         p.target_group,
         p.provisional or c.provisional as provisional,
         {%- for m in measures %}
@@ -98,6 +101,7 @@ unioned as (
 select
     cast(scope as varchar) as scope,
     cast(municipality_code as integer) as municipality_code,
+    cast(is_participant as boolean) as is_participant,
     cast(target_group as varchar) as target_group,
     cast(population_baseline as bigint) as population_baseline,
     cast(population_endline as bigint) as population_endline,
