@@ -12,6 +12,7 @@ from stv_pipeline.defs.ingest import ingest_assets, quarantine_checks
 from stv_pipeline.defs.jobs import stv_full_job
 from stv_pipeline.defs.quality import gx_asset_checks
 from stv_pipeline.defs.resources import build_resources, dbt_project
+from stv_pipeline.defs.schedules import build_inbox_sensor, stv_nightly
 from stv_pipeline.settings import ENV_WAREHOUSE, Settings
 
 
@@ -24,6 +25,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         assets=[*ingest_assets(), *build_dbt_assets(project), star_export],
         asset_checks=[*gx_asset_checks(), *quarantine_checks()],
         jobs=[stv_full_job],
+        schedules=[stv_nightly],
+        sensors=[build_inbox_sensor(settings)],
         resources={**build_resources(settings, project), "settings": settings},
     )
 

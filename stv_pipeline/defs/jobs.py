@@ -2,9 +2,12 @@
 
 import dagster as dg
 
+from stv_pipeline.defs.alerts import notify_on_failure
+
 stv_full_job = dg.define_asset_job(
     name="stv_full_job",
     selection=dg.AssetSelection.all(),
+    hooks={notify_on_failure},
     description=(
         "The whole STV pipeline: reference seeds, ingestion of every source, dbt staging and "
         "marts with their tests, Great Expectations checks, and the STAR export."
