@@ -8,6 +8,7 @@ import duckdb
 
 from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
 from stv_pipeline.exports.disclosure import RULES, suppress
+from stv_pipeline.exports.manifest import input_files, write_manifest
 from stv_pipeline.exports.writers import write_csv_for_excel, write_parquet
 from stv_pipeline.settings import Settings
 
@@ -44,6 +45,24 @@ def export_table(con: duckdb.DuckDBPyConnection, name: str, folder: Path) -> dic
     return {"rows": len(published), "suppressed_cells": int(mask.to_numpy().sum())}
 
 
+def check_outcomes(context: dg.AssetExecutionContext) -> list[dict[str, object]]:
+    """Every check evaluated in this run so far: all of them, since every check is upstream."""
+    records = context.instance.get_records_for_run(
+        run_id=context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000
+    ).records
+    outcomes = []
+    for record in records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        outcomes.append({
+            "asset": evaluation.asset_key.to_user_string(),
+            "check": evaluation.check_name,
+            "passed": evaluation.passed,
+            "severity": evaluation.severity.value,
+            "description": evaluation.description,
+        })
+    return sorted(outcomes, key=lambda o: (o["asset"], o["check"]))
+
+
 @dg.asset(
     key=dg.AssetKey(["exports", "star_export"]),
     group_name="exports",
@@ -70,6 +89,9 @@ def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     with warehouse_connection(context.resources.warehouse) as con:
         for name in EXPORTED_MARTS:
             tables[name] = export_table(con, name, folder)
+        inputs = input_files(con)
+    write_manifest(folder, run_id=context.run_id, inputs=inputs, tables=tables,
+                   checks=check_outcomes(context))
     context.log.info(f"STAR export written to {folder}")
     return dg.MaterializeResult(
         metadata={

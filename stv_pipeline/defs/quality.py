@@ -17,8 +17,9 @@ def _gx_check(suite: SuiteFile) -> dg.AssetChecksDefinition:
         description=(
             f"Great Expectations suite {suite.path.name} ({suite.severity}): {suite.description}"
         ),
-        # An ERROR suite is blocking: when it fails, nothing downstream (the exports) runs.
-        blocking=suite.severity == "ERROR",
+        # Blocking: the export waits for every suite (so manifest.json lists them all), and
+        # a failing ERROR suite stops it.
+        blocking=True,
         pool=WAREHOUSE_POOL,
         required_resource_keys={"warehouse"},
     )

@@ -11,6 +11,7 @@ tests/fixtures/inbox_small holds two vintages. In the newest (2017-06-30):
 The older vintage (2017-04-10) has hours for A in March and a person G in 813: both ignored.
 """
 
+import hashlib
 import json
 import re
 import shutil
@@ -85,8 +86,21 @@ def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, 
     folder = Path(out.strip().splitlines()[-1].removeprefix("Exports: "))
     assert folder.parent == workspace / "exports"
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        f"{table}.{ext}" for table in EXPORTED_MARTS for ext in ("csv", "parquet")
+        [f"{table}.{ext}" for table in EXPORTED_MARTS for ext in ("csv", "parquet")]
+        + ["manifest.json"]
     )
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["run_id"].startswith(folder.name.split("_")[1])
+    assert {(i["file"], i["sha256"], i["rows"]) for i in manifest["inputs"]} == {
+        (p.name, hashlib.sha256(p.read_bytes()).hexdigest(), len(p.read_text().splitlines()) - 1)
+        for p in FIXTURE.rglob("*.csv")
+    }
+    assert manifest["tables"]["success_criteria_monthly"]["rows"] == 7
+    assert {c["check"] for c in manifest["checks"]} >= {
+        "gx_success_criteria_monthly",
+        "no_quarantined_files",
+        "gx_register_vintage_anomalies",
+    }
     assert len(EXPORTED_MARTS) == 9  # every metric table of DESIGN §3.1-3.6
     # every count in this tiny inbox is 0-3 persons: all the non-zero ones leave empty
     exported = pd.read_parquet(folder / "success_criteria_monthly.parquet")

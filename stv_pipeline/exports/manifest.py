@@ -1,0 +1,63 @@
+"""manifest.json of an export folder: what went in, what came out, and how the checks went."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from stv_pipeline.settings import PROJECT_ROOT
+
+
+def code_version(root: Path = PROJECT_ROOT) -> str:
+    """The git commit of the code, with '-dirty' when it has uncommitted changes."""
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                             text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=root, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return sha + ("-dirty" if dirty.strip() else "")
+
+
+def input_files(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    rows = con.execute(
+        "select source, file_name, sha256, rows, extract_date, origin, loaded_at "
+        "from raw.file_log where replaced_at is null order by source, file_name"
+    ).fetchall()
+    return [
+        {"source": s, "file": f, "sha256": h, "rows": int(n),
+         "vintage": v.isoformat() if v else None, "origin": o,
+         "loaded_at": t.isoformat(timespec="seconds")}
+        for s, f, h, n, v, o, t in rows
+    ]
+
+
+def write_manifest(
+    folder: Path,
+    *,
+    run_id: str,
+    inputs: list[dict[str, Any]],
+    tables: dict[str, dict[str, Any]],
+    checks: list[dict[str, Any]],
+) -> Path:
+    manifest = {
+        "run_id": run_id,
+        "created_at": datetime.now().isoformat(timespec="seconds"),
+        "code_version": code_version(),
+        "inputs": inputs,
+        "tables": tables,
+        "checks": checks,
+        "disclosure_control": (
+            "Counts of 1-4 persons are empty, and so is every figure computed from them and "
+            "every cell that would give one back from a total in the same table."
+        ),
+    }
+    path = folder / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8")
+    return path
