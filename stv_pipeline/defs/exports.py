@@ -5,13 +5,16 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pandas as pd
 
 from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
+from stv_pipeline.exports.dictionary import SUPPRESSION_NOTE, table_docs
 from stv_pipeline.exports.disclosure import RULES, suppress
 from stv_pipeline.exports.manifest import input_files, write_manifest
-from stv_pipeline.exports.writers import write_csv_for_excel, write_parquet
+from stv_pipeline.exports.writers import write_csv_for_excel, write_parquet, write_workbook
 from stv_pipeline.settings import Settings
 
+WORKBOOK = "stv_tabeller.xlsx"
 EXPORTED_MARTS = (
     "success_criteria_monthly",
     "baseline_endline",
@@ -30,8 +33,11 @@ def export_folder(exports_root: Path, run_id: str, today: date | None = None) ->
     return exports_root / f"{(today or date.today()).isoformat()}_{run_id[:8]}"
 
 
-def export_table(con: duckdb.DuckDBPyConnection, name: str, folder: Path) -> dict[str, int]:
-    """One mart, disclosure-controlled, as CSV and Parquet; returns rows and suppressed cells."""
+def export_table(
+    con: duckdb.DuckDBPyConnection, name: str, folder: Path
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One mart, disclosure-controlled, as CSV and Parquet; returns it as published, with the
+    mask of suppressed cells."""
     frame = con.execute(f"select * from marts.{name} order by all").df()
     # pandas reads DATE as a timestamp; give dates back their type so Parquet keeps date32
     for column, sql_type in con.execute(
@@ -42,7 +48,7 @@ def export_table(con: duckdb.DuckDBPyConnection, name: str, folder: Path) -> dic
     published, mask = suppress(frame, RULES[name])
     write_csv_for_excel(published, folder / f"{name}.csv")
     write_parquet(published, folder / f"{name}.parquet")
-    return {"rows": len(published), "suppressed_cells": int(mask.to_numpy().sum())}
+    return published, mask
 
 
 def check_outcomes(context: dg.AssetExecutionContext) -> list[dict[str, object]]:
@@ -53,13 +59,15 @@ def check_outcomes(context: dg.AssetExecutionContext) -> list[dict[str, object]]
     outcomes = []
     for record in records:
         evaluation = record.event_log_entry.dagster_event.event_specific_data
-        outcomes.append({
-            "asset": evaluation.asset_key.to_user_string(),
-            "check": evaluation.check_name,
-            "passed": evaluation.passed,
-            "severity": evaluation.severity.value,
-            "description": evaluation.description,
-        })
+        outcomes.append(
+            {
+                "asset": evaluation.asset_key.to_user_string(),
+                "check": evaluation.check_name,
+                "passed": evaluation.passed,
+                "severity": evaluation.severity.value,
+                "description": evaluation.description,
+            }
+        )
     return sorted(outcomes, key=lambda o: (o["asset"], o["check"]))
 
 
@@ -85,13 +93,23 @@ def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings: Settings = context.resources.settings
     folder = export_folder(settings.exports, context.run_id)
     folder.mkdir(parents=True, exist_ok=True)
-    tables = {}
+    published = {}
     with warehouse_connection(context.resources.warehouse) as con:
         for name in EXPORTED_MARTS:
-            tables[name] = export_table(con, name, folder)
+            published[name] = export_table(con, name, folder)
         inputs = input_files(con)
-    write_manifest(folder, run_id=context.run_id, inputs=inputs, tables=tables,
-                   checks=check_outcomes(context))
+    write_workbook(folder / WORKBOOK, published, table_docs(), SUPPRESSION_NOTE)
+    tables = {
+        name: {
+            "rows": len(frame),
+            "suppressed_cells": int(mask.to_numpy().sum()),
+            "files": [f"{name}.csv", f"{name}.parquet", f"{WORKBOOK} (sheet {name})"],
+        }
+        for name, (frame, mask) in published.items()
+    }
+    write_manifest(
+        folder, run_id=context.run_id, inputs=inputs, tables=tables, checks=check_outcomes(context)
+    )
     context.log.info(f"STAR export written to {folder}")
     return dg.MaterializeResult(
         metadata={

@@ -10,16 +10,23 @@ from typing import Any
 
 import duckdb
 
+from stv_pipeline.exports.dictionary import SUPPRESSION_NOTE
 from stv_pipeline.settings import PROJECT_ROOT
 
 
 def code_version(root: Path = PROJECT_ROOT) -> str:
     """The git commit of the code, with '-dirty' when it has uncommitted changes."""
     try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                             text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=root, capture_output=True, text=True, check=True).stdout
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
     return sha + ("-dirty" if dirty.strip() else "")
@@ -31,9 +38,15 @@ def input_files(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         "from raw.file_log where replaced_at is null order by source, file_name"
     ).fetchall()
     return [
-        {"source": s, "file": f, "sha256": h, "rows": int(n),
-         "vintage": v.isoformat() if v else None, "origin": o,
-         "loaded_at": t.isoformat(timespec="seconds")}
+        {
+            "source": s,
+            "file": f,
+            "sha256": h,
+            "rows": int(n),
+            "vintage": v.isoformat() if v else None,
+            "origin": o,
+            "loaded_at": t.isoformat(timespec="seconds"),
+        }
         for s, f, h, n, v, o, t in rows
     ]
 
@@ -53,10 +66,7 @@ def write_manifest(
         "inputs": inputs,
         "tables": tables,
         "checks": checks,
-        "disclosure_control": (
-            "Counts of 1-4 persons are empty, and so is every figure computed from them and "
-            "every cell that would give one back from a total in the same table."
-        ),
+        "disclosure_control": SUPPRESSION_NOTE,
     }
     path = folder / "manifest.json"
     path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8")
