@@ -53,6 +53,25 @@ def input_root(settings: Settings, has_inbox_loads: bool) -> tuple[str, Path]:
     return "sample", settings.sample
 
 
+def column_schema(contract: Contract) -> dg.TableSchema:
+    """The raw table's columns as the UI shows them, from the contract itself."""
+    columns = [
+        dg.TableColumn(
+            c.name,
+            c.sql_type,
+            description=f"{c.expected}"
+            + (f" (delivered as {' / '.join(c.aliases)})" if c.aliases else ""),
+        )
+        for c in contract.output_columns
+    ]
+    meta = [
+        dg.TableColumn("_file_name", "varchar", description="the delivered file"),
+        dg.TableColumn("_file_sha256", "varchar", description="SHA-256 of that file"),
+        dg.TableColumn("_loaded_at", "timestamp", description="when it was loaded"),
+    ]
+    return dg.TableSchema(columns=[*columns, *meta])
+
+
 def _ingest_asset(contract: Contract) -> dg.AssetsDefinition:
     @dg.asset(
         key=dg.AssetKey(["raw", contract.source]),
@@ -60,6 +79,11 @@ def _ingest_asset(contract: Contract) -> dg.AssetsDefinition:
         description=SOURCE_DESCRIPTIONS[contract.source],
         deps=SEED_KEYS,
         kinds={"duckdb", "python"},
+        owners=["team:stv-data"],
+        metadata={
+            "dagster/column_schema": column_schema(contract),
+            "dagster/table_name": f"raw.{contract.source}",
+        },
         pool=WAREHOUSE_POOL,
         required_resource_keys={"warehouse", "settings"},
     )
