@@ -11,6 +11,7 @@ from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
 from stv_pipeline.exports.dictionary import SUPPRESSION_NOTE, table_docs
 from stv_pipeline.exports.disclosure import RULES, suppress
 from stv_pipeline.exports.manifest import input_files, write_manifest
+from stv_pipeline.exports.report import build_report
 from stv_pipeline.exports.writers import write_csv_for_excel, write_parquet, write_workbook
 from stv_pipeline.settings import Settings
 
@@ -98,6 +99,13 @@ def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         for name in EXPORTED_MARTS:
             published[name] = export_table(con, name, folder)
         inputs = input_files(con)
+        names = dict(
+            con.execute(
+                "select municipality_code, municipality_name from reference.municipalities"
+            ).fetchall()
+        )
+    report = build_report({n: frame for n, (frame, _) in published.items()}, context.run_id, names)
+    (folder / "report.html").write_text(report, "utf-8")
     write_workbook(folder / WORKBOOK, published, table_docs(), SUPPRESSION_NOTE)
     tables = {
         name: {
