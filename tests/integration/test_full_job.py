@@ -87,7 +87,7 @@ def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, 
     assert folder.parent == workspace / "exports"
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [f"{table}.{ext}" for table in EXPORTED_MARTS for ext in ("csv", "parquet")]
-        + ["manifest.json", "stv_tabeller.xlsx"]
+        + ["manifest.json", "report.html", "stv_tabeller.xlsx"]
     )
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["run_id"].startswith(folder.name.split("_")[1])
