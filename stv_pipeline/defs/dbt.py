@@ -6,7 +6,6 @@ as Dagster asset checks on the model they test.
 """
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -40,43 +39,30 @@ class StvDbtTranslator(DagsterDbtTranslator):
         return ["team:stv-data"]
 
 
-def _target(name: str) -> Path:
-    # A fixed target folder per asset keeps dbt's partial parse between runs and stops every
-    # run leaving a folder behind; runs never overlap, as all dbt steps share one pool slot.
-    return DBT_PROJECT_DIR / "target" / f"dagster_{name}"
+def _dbt_build(project: DbtProject, name: str, **selection: str) -> dg.AssetsDefinition:
+    """One `dbt build` over a part of the project, as a Dagster multi-asset."""
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        name=name,
+        dagster_dbt_translator=StvDbtTranslator(),
+        pool=WAREHOUSE_POOL,
+        **selection,
+    )
+    def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource):
+        wait_for_free_warehouse(warehouse)
+        # A fixed target folder per asset keeps dbt's partial parse between runs and leaves no
+        # folder per run behind; runs never overlap, as all dbt steps share one pool slot.
+        target = DBT_PROJECT_DIR / "target" / f"dagster_{name}"
+        yield from dbt.cli(["build"], context=context, target_path=target).stream()
+
+    return _build
 
 
 def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
-    translator = StvDbtTranslator()
-
-    @dbt_assets(
-        manifest=project.manifest_path,
-        project=project,
-        select="resource_type:seed",
-        name="reference_seeds",
-        dagster_dbt_translator=translator,
-        pool=WAREHOUSE_POOL,
-    )
-    def reference_seeds(
-        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource
-    ):
-        """Reference data analysts edit as CSV in dbt/seeds (DESIGN §2.6)."""
-        wait_for_free_warehouse(warehouse)
-        yield from dbt.cli(["build"], context=context, target_path=_target("seeds")).stream()
-
-    @dbt_assets(
-        manifest=project.manifest_path,
-        project=project,
-        exclude="resource_type:seed",
-        name="stv_dbt_models",
-        dagster_dbt_translator=translator,
-        pool=WAREHOUSE_POOL,
-    )
-    def stv_dbt_models(
-        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource
-    ):
-        """Staging, intermediate and mart models; `dbt build` runs unit and data tests too."""
-        wait_for_free_warehouse(warehouse)
-        yield from dbt.cli(["build"], context=context, target_path=_target("models")).stream()
-
-    return [reference_seeds, stv_dbt_models]
+    # Seeds build first and apart: the loaders validate codes against them.
+    return [
+        _dbt_build(project, "reference_seeds", select="resource_type:seed"),
+        _dbt_build(project, "stv_dbt_models", exclude="resource_type:seed"),
+    ]

@@ -47,8 +47,7 @@ def line_chart(
     right = WIDTH - LEGEND  # the legend has its own column, clear of the lines
     parts = [
         f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" class="chart">',
-        f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{right}" y2="{HEIGHT - PAD}" '
-        'stroke="#444"/>',
+        f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{right}" y2="{HEIGHT - PAD}" stroke="#444"/>',
         f'<line x1="{PAD}" y1="10" x2="{PAD}" y2="{HEIGHT - PAD}" stroke="#444"/>',
     ]
     for tick in (0, top / 2, top):

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from stv_pipeline.cli import main
+from tests.helpers import run_stv
 
 pytestmark = pytest.mark.integration
 
@@ -32,20 +32,6 @@ def deliver(inbox: Path, vintage: str, rows: str) -> None:
     folder = inbox / "register_benefits"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"benefits_{vintage}.csv").write_text(HEADER + rows)
-
-
-def run(tmp: Path) -> int:
-    return main(
-        [
-            "run",
-            "--inbox",
-            str(tmp / "inbox"),
-            "--warehouse",
-            str(tmp / "w.duckdb"),
-            "--exports",
-            str(tmp / "exports"),
-        ]
-    )
 
 
 def query(tmp: Path, sql: str) -> list[tuple]:
@@ -65,7 +51,7 @@ def tmp(tmp_path, monkeypatch):
 def test_late_registration_then_maturity_then_a_blocking_revision(tmp, capsys):
     deliver(tmp / "inbox", "2017-04-10", A_B)
     deliver(tmp / "inbox", "2017-07-10", A_B + C)
-    assert run(tmp) == 0
+    assert run_stv(tmp) == 0
     assert query(
         tmp, f"select population, provisional from marts.success_criteria_monthly {MARCH}"
     ) == [(3, True)]
@@ -75,7 +61,7 @@ def test_late_registration_then_maturity_then_a_blocking_revision(tmp, capsys):
     assert status == [(False, True)]  # old enough, but just revised by +50 %
 
     deliver(tmp / "inbox", "2017-10-10", A_B + C)
-    assert run(tmp) == 0
+    assert run_stv(tmp) == 0
     assert query(
         tmp, f"select population, provisional from marts.success_criteria_monthly {MARCH}"
     ) == [(3, False)]
@@ -89,7 +75,7 @@ def test_late_registration_then_maturity_then_a_blocking_revision(tmp, capsys):
     capsys.readouterr()
 
     deliver(tmp / "inbox", "2018-01-10", A_B + C + D)
-    assert run(tmp) == 1
+    assert run_stv(tmp) == 1
     out = capsys.readouterr().out
     assert "registration_revisions:gx_registration_revisions_mature_months failed (ERROR)" in out
     assert "municipality_code=450, month=2017-03-01" in out

@@ -22,9 +22,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from stv_pipeline.cli import main
 from stv_pipeline.defs.exports import EXPORTED_MARTS
 from stv_pipeline.exports.disclosure import RULES
+from tests.helpers import run_stv
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "inbox_small"
 
@@ -54,22 +54,8 @@ def workspace(tmp_path, monkeypatch):
     return tmp_path
 
 
-def run(workspace: Path) -> int:
-    return main(
-        [
-            "run",
-            "--inbox",
-            str(workspace / "inbox"),
-            "--warehouse",
-            str(workspace / "warehouse.duckdb"),
-            "--exports",
-            str(workspace / "exports"),
-        ]
-    )
-
-
 def mart(workspace: Path) -> list[tuple]:
-    with duckdb.connect(str(workspace / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(workspace / "w.duckdb"), read_only=True) as con:
         return con.execute(
             "select municipality_code, month, target_group, population, n_company, n_hours, "
             "n_either, share_either from marts.success_criteria_monthly order by all"
@@ -77,7 +63,7 @@ def mart(workspace: Path) -> list[tuple]:
 
 
 def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, capsys):
-    assert run(workspace) == 0
+    assert run_stv(workspace) == 0
     rows = mart(workspace)
     assert [r[:7] for r in rows] == EXPECTED
     assert [r[7] for r in rows] == [2 / 3, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0]
@@ -118,7 +104,7 @@ def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, 
         "person_id;kommunekode;uge;ydelseskode;indsatskode;registreringsdato\n"
         "A;450;2017-W54;KH-AKT;;2017-03-12\n"
     )
-    assert run(workspace) == 0
+    assert run_stv(workspace) == 0
     assert mart(workspace) == rows
     assert "check raw/register_benefits:no_quarantined_files failed (WARN)" in (
         capsys.readouterr().out
@@ -133,7 +119,7 @@ def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, 
             "value": "2017-W54",
         }
     ]
-    with duckdb.connect(str(workspace / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(workspace / "w.duckdb"), read_only=True) as con:
         # the eight good files, each logged once although the second run saw them again
         assert con.execute("select count(*) from raw.file_log").fetchone()[0] == 8
         assert con.execute("select count(*) from raw.register_benefits").fetchone()[0] == 21
@@ -182,13 +168,13 @@ def test_no_cpr_number_is_written_anywhere(workspace, monkeypatch, capsys, caplo
         "080880-8888;450;2017-W10;KH-AKT;;2017-03-12\n"
         "090980-999;999;2017-W10;KH-AKT;;2017-03-12\n"
     )
-    assert run(workspace) == 0
+    assert run_stv(workspace) == 0
     # The same persons as with pseudonyms, so the figures are the same: A's two spellings
     # of one CPR number are one person.
     assert [r[:7] for r in mart(workspace)] == EXPECTED
 
     found = []
-    with duckdb.connect(str(workspace / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(workspace / "w.duckdb"), read_only=True) as con:
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables"
         ).fetchall()

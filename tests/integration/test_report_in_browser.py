@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from stv_pipeline.cli import main
+from tests.helpers import run_stv
 
 pytestmark = pytest.mark.integration
 
@@ -55,20 +55,7 @@ def test_report_loads_and_is_not_blank(tmp_path, monkeypatch):
     assert CHROMIUM, "chromium must be installed in CI"
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     (tmp_path / "inbox").mkdir()
-    assert (
-        main(
-            [
-                "run",
-                "--inbox",
-                str(tmp_path / "inbox"),
-                "--warehouse",
-                str(tmp_path / "w.duckdb"),
-                "--exports",
-                str(tmp_path / "exports"),
-            ]
-        )
-        == 0
-    )
+    assert run_stv(tmp_path) == 0
     [folder] = (tmp_path / "exports").iterdir()
     report = folder / "report.html"
     text = report.read_text()

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from bench.pandas_metrics import baseline_endline_pooled, success_criteria_monthly
-from stv_pipeline.cli import main
 from stv_pipeline.settings import DBT_PROJECT_DIR, SAMPLE_DIR
+from tests.helpers import run_stv
 
 pytestmark = pytest.mark.integration
 
@@ -24,17 +24,7 @@ pytestmark = pytest.mark.integration
 def warehouse(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("sample_run")
     (tmp / "inbox").mkdir()
-    code = main(
-        [
-            "run",
-            "--inbox",
-            str(tmp / "inbox"),
-            "--warehouse",
-            str(tmp / "w.duckdb"),
-            "--exports",
-            str(tmp / "exports"),
-        ]
-    )
+    code = run_stv(tmp)
     assert code == 0
     with duckdb.connect(str(tmp / "w.duckdb"), read_only=True) as con:
         yield con

@@ -1,12 +1,10 @@
-"""The nightly schedule, the inbox sensor and the failure notification."""
+"""The nightly schedule and the inbox sensor."""
 
-import json
 from datetime import UTC, datetime
 
 import dagster as dg
 from dagster._utils.schedules import cron_string_iterator
 
-from stv_pipeline.defs.alerts import post_alert
 from stv_pipeline.defs.schedules import build_inbox_sensor, scan_inbox, stv_nightly
 from stv_pipeline.settings import Settings
 
@@ -81,27 +79,3 @@ def test_unchanged_files_are_not_hashed_again(tmp_path, monkeypatch):
 
     monkeypatch.setattr(schedules, "sha256_of", lambda path: (_ for _ in ()).throw(AssertionError))
     assert scan_inbox(tmp_path, state) == ([], state)
-
-
-def test_alert_posts_json_to_the_webhook():
-    import http.server
-    import threading
-
-    received = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.handle_request)
-    thread.start()
-    post_alert(f"http://127.0.0.1:{server.server_port}/hook", {"text": "step failed"})
-    thread.join(timeout=5)
-    server.server_close()
-    assert received == [{"text": "step failed"}]
