@@ -319,7 +319,3 @@ class Problem:
 class Validation:
     problems: list[Problem] = field(default_factory=list)
     total: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return self.total == 0

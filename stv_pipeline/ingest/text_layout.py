@@ -34,9 +34,7 @@ class TextLayout:
     encoding: str
     delimiter: str
     header: list[str]
-    header_line: int
     blank_lines: list[int] = field(default_factory=list)
-    data_lines: int = 0
 
     @property
     def needs_clean_copy(self) -> bool:
@@ -102,10 +100,9 @@ def scan(path: Path) -> TextLayout:
     text = header_bytes.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r")
     delimiter = ";" if text.count(";") > text.count(",") else ","
     header = [h.strip() for h in next(csv.reader(io.StringIO(text), delimiter=delimiter))]
-    data_lines = lines_before - header_line - sum(1 for b in blank if b > header_line)
-    if data_lines <= 0:
+    if lines_before - header_line - sum(1 for b in blank if b > header_line) <= 0:
         raise LayoutProblem("the file has a header but no data rows")
-    return TextLayout(encoding, delimiter, header, header_line, blank, data_lines)
+    return TextLayout(encoding, delimiter, header, blank)
 
 
 def _first_text_line(block: bytes, lines_before: int) -> tuple[bytes | None, int]:

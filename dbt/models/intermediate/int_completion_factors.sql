@@ -1,28 +1,14 @@
 -- How much of a month's final value earlier vintages had already seen, by lag (DESIGN §3.6,
 -- nowcast). Learned from months that are final now: their newest value counts as final.
 with revisions as (
-    select * from {{ ref('int_revisions') }}
+    select * from {{ ref('int_revisions_with_status') }}
 ),
 
-newest as (
-    select vintage from {{ ref('int_register_vintages') }} where is_newest
-),
-
+-- months final now: their newest value counts as final
 finals as (
-    select
-        r.municipality_code,
-        r.month,
-        r.target_group,
-        r.measure,
-        r.value as final_value
-    from revisions as r
-    inner join newest as n
-        on r.vintage = n.vintage
-    inner join {{ ref('int_month_status') }} as s
-        on r.municipality_code = s.municipality_code
-        and r.month = s.month
-        and r.target_group = s.target_group
-    where not s.provisional
+    select municipality_code, month, target_group, measure, value as final_value
+    from revisions
+    where is_newest_vintage and not provisional
 ),
 
 observations as (
@@ -38,7 +24,7 @@ observations as (
         and r.month = f.month
         and r.target_group = f.target_group
         and r.measure = f.measure
-    where r.vintage < (select vintage from newest)
+    where not r.is_newest_vintage
 )
 
 select

@@ -1,9 +1,5 @@
 -- DESIGN §3.6: for provisional months, the final value estimated from completion factors.
-with newest as (
-    select vintage from {{ ref('int_register_vintages') }} where is_newest
-),
-
-settings as (
+with settings as (
     select * from {{ ref('evaluation_settings') }}
 ),
 
@@ -15,14 +11,8 @@ provisional_now as (
         r.measure,
         r.value as observed,
         r.lag_months
-    from {{ ref('int_revisions') }} as r
-    inner join newest as n
-        on r.vintage = n.vintage
-    inner join {{ ref('int_month_status') }} as s
-        on r.municipality_code = s.municipality_code
-        and r.month = s.month
-        and r.target_group = s.target_group
-    where s.provisional
+    from {{ ref('int_revisions_with_status') }} as r
+    where r.is_newest_vintage and r.provisional
 ),
 
 joined as (

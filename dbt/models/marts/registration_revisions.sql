@@ -12,9 +12,5 @@ select
     cast(r.lag_months as integer) as lag_months,
     cast(r.mature_at_previous as boolean) as mature_at_previous,
     cast(r.exceeds_threshold as boolean) as exceeds_threshold,
-    cast(s.provisional as boolean) as provisional
-from {{ ref('int_revisions') }} as r
-inner join {{ ref('int_month_status') }} as s
-    on r.municipality_code = s.municipality_code
-    and r.month = s.month
-    and r.target_group = s.target_group
+    cast(r.provisional as boolean) as provisional
+from {{ ref('int_revisions_with_status') }} as r
