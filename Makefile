@@ -7,7 +7,9 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export GX_ANALYTICS_ENABLED := False
 export DO_NOT_TRACK := 1
 
-.PHONY: run test dev manifest lint install lock sample clean
+SCALE ?= small
+
+.PHONY: run test dev manifest lint install lock sample bench clean
 
 run: install manifest ## install, then run the whole job on the inbox (or the shipped sample)
 	$(BIN)/stv run
@@ -45,5 +47,8 @@ lock: $(BIN)/python ## re-pin every dependency after changing pyproject.toml
 sample: install ## regenerate the shipped sample (deterministic)
 	$(BIN)/stv sample --out data/sample --seed 2016
 
+bench: install manifest ## time the pipeline against the DuckDB floor and pandas: SCALE=small|medium|national
+	$(BIN)/python -m bench.run --scale $(SCALE)
+
 clean:
-	rm -rf $(VENV) dbt/target dbt/logs data/warehouse data/exports .dagster_home
+	rm -rf $(VENV) dbt/target dbt/logs data/warehouse data/exports .dagster_home bench/work

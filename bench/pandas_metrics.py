@@ -1,12 +1,17 @@
 """DESIGN §3.1-3.2 written the way an analyst would in pandas, independently of the pipeline.
 
+    python -m bench.pandas_metrics INBOX OUT_FOLDER
+
 Two uses: the integration tests compare the dbt marts with it on the shipped sample (an
 independent computation of the spec), and the benchmark (issue 7) times it against the
-pipeline. It reads the input folder (one sub-folder per source) and the dbt seeds directly.
+pipeline. It reads the input folder (one sub-folder per source), only the newest register
+extract as an analyst would, and the dbt seeds directly.
 """
 
 from __future__ import annotations
 
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -18,24 +23,23 @@ GROUP_ORDER = [
 ]
 
 
-def _read_register(folder: Path, prefix: str) -> pd.DataFrame:
-    frames = []
-    for path in sorted(folder.glob(f"{prefix}_*")):
-        frame = (
-            pd.read_parquet(path)
-            if path.suffix == ".parquet"
-            else pd.read_csv(path, sep=None, engine="python")
-        )
-        frame["vintage"] = path.stem.split("_")[1]
-        frames.append(frame)
+def _read_newest_extract(folder: Path, prefix: str) -> pd.DataFrame:
+    """The files of the newest extract date (`<prefix>_YYYY-MM-DD*`), concatenated."""
+    paths = sorted(folder.glob(f"{prefix}_*"))
+    newest = max(path.stem.split("_")[1][:10] for path in paths)
+    frames = [
+        pd.read_parquet(path)
+        if path.suffix == ".parquet"
+        else pd.read_csv(path, sep=None, engine="python")
+        for path in paths
+        if path.stem.split("_")[1].startswith(newest)
+    ]
     return pd.concat(frames, ignore_index=True)
 
 
 def success_criteria_monthly(inputs: Path, seeds: Path) -> pd.DataFrame:
-    weeks = _read_register(inputs / "register_benefits", "benefits")
-    weeks = weeks[weeks["vintage"] == weeks["vintage"].max()]
-    earnings = _read_register(inputs / "register_earnings", "earnings")
-    earnings = earnings[earnings["vintage"] == earnings["vintage"].max()]
+    weeks = _read_newest_extract(inputs / "register_benefits", "benefits")
+    earnings = _read_newest_extract(inputs / "register_earnings", "earnings")
 
     benefit_codes = pd.read_csv(seeds / "benefit_codes.csv")
     activation_codes = pd.read_csv(seeds / "activation_codes.csv")
@@ -120,3 +124,34 @@ def baseline_endline_pooled(
                     }
                 )
     return pd.DataFrame(rows)
+
+
+def main(argv: list[str]) -> int:
+    from stv_pipeline.settings import DBT_PROJECT_DIR
+
+    inputs, out = Path(argv[0]), Path(argv[1])
+    seeds = DBT_PROJECT_DIR / "seeds"
+    started = time.perf_counter()
+    monthly = success_criteria_monthly(inputs, seeds)
+    participants = set(
+        pd.concat(pd.read_csv(p) for p in sorted((inputs / "stv_participants").glob("*.csv")))[
+            "municipality_code"
+        ]
+    )
+    windows = {
+        row.evaluation_window: (row.start_date, row.end_date)
+        for row in pd.read_csv(seeds / "evaluation_windows.csv", parse_dates=[1, 2]).itertuples()
+    }
+    pooled = baseline_endline_pooled(monthly, participants, windows)
+    out.mkdir(parents=True, exist_ok=True)
+    monthly.to_parquet(out / "success_criteria_monthly.parquet", index=False)
+    pooled.to_parquet(out / "baseline_endline_pooled.parquet", index=False)
+    print(
+        f"pandas: {len(monthly)} rows of success criteria, {len(pooled)} pooled window rows "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,7 +1,7 @@
 """`stv`: run the whole pipeline without the UI, or write the sample data.
 
 stv run [--inbox DIR] [--warehouse FILE] [--exports DIR]
-stv sample --out DIR [--seed N]
+stv sample --out DIR [--seed N] [--scale sample|small|medium|national] [--format parquet|csv]
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 
+from stv_pipeline.sample.scenarios import REGISTER_FORMATS, SCALES
 from stv_pipeline.settings import (
     ENV_EXPORTS,
     ENV_INBOX,
@@ -40,12 +41,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def sample(args: argparse.Namespace) -> int:
+    import time
+
     from stv_pipeline.sample.generator import generate_sample
 
-    written = generate_sample(Path(args.out), seed=args.seed)
+    started = time.perf_counter()
+    written = generate_sample(
+        Path(args.out), seed=args.seed, scale=args.scale, register_format=args.format
+    )
     for source, files in written.items():
         for path in files:
             print(f"{source}: {path}")
+    print(f"{args.scale} data set written in {time.perf_counter() - started:.1f} s")
     return 0
 
 
@@ -60,6 +67,19 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample", help="write the deterministic sample of every source")
     s.add_argument("--out", required=True, help="folder to write <source>/ folders into")
     s.add_argument("--seed", type=int, default=2016, help="random seed (default 2016)")
+    s.add_argument(
+        "--scale",
+        choices=SCALES,
+        default="sample",
+        help="sample: the shipped 10 municipalities; small/medium/national: all 98, "
+        "national being STAR's size (about 17M person-weeks per vintage)",
+    )
+    s.add_argument(
+        "--format",
+        choices=REGISTER_FORMATS,
+        default="parquet",
+        help="file format of the register extracts (default parquet)",
+    )
     s.set_defaults(func=sample)
     return p
 

@@ -52,43 +52,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from .scenarios import REGISTER_FORMATS, Scenario, scenario
+
 # --------------------------------------------------------------------------------------
-# Tunable figures
+# Tunable figures (the municipalities and vintages are in scenarios.py)
 # --------------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class MunicipalitySpec:
-    code: int
-    name: str
-    persons: int  # size of the person pool whose home is this municipality
-    participant: bool  # STV participant (else comparison group)
-    activation_level: float  # multiplier of the base company-oriented rate
-    uplift: float  # relative rise of that rate from STV start to RAMP_END_DATE
-    lag_scale: float  # multiplier of registration lags (slow vs quick registration)
-    monitoring_ratio: float  # municipal active placements / register count (participants)
-
-
-MUNICIPALITIES: tuple[MunicipalitySpec, ...] = (
-    MunicipalitySpec(450, "Nyborg", 120, True, 0.95, 1.20, 1.0, 0.95),
-    MunicipalitySpec(813, "Frederikshavn", 130, True, 1.05, 0.90, 1.4, 0.84),
-    MunicipalitySpec(253, "Greve", 120, True, 0.90, 0.80, 0.8, 0.97),
-    MunicipalitySpec(710, "Favrskov", 110, True, 1.10, 0.70, 1.0, 0.93),
-    MunicipalitySpec(461, "Odense", 240, True, 1.00, -0.40, 1.1, 0.92),
-    MunicipalitySpec(316, "Holbæk", 120, True, 0.95, 0.40, 0.9, 0.96),
-    MunicipalitySpec(751, "Aarhus", 260, False, 1.05, 0.10, 1.0, 1.0),
-    MunicipalitySpec(851, "Aalborg", 240, False, 0.95, 0.05, 1.1, 1.0),
-    MunicipalitySpec(561, "Esbjerg", 130, False, 1.00, 0.15, 1.0, 1.0),
-    MunicipalitySpec(630, "Vejle", 120, False, 1.10, 0.00, 0.9, 1.0),
-)
 
 STV_START_DATE = date(2017, 1, 1)
 RAMP_END_DATE = date(2018, 7, 1)  # uplift fully in effect from here
 PERIOD_FIRST_DAY = date(2016, 6, 1)  # first ISO week is the one containing this day
 PERIOD_LAST_DAY = date(2019, 3, 31)  # last ISO week is the one containing this day
-VINTAGES: tuple[date, ...] = (date(2019, 1, 15), date(2019, 4, 15))
 BURN_IN_WEEKS = 26  # simulated before the period so spells start in equilibrium
 
 # Benefit codes (order = index used in the simulation) and their dynamics.
@@ -181,15 +158,6 @@ SURVEY_ITEM_EFFECTS = (0.2, 0.0, -0.2, 0.1, -0.3, 0.3, 0.0, -0.1)
 SURVEY_LEVEL_RANGE = (2.6, 3.3)  # municipal baseline mean score
 SURVEY_RESPONDENT_SD, SURVEY_NOISE_SD = 0.35, 0.5  # respondents answer both waves (panel)
 SURVEY_DONT_KNOW_SHARE = 0.05
-FIDELITY_CHANGE = {  # municipality -> (management change, staff change), endline - baseline
-    450: (0.8, 0.7),
-    813: (0.6, 0.8),
-    253: (0.5, 0.5),
-    710: (0.7, 0.5),
-    461: (0.4, 0.3),
-    316: (-0.6, 0.3),
-}
-
 SOURCES = (
     "register_benefits",
     "register_earnings",
@@ -204,46 +172,57 @@ SOURCES = (
 # --------------------------------------------------------------------------------------
 
 
-def generate_sample(out_dir: Path, seed: int = 2016) -> dict[str, list[Path]]:
-    """Write a deterministic sample of every input source into out_dir/<source>/ and return
-    the files written per source."""
+def generate_sample(
+    out_dir: Path, seed: int = 2016, scale: str = "sample", register_format: str = "parquet"
+) -> dict[str, list[Path]]:
+    """Write a deterministic data set of every input source into out_dir/<source>/ and return
+    the files written per source. Register files (one per vintage) are Parquet or CSV; the
+    municipal sources are CSV."""
+    if register_format not in REGISTER_FORMATS:
+        raise ValueError(f"register_format must be one of {REGISTER_FORMATS}")
     out_dir = Path(out_dir)
+    scn = scenario(scale, seed)
+    munis = MuniTable.of(scn)
     rng = np.random.default_rng(seed)
     streams = dict(
         zip(("register", "lags", "earnings", "monitoring", "survey"), rng.spawn(5), strict=True)
     )
 
     calendar = week_calendar()
-    sim = simulate_register(streams["register"], calendar)
-    benefits = benefit_rows(sim, calendar, streams["lags"])
-    earnings = earnings_rows(sim, calendar, streams["earnings"])
-    monitoring = monitoring_rows(sim, calendar, streams["monitoring"])
+    sim = simulate_register(streams["register"], calendar, munis)
+    benefits = benefit_rows(sim, calendar, streams["lags"], munis)
+    earnings = earnings_rows(sim, calendar, streams["earnings"], munis)
+    monitoring = monitoring_rows(sim, calendar, streams["monitoring"], munis)
 
     written: dict[str, list[Path]] = {source: [] for source in SOURCES}
-    for extract in VINTAGES:
+    ext = register_format
+    for extract in scn.vintages:
         written["register_benefits"].append(
-            write_parquet(
-                benefits_vintage(benefits, extract),
-                out_dir / "register_benefits" / f"benefits_{extract}.parquet",
+            write_table(
+                benefits_vintage(benefits, calendar, sim, munis, extract),
+                out_dir / "register_benefits" / f"benefits_{extract}.{ext}",
             )
         )
         written["register_earnings"].append(
-            write_parquet(
-                earnings_vintage(earnings, extract),
-                out_dir / "register_earnings" / f"earnings_{extract}.parquet",
+            write_table(
+                earnings_vintage(earnings, sim, extract),
+                out_dir / "register_earnings" / f"earnings_{extract}.{ext}",
             )
         )
     written["municipal_monitoring"].append(
         write_csv(monitoring, out_dir / "municipal_monitoring" / "monitoring.csv", sep=";")
     )
     written["municipal_targets"].append(
-        write_csv(target_rows(sim, calendar), out_dir / "municipal_targets" / "targets.csv")
+        write_csv(target_rows(sim, calendar, munis), out_dir / "municipal_targets" / "targets.csv")
     )
     written["implementation_survey"].append(
-        write_csv(survey_rows(streams["survey"]), out_dir / "implementation_survey" / "survey.csv")
+        write_csv(
+            survey_rows(streams["survey"], munis, scn.fidelity_change),
+            out_dir / "implementation_survey" / "survey.csv",
+        )
     )
     written["stv_participants"].append(
-        write_csv(participant_rows(), out_dir / "stv_participants" / "participants.csv")
+        write_csv(participant_rows(munis), out_dir / "stv_participants" / "participants.csv")
     )
     return written
 
@@ -293,23 +272,48 @@ def month_blocks(calendar: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 # --------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class MuniTable:
+    """The scenario's municipalities as arrays indexed like the simulation's `muni` matrix."""
+
+    code: np.ndarray
+    persons: np.ndarray
+    participant: np.ndarray
+    activation_level: np.ndarray
+    uplift: np.ndarray
+    lag_scale: np.ndarray
+    monitoring_ratio: np.ndarray
+
+    @classmethod
+    def of(cls, scn: Scenario) -> MuniTable:
+        return cls(
+            **{
+                name: np.array([getattr(m, name) for m in scn.municipalities])
+                for name in cls.__dataclass_fields__
+            }
+        )
+
+    def __len__(self) -> int:
+        return self.code.size
+
+    def participant_indices(self) -> np.ndarray:
+        return np.flatnonzero(self.participant)
+
+
 @dataclass
 class Simulation:
     """Person x week state matrices (rows = persons, columns = calendar weeks)."""
 
     person_ids: np.ndarray  # str, per person
+    person_numbers: np.ndarray  # the number in the id: sorting by it sorts by id
     on: np.ndarray  # bool
     code: np.ndarray  # int8 index into BENEFIT_CODES
-    muni: np.ndarray  # int16 index into MUNICIPALITIES
+    muni: np.ndarray  # int16 index into the MuniTable
     act: np.ndarray  # int8 index into ACTIVATION_CODES
 
     @property
     def company(self) -> np.ndarray:
         return self.on & (self.act >= 1) & (self.act <= len(COMPANY_CODES))
-
-
-def _muni_array(attr: str) -> np.ndarray:
-    return np.array([getattr(m, attr) for m in MUNICIPALITIES])
 
 
 def _code_switch_cumulative() -> np.ndarray:
@@ -324,8 +328,10 @@ def _code_switch_cumulative() -> np.ndarray:
     return cumulative
 
 
-def simulate_register(rng: np.random.Generator, calendar: pd.DataFrame) -> Simulation:
-    home = np.repeat(np.arange(len(MUNICIPALITIES)), _muni_array("persons"))
+def simulate_register(
+    rng: np.random.Generator, calendar: pd.DataFrame, munis: MuniTable
+) -> Simulation:
+    home = np.repeat(np.arange(len(munis)), munis.persons)
     n, n_weeks = home.size, len(calendar)
     on = rng.random(n) < INITIAL_ON_SHARE
     code = rng.choice(len(BENEFIT_CODES), size=n, p=INITIAL_CODE_SHARES).astype(np.int8)
@@ -334,31 +340,28 @@ def simulate_register(rng: np.random.Generator, calendar: pd.DataFrame) -> Simul
     switch_cum = _code_switch_cumulative()
 
     for _ in range(BURN_IN_WEEKS):
-        on, code, muni = advance_benefits(rng, on, code, muni, switch_cum)
-        act = advance_activation(rng, on, code, muni, act, ramp=0.0)
+        on, code, muni = advance_benefits(rng, on, code, muni, switch_cum, len(munis))
+        act = advance_activation(rng, on, code, muni, act, munis, ramp=0.0)
 
     shape = (n, n_weeks)
+    numbers = rng.permutation(n) + 1
+    width = max(6, len(str(n)))
     sim = Simulation(
-        person_ids=_person_ids(rng, n),
+        person_ids=np.array([f"P{i:0{width}d}" for i in numbers]),
+        person_numbers=numbers,
         on=np.zeros(shape, dtype=bool),
         code=np.zeros(shape, dtype=np.int8),
         muni=np.zeros(shape, dtype=np.int16),
         act=np.zeros(shape, dtype=np.int8),
     )
     for w, ramp in enumerate(calendar["ramp"].to_numpy()):
-        on, code, muni = advance_benefits(rng, on, code, muni, switch_cum)
-        act = advance_activation(rng, on, code, muni, act, ramp=ramp)
+        on, code, muni = advance_benefits(rng, on, code, muni, switch_cum, len(munis))
+        act = advance_activation(rng, on, code, muni, act, munis, ramp=ramp)
         sim.on[:, w], sim.code[:, w], sim.muni[:, w], sim.act[:, w] = on, code, muni, act
     return sim
 
 
-def _person_ids(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Shuffled pseudonyms P000001.. (7 characters, never 10 digits)."""
-    numbers = rng.permutation(n) + 1
-    return np.array([f"P{i:06d}" for i in numbers])
-
-
-def advance_benefits(rng, on, code, muni, switch_cum):
+def advance_benefits(rng, on, code, muni, switch_cum, n_munis: int):
     """One week of benefit dynamics: exits, entries, code switches and moves."""
     n = on.size
     u = rng.random(n)
@@ -370,24 +373,26 @@ def advance_benefits(rng, on, code, muni, switch_cum):
     new_code = np.where(staying, switched, code).astype(np.int8)
 
     moving = new_on & (rng.random(n) < MOVE_RATE)
-    offset = rng.integers(1, len(MUNICIPALITIES), size=n)
-    new_muni = np.where(moving, (muni + offset) % len(MUNICIPALITIES), muni).astype(np.int16)
+    offset = rng.integers(1, n_munis, size=n)
+    new_muni = np.where(moving, (muni + offset) % n_munis, muni).astype(np.int16)
     return new_on, new_code, new_muni
 
 
-def company_rate(code, muni, ramp: float) -> np.ndarray:
+def company_rate(code, muni, munis: MuniTable, ramp: float) -> np.ndarray:
     """Steady-state weekly share in company-oriented activation for each person this week."""
-    level = _muni_array("activation_level")[muni]
-    uplift = _muni_array("uplift")[muni]
-    rate = np.asarray(COMPANY_RATE)[code] * level * (1.0 + uplift * ramp)
+    rate = (
+        np.asarray(COMPANY_RATE)[code]
+        * munis.activation_level[muni]
+        * (1.0 + munis.uplift[muni] * ramp)
+    )
     return np.clip(rate, 0.0, COMPANY_RATE_CAP)
 
 
-def advance_activation(rng, on, code, muni, act, ramp: float):
+def advance_activation(rng, on, code, muni, act, munis: MuniTable, ramp: float):
     """One week of activation spells; the start rate keeps the company share at company_rate()."""
     n = on.size
     n_company = len(COMPANY_CODES)
-    rate = company_rate(code, muni, ramp)
+    rate = company_rate(code, muni, munis, ramp)
     start_p = rate * COMPANY_STOP_RATE / (1.0 - rate)
 
     in_company = (act >= 1) & (act <= n_company)
@@ -432,34 +437,51 @@ def registration_lags(rng: np.random.Generator, lag_scale: np.ndarray) -> np.nda
     return np.clip(lag, LAG_MIN_DAYS, LAG_MAX_DAYS).astype(np.int64)
 
 
-def benefit_rows(sim: Simulation, calendar: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """The final (fully registered) benefit data: one row per person-week on benefits."""
+@dataclass(frozen=True)
+class BenefitRows:
+    """The final (fully registered) person-weeks on benefits, sorted by person id and week."""
+
+    person: np.ndarray  # index into Simulation rows
+    week: np.ndarray  # index into the calendar
+    registered: np.ndarray  # datetime64[D]
+
+
+def benefit_rows(
+    sim: Simulation, calendar: pd.DataFrame, rng: np.random.Generator, munis: MuniTable
+) -> BenefitRows:
     person, week = np.nonzero(sim.on)
-    muni = sim.muni[person, week]
-    act = sim.act[person, week]
-    lag = registration_lags(rng, _muni_array("lag_scale")[muni])
-    sunday = calendar["sunday"].to_numpy()[week]
-    activation = np.array(ACTIVATION_CODES, dtype=object)[act]
-    activation[act == 0] = None
-    frame = pd.DataFrame(
-        {
-            "person_id": sim.person_ids[person],
-            "municipality_code": _muni_array("code")[muni].astype(np.int64),
-            "iso_week": calendar["iso_week"].to_numpy()[week],
-            "benefit_code": np.array(BENEFIT_CODES)[sim.code[person, week]],
-            "activation_code": activation,
-            "registered_date": sunday + lag.astype("timedelta64[D]"),
-            "_monday": calendar["monday"].to_numpy()[week],
-        }
-    )
-    return frame.sort_values(["person_id", "iso_week"], kind="stable").reset_index(drop=True)
+    lag = registration_lags(rng, munis.lag_scale[sim.muni[person, week]])
+    sunday = calendar["sunday"].to_numpy().astype("datetime64[D]")
+    registered = sunday[week] + lag.astype("timedelta64[D]")
+    order = np.lexsort((week, sim.person_numbers[person]))
+    return BenefitRows(person[order], week[order], registered[order])
 
 
-def benefits_vintage(benefits: pd.DataFrame, extract: date) -> pd.DataFrame:
+def benefits_vintage(
+    rows: BenefitRows, calendar: pd.DataFrame, sim: Simulation, munis: MuniTable, extract: date
+) -> pa.Table:
     """Snapshot at `extract`: weeks started and registered on or before the extract date."""
-    cutoff = pd.Timestamp(extract)
-    keep = (benefits["registered_date"] <= cutoff) & (benefits["_monday"] <= cutoff)
-    return benefits.loc[keep].drop(columns="_monday").reset_index(drop=True)
+    cutoff = np.datetime64(extract, "D")
+    monday = calendar["monday"].to_numpy().astype("datetime64[D]")
+    keep = (rows.registered <= cutoff) & (monday[rows.week] <= cutoff)
+    person, week = rows.person[keep], rows.week[keep]
+    act = sim.act[person, week]
+    columns = {
+        "person_id": _labels(person, sim.person_ids),
+        "municipality_code": pa.array(munis.code[sim.muni[person, week]].astype(np.int64)),
+        "iso_week": _labels(week, calendar["iso_week"].to_numpy()),
+        "benefit_code": _labels(sim.code[person, week], BENEFIT_CODES),
+        "activation_code": _labels(act, ACTIVATION_CODES, missing=act == 0),
+        "registered_date": pa.array(rows.registered[keep], type=pa.date32()),
+    }
+    return pa.Table.from_pydict(columns, schema=BENEFITS_SCHEMA)
+
+
+def _labels(indices: np.ndarray, labels, missing: np.ndarray | None = None) -> pa.Array:
+    """Strings by index, built in Arrow rather than as millions of Python objects."""
+    codes = pa.array(indices.astype(np.int32), mask=missing)
+    dictionary = pa.array(list(labels), pa.string())
+    return pa.DictionaryArray.from_arrays(codes, dictionary).dictionary_decode()
 
 
 BENEFITS_SCHEMA = pa.schema(
@@ -479,21 +501,31 @@ BENEFITS_SCHEMA = pa.schema(
 # --------------------------------------------------------------------------------------
 
 
-def work_hazard(sim: Simulation, calendar: pd.DataFrame) -> np.ndarray:
+def work_hazard(sim: Simulation, calendar: pd.DataFrame, munis: MuniTable) -> np.ndarray:
     """Weekly probability of paid work per person-week."""
     ramp = calendar["ramp"].to_numpy()[None, :]
-    uplift = _muni_array("uplift")[sim.muni]
+    uplift = munis.uplift[sim.muni]
     on_hazard = np.asarray(WORK_HAZARD_ON)[sim.code] * (1.0 + WORK_UPLIFT_FACTOR * uplift * ramp)
     return np.where(sim.on, np.clip(on_hazard, 0.0, 0.9), WORK_HAZARD_OFF)
 
 
+@dataclass(frozen=True)
+class EarningsRows:
+    """The final earnings: person-months with hours > 0, sorted by person id and month."""
+
+    person: np.ndarray
+    month: np.ndarray  # index into `months`
+    months: np.ndarray  # labels YYYY-MM
+    hours: np.ndarray
+    reported: np.ndarray  # datetime64[D]
+
+
 def earnings_rows(
-    sim: Simulation, calendar: pd.DataFrame, rng: np.random.Generator
-) -> pd.DataFrame:
-    """Final earnings: one row per person-month with hours > 0, with a report date."""
+    sim: Simulation, calendar: pd.DataFrame, rng: np.random.Generator, munis: MuniTable
+) -> EarningsRows:
     starts, months = month_blocks(calendar)
     weeks_in_month = np.diff(np.r_[starts, len(calendar)])
-    no_work_log = np.add.reduceat(np.log1p(-work_hazard(sim, calendar)), starts, axis=1)
+    no_work_log = np.add.reduceat(np.log1p(-work_hazard(sim, calendar, munis)), starts, axis=1)
     p_work = 1.0 - np.exp(no_work_log)
     off_share = np.add.reduceat((~sim.on).astype(float), starts, axis=1) / weeks_in_month
 
@@ -504,17 +536,13 @@ def earnings_rows(
     hours = np.round(np.clip(hours, HOURS_MIN, HOURS_MAX), 2)
 
     person, month = np.nonzero(works)
-    month_end = (pd.PeriodIndex(months, freq="M").end_time.normalize()).to_numpy()[month]
-    frame = pd.DataFrame(
-        {
-            "person_id": sim.person_ids[person],
-            "month": months[month],
-            "ordinary_hours": hours[person, month],
-            "_reported": month_end
-            + earnings_report_lags(rng, person.size).astype("timedelta64[D]"),
-        }
-    )
-    return frame.sort_values(["person_id", "month"], kind="stable").reset_index(drop=True)
+    month_end = pd.PeriodIndex(months, freq="M").end_time.normalize().to_numpy()
+    reported = month_end.astype("datetime64[D]")[month] + earnings_report_lags(
+        rng, person.size
+    ).astype("timedelta64[D]")
+    order = np.lexsort((month, sim.person_numbers[person]))
+    person, month = person[order], month[order]
+    return EarningsRows(person, month, months, hours[person, month], reported[order])
 
 
 def earnings_report_lags(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -524,12 +552,17 @@ def earnings_report_lags(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.choose(component, draws).astype(np.int64)
 
 
-def earnings_vintage(earnings: pd.DataFrame, extract: date) -> pd.DataFrame:
+def earnings_vintage(rows: EarningsRows, sim: Simulation, extract: date) -> pa.Table:
     """Months before the extract month whose earnings were reported by the extract date."""
-    keep = (earnings["_reported"] <= pd.Timestamp(extract)) & (
-        earnings["month"] < f"{extract:%Y-%m}"
+    keep = (rows.reported <= np.datetime64(extract, "D")) & (
+        rows.months[rows.month] < f"{extract:%Y-%m}"
     )
-    return earnings.loc[keep].drop(columns="_reported").reset_index(drop=True)
+    columns = {
+        "person_id": _labels(rows.person[keep], sim.person_ids),
+        "month": _labels(rows.month[keep], rows.months),
+        "ordinary_hours": pa.array(rows.hours[keep], type=pa.float64()),
+    }
+    return pa.Table.from_pydict(columns, schema=EARNINGS_SCHEMA)
 
 
 EARNINGS_SCHEMA = pa.schema(
@@ -542,19 +575,15 @@ EARNINGS_SCHEMA = pa.schema(
 # --------------------------------------------------------------------------------------
 
 
-def participant_indices() -> np.ndarray:
-    return np.flatnonzero(_muni_array("participant"))
-
-
 def monitoring_extract_dates() -> pd.DatetimeIndex:
     """First Monday of each month in the monitoring period."""
     firsts = pd.date_range(f"{MONITORING_FIRST_MONTH}-01", f"{MONITORING_LAST_MONTH}-01", freq="MS")
     return firsts + pd.to_timedelta((7 - firsts.weekday) % 7, unit="D")
 
 
-def weekly_counts(sim: Simulation) -> dict[str, np.ndarray]:
+def weekly_counts(sim: Simulation, n_muni: int) -> dict[str, np.ndarray]:
     """Register truth per municipality x week: active placements, placement starts, exits."""
-    n_muni, n_weeks = len(MUNICIPALITIES), sim.on.shape[1]
+    n_weeks = sim.on.shape[1]
     company = sim.company
     starts = company.copy()
     starts[:, 1:] &= ~company[:, :-1]
@@ -581,12 +610,11 @@ def _window_sum(counts: np.ndarray, week: int) -> np.ndarray:
 
 
 def monitoring_rows(
-    sim: Simulation, calendar: pd.DataFrame, rng: np.random.Generator
+    sim: Simulation, calendar: pd.DataFrame, rng: np.random.Generator, munis: MuniTable
 ) -> pd.DataFrame:
-    counts = weekly_counts(sim)
+    counts = weekly_counts(sim, len(munis))
     mondays = calendar["monday"].to_numpy()
-    ratio = _muni_array("monitoring_ratio")
-    codes = _muni_array("code")
+    ratio, codes = munis.monitoring_ratio, munis.code
     records = []
     for extract in monitoring_extract_dates():
         week = int(np.searchsorted(mondays, extract.to_datetime64()))
@@ -595,7 +623,7 @@ def monitoring_rows(
             "referrals": _window_sum(counts["referrals"], week),
             "deregistrations": _window_sum(counts["deregistrations"], week),
         }
-        for m in participant_indices():
+        for m in munis.participant_indices():
             for measure in MONITORING_MEASURES:
                 reported = truth[measure][m] * rng.normal(ratio[m], MONITORING_RATIO_SD)
                 total = max(int(round(reported)), 0)
@@ -618,9 +646,9 @@ def split_by_provider(rng: np.random.Generator, code: int, total: int) -> list[t
     return [(first, n_first), (second, total - n_first)]
 
 
-def target_rows(sim: Simulation, calendar: pd.DataFrame) -> pd.DataFrame:
+def target_rows(sim: Simulation, calendar: pd.DataFrame, munis: MuniTable) -> pd.DataFrame:
     """Rising target points from each participant's 2016 H2 register level."""
-    counts = weekly_counts(sim)
+    counts = weekly_counts(sim, len(munis))
     mondays = calendar["monday"]
     in_baseline = (
         (mondays >= pd.Timestamp(BASELINE_WINDOW[0]))
@@ -632,10 +660,10 @@ def target_rows(sim: Simulation, calendar: pd.DataFrame) -> pd.DataFrame:
         ),
         "referrals": counts["referrals"][:, in_baseline].mean(axis=1) * MONITORING_WINDOW_WEEKS,
     }
-    codes = _muni_array("code")
+    codes = munis.code
     records = [
         (int(codes[m]), measure, target_date, round(float(max(level[measure][m], 1.0) * factor), 1))
-        for m in participant_indices()
+        for m in munis.participant_indices()
         for measure, points in TARGET_POINTS.items()
         for target_date, factor in points
     ]
@@ -647,12 +675,14 @@ def target_rows(sim: Simulation, calendar: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def survey_rows(rng: np.random.Generator) -> pd.DataFrame:
+def survey_rows(
+    rng: np.random.Generator, munis: MuniTable, fidelity_change: dict[int, tuple[float, float]]
+) -> pd.DataFrame:
     """One row per participant respondent x item and wave; scores 1-5 or empty ("ved ikke")."""
     frames = [
-        survey_wave(rng, int(MUNICIPALITIES[m].code), roster, wave_no)
-        for m in participant_indices()
-        for roster in [survey_roster(rng, int(MUNICIPALITIES[m].code))]
+        survey_wave(rng, code, roster, wave_no, fidelity_change[code])
+        for code in (int(c) for c in munis.code[munis.participant_indices()])
+        for roster in [survey_roster(rng, code)]
         for wave_no in range(len(SURVEY_WAVES))
     ]
     frame = pd.concat(frames, ignore_index=True)
@@ -675,7 +705,11 @@ def survey_roster(rng: np.random.Generator, code: int) -> pd.DataFrame:
 
 
 def survey_wave(
-    rng: np.random.Generator, code: int, roster: pd.DataFrame, wave_no: int
+    rng: np.random.Generator,
+    code: int,
+    roster: pd.DataFrame,
+    wave_no: int,
+    change_by_group: tuple[float, float],
 ) -> pd.DataFrame:
     """Answers of one wave: per role the first k roster members answer (k varies by wave)."""
     n_answering = {role: rng.integers(lo, hi + 1) for role, (lo, hi) in SURVEY_ROLE_COUNTS.items()}
@@ -683,7 +717,7 @@ def survey_wave(
     answering = roster.loc[rank_in_role < roster["role"].map(n_answering).to_numpy()]
 
     is_management = answering["role"].isin(MANAGEMENT_ROLES).to_numpy()
-    change = np.where(is_management, *FIDELITY_CHANGE[code]) * wave_no
+    change = np.where(is_management, *change_by_group) * wave_no
     raw = (answering["level"].to_numpy() + change)[:, None] + np.asarray(SURVEY_ITEM_EFFECTS)[
         None, :
     ]
@@ -703,10 +737,13 @@ def survey_wave(
     )
 
 
-def participant_rows() -> pd.DataFrame:
-    codes = [m.code for m in MUNICIPALITIES if m.participant]
+def participant_rows(munis: MuniTable) -> pd.DataFrame:
+    codes = munis.code[munis.participant_indices()]
     return pd.DataFrame(
-        {"municipality_code": sorted(codes), "start_date": f"{STV_START_DATE:%Y-%m-%d}"}
+        {
+            "municipality_code": np.sort(codes).astype(np.int64),
+            "start_date": f"{STV_START_DATE:%Y-%m-%d}",
+        }
     )
 
 
@@ -715,25 +752,16 @@ def participant_rows() -> pd.DataFrame:
 # --------------------------------------------------------------------------------------
 
 
-def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
-    """Write with an explicit schema and no pandas/timestamp metadata (byte-identical reruns)."""
-    schema = BENEFITS_SCHEMA if "iso_week" in frame.columns else EARNINGS_SCHEMA
-    columns = {
-        name: pa.array(
-            _arrow_input(frame[name], field_type),
-            type=field_type,
-            from_pandas=True,
-        )
-        for name, field_type in zip(schema.names, schema.types, strict=True)
-    }
-    table = pa.Table.from_pydict(columns, schema=schema).replace_schema_metadata(None)
+def write_table(table: pa.Table, path: Path) -> Path:
+    """Parquet with no pandas or timestamp metadata (byte-identical reruns), or CSV."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path, compression="zstd", write_statistics=True, store_schema=False)
+    if path.suffix == ".csv":
+        options = pa_csv.WriteOptions(quoting_style="needed")
+        pa_csv.write_csv(table, path, write_options=options)
+    else:
+        table = table.replace_schema_metadata(None)
+        pq.write_table(table, path, compression="zstd", write_statistics=True, store_schema=False)
     return path
-
-
-def _arrow_input(column: pd.Series, field_type: pa.DataType):
-    return column.to_numpy(dtype="datetime64[D]") if pa.types.is_date32(field_type) else column
 
 
 def write_csv(frame: pd.DataFrame, path: Path, sep: str = ",") -> Path:
