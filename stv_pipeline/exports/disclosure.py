@@ -17,12 +17,33 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 SMALL = range(1, 5)  # counts of 1 to 4 persons are not published
 
-# A relation: the row positions of the parts, and of the row that is their total.
-Relation = tuple[list[int], int]
+
+@dataclass(frozen=True)
+class Relations:
+    """Additive relations of a table, one entry per member row: `relation` numbers the
+    relation, `row` is a row position, and `is_total` marks the row that sums the others."""
+
+    relation: np.ndarray
+    row: np.ndarray
+    is_total: np.ndarray
+
+    @classmethod
+    def none(cls) -> Relations:
+        empty = np.array([], dtype=np.int64)
+        return cls(empty, empty, empty.astype(bool))
+
+    def __add__(self, other: Relations) -> Relations:
+        offset = self.relation.max() + 1 if self.relation.size else 0
+        return Relations(
+            np.concatenate([self.relation, other.relation + offset]),
+            np.concatenate([self.row, other.row]),
+            np.concatenate([self.is_total, other.is_total]),
+        )
 
 
 @dataclass(frozen=True)
@@ -31,48 +52,72 @@ class DisclosureRule:
     # figure -> the counts it would reveal (with the other figures of the row)
     derived: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # the table's additive relations, found from its rows
-    relations: Callable[[pd.DataFrame], list[Relation]] = lambda frame: []
+    relations: Callable[[pd.DataFrame], Relations] = lambda frame: Relations.none()
     # further figures revealing a count of another row (e.g. a revision and the previous value)
     reveals_other_rows: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame] | None = None
 
 
-def parts_and_total(
-    frame: pd.DataFrame, keys: list[str], column: str, total: str
-) -> list[Relation]:
-    """Rows with equal `keys`: those whose `column` is `total` sum the others."""
-    relations = []
-    for _, group in frame.groupby(keys, dropna=False, sort=False):
-        totals = group.index[group[column] == total]
-        parts = group.index[group[column] != total]
-        if len(totals) == 1 and len(parts) > 0:
-            relations.append((list(map(int, parts)), int(totals[0])))
-    return relations
+def parts_and_total(frame: pd.DataFrame, keys: list[str], column: str, total: str) -> Relations:
+    """Rows with equal `keys`: the one whose `column` is `total` sums the others."""
+    if frame.empty:
+        return Relations.none()
+    group = frame.groupby(keys, dropna=False, sort=False).ngroup().to_numpy()
+    is_total = (frame[column] == total).to_numpy(dtype=bool, na_value=False)
+    n_groups = group.max() + 1
+    n_totals = np.bincount(group[is_total], minlength=n_groups)
+    n_parts = np.bincount(group[~is_total], minlength=n_groups)
+    member = ((n_totals == 1) & (n_parts > 0))[group]
+    positions = frame.index.to_numpy()  # the caller's row positions (a subset keeps them)
+    return Relations(group[member], positions[member], is_total[member])
+
+
+def secondary_suppression(values: np.ndarray, hidden: np.ndarray, rel: Relations) -> np.ndarray:
+    """Hide more cells of one column until no relation has exactly one hidden cell: in each
+    such relation the smallest visible part (zeros last, then the first row), else the total.
+    All relations are settled together per round, so the result does not depend on order."""
+    hidden = hidden.copy()
+    if rel.relation.size == 0:
+        return hidden
+    n_relations = rel.relation.max() + 1
+    while True:
+        member_hidden = hidden[rel.row]
+        single = np.bincount(rel.relation, weights=member_hidden, minlength=n_relations) == 1
+        if not single.any():
+            return hidden
+        member_values = values[rel.row]
+        candidate = np.flatnonzero(
+            single[rel.relation] & ~rel.is_total & ~member_hidden & ~np.isnan(member_values)
+        )
+        order = np.lexsort(
+            (
+                rel.row[candidate],
+                member_values[candidate],
+                member_values[candidate] == 0,
+                rel.relation[candidate],
+            )
+        )
+        candidate = candidate[order]
+        first = np.r_[True, rel.relation[candidate][1:] != rel.relation[candidate][:-1]]
+        picked = candidate[first] if candidate.size else candidate
+        without_pick = single.copy()
+        without_pick[rel.relation[picked]] = False
+        totals = np.flatnonzero(rel.is_total & without_pick[rel.relation])
+        new = np.concatenate([rel.row[picked], rel.row[totals]])
+        new = new[~hidden[new]]
+        if new.size == 0:
+            return hidden
+        hidden[new] = True
 
 
 def suppress(frame: pd.DataFrame, rule: DisclosureRule) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the frame with suppressed cells emptied, and the mask of suppressed cells."""
     frame = frame.reset_index(drop=True)
     mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
-    for column in rule.counts:
-        mask[column] = frame[column].isin(SMALL)
     relations = rule.relations(frame)
-    changed = True
-    while changed:
-        changed = False
-        for column in rule.counts:
-            values, hidden = frame[column], mask[column]
-            for parts, total in relations:
-                cells = [*parts, total]
-                if sum(bool(hidden.iat[i]) for i in cells) != 1:
-                    continue
-                candidates = sorted(
-                    (i for i in parts if not hidden.iat[i] and pd.notna(values.iat[i])),
-                    key=lambda i: (values.iat[i] == 0, values.iat[i]),
-                )
-                pick = candidates[0] if candidates else total
-                if not hidden.iat[pick]:
-                    mask.iat[pick, mask.columns.get_loc(column)] = True
-                    changed = True
+    for column in rule.counts:
+        values = frame[column].to_numpy(dtype=float, na_value=np.nan)
+        primary = frame[column].isin(SMALL).to_numpy(dtype=bool)
+        mask[column] = secondary_suppression(values, primary, relations)
     for column, sources in rule.derived.items():
         mask[column] = mask[column] | mask[list(sources)].any(axis=1)
     if rule.reveals_other_rows is not None:
@@ -91,25 +136,23 @@ MEASURES = ("company", "hours", "either")
 WINDOWS = ("baseline", "endline")
 
 
-def _success_relations(frame: pd.DataFrame) -> list[Relation]:
+def _success_relations(frame: pd.DataFrame) -> Relations:
     return parts_and_total(frame, ["municipality_code", "month"], "target_group", "alle")
 
 
-def _baseline_endline_relations(frame: pd.DataFrame) -> list[Relation]:
+def _baseline_endline_relations(frame: pd.DataFrame) -> Relations:
     municipal = frame[frame["scope"] == "municipality"]
     relations = parts_and_total(municipal, ["municipality_code"], "target_group", "alle")
     # municipalities add up to the pooled participants or comparison row of the same group
     for pool, member in (("participants", True), ("comparison", False)):
-        members = frame["is_participant"].eq(member).fillna(False)
-        for group, rows in frame[members].groupby("target_group"):
-            totals = frame.index[(frame["scope"] == pool) & (frame["target_group"] == group)]
-            parts = rows.index[rows["scope"] == "municipality"]
-            if len(totals) == 1 and len(parts):
-                relations.append((list(map(int, parts)), int(totals[0])))
+        in_pool = frame["scope"].eq(pool) | (
+            frame["scope"].eq("municipality") & frame["is_participant"].eq(member).fillna(False)
+        )
+        relations = relations + parts_and_total(frame[in_pool], ["target_group"], "scope", pool)
     return relations
 
 
-def _revision_relations(frame: pd.DataFrame) -> list[Relation]:
+def _revision_relations(frame: pd.DataFrame) -> Relations:
     return parts_and_total(
         frame, ["municipality_code", "month", "measure", "vintage"], "target_group", "alle"
     )
