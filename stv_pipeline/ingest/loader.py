@@ -20,8 +20,8 @@ import duckdb
 
 from .contracts import Contract, Problem
 from .privacy import PseudonymKeyMissing, mask_cpr
-from .readers import READERS, UnreadableFile, file_format, read_to_table
-from .validation import validate, vintage_from_name
+from .readers import READERS, UnreadableFile, drop_relation, file_format, read_to_table
+from .validation import Typed, validate, vintage_from_name
 
 FILE_LOG_DDL = """
 create table if not exists raw.file_log (
@@ -126,7 +126,7 @@ def _read_and_validate(
     path: Path,
     pseudonym_key: str | None,
     outcome: FileOutcome,
-) -> tuple[list[Problem], int, str | None]:
+) -> tuple[list[Problem], int, Typed | None]:
     fmt = file_format(path)
     if fmt not in contract.formats or fmt not in READERS:
         accepted = ", ".join(contract.formats)
@@ -192,13 +192,10 @@ def load_file(
         )
         con.execute(
             f"insert into raw.{contract.source} ({names}, _file_name, _file_sha256, _loaded_at) "
-            f"select {names}, ?, ?, ? from {typed}",
+            f"select {names}, ?, ?, ? from {typed.relation}",
             [path.name, sha, loaded_at],
         )
-        rows, vintage = con.execute(
-            f"select count(*), {'max(extract_date)' if contract.vintage_file_prefix else 'null'} "
-            f"from {typed}"
-        ).fetchone()
+        rows, vintage = typed.rows, typed.extract_date
         con.execute(
             "insert into raw.file_log values (?, ?, ?, ?, ?, ?, ?, null)",
             [contract.source, path.name, sha, origin, rows, vintage, loaded_at],
@@ -250,8 +247,8 @@ def load_source(
             log(outcome.summary())
             outcomes.append(outcome)
     finally:
-        for table in ("_incoming", "_incoming_typed", "_incoming_typed_problems"):
-            con.execute(f"drop table if exists {table}")
+        for relation in ("_incoming_typed_problems", "_incoming_typed", "_incoming"):
+            drop_relation(con, relation)
         con.execute(f"set memory_limit = '{previous_limit}'")
     if waiting:
         raise PseudonymKeyMissing("; ".join(waiting))

@@ -115,6 +115,17 @@ def _shift_rows_past_blank_lines(
     )
 
 
+def drop_relation(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop a temp table or temp view of this name, whichever it is."""
+    kinds = con.execute(
+        "select 'view' from duckdb_views() where view_name = $n and temporary "
+        "union all select 'table' from duckdb_tables() where table_name = $n and temporary",
+        {"n": name},
+    ).fetchall()
+    for (kind,) in kinds:
+        con.execute(f"drop {kind} if exists temp.main.{name}")
+
+
 def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> str:
     _check_header(
         [
@@ -122,13 +133,17 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> str
             for r in con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
         ]
     )
+    # A view, not a copy: Parquet is read where it lies, once to check and once to load.
+    literal = str(path).replace("'", "''")
+    drop_relation(con, table)
     con.execute(
         f"""
-        create or replace temp table {table} as
-        select (row_number() over ())::bigint as {ROW_COLUMN}, columns(*)::varchar
-        from read_parquet(?)
-        """,
-        [str(path)],
+        create temp view {table} as
+        select
+            (file_row_number + 1)::bigint as {ROW_COLUMN},
+            columns(* exclude (file_row_number))::varchar
+        from read_parquet('{literal}', file_row_number = true)
+        """
     )
     if con.execute(f"select count(*) from {table}").fetchone()[0] == 0:
         raise UnreadableFile("the file has no data rows")
@@ -192,6 +207,7 @@ def read_to_table(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> str
     fmt = file_format(path)
     if path.stat().st_size == 0:
         raise UnreadableFile("the file is empty")
+    drop_relation(con, table)
     try:
         return READERS[fmt](con, path, table)
     except UnreadableFile:

@@ -1,7 +1,13 @@
 """Turn a contract into SQL that parses a file's text cells and lists every broken rule.
 
-Input: a temp table of text cells (see `readers.py`). Output: a temp table `<name>_typed` with
-the contract's typed columns (plus `<column>__raw` text for reporting), and the problems found.
+Input: a temp table or view of text cells (see `readers.py`). Output: a temp view
+`<name>_typed` with the contract's typed columns (plus `<column>__raw` text for reporting), and
+the problems found.
+
+Why a view: a register extract has millions of rows and is valid nearly always, so the file is
+checked in one pass (a count of rows breaking any rule, and a hashed key count for repeats) and
+then parsed a second time straight into the warehouse; no typed copy is ever materialised. Only
+a file with problems pays for the detailed per-rule queries that name rows and columns.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from .contracts import (
     Validation,
 )
 from .privacy import PseudonymKeyMissing, hmac_pads, hmac_sql, mask_cpr
-from .readers import ROW_COLUMN
+from .readers import ROW_COLUMN, drop_relation
 
 REPORTED_PROBLEMS = 50
 
@@ -118,16 +124,20 @@ def _typed_select(contract: Contract, headers: HeaderMap, vintage: date | None) 
     return parts
 
 
-def _problem_queries(contract: Contract, typed: str, cpr: bool, file_name: str) -> list[str]:
-    queries = []
+@dataclass(frozen=True)
+class RowCheck:
+    column: str
+    rule: str
+    where: str  # true for a row breaking the rule
+    order: int
+
+
+def _row_checks(contract: Contract, cpr: bool) -> list[RowCheck]:
+    """The rules each row is checked against on its own (not the uniqueness rules)."""
+    checks = []
 
     def add(column: str, rule: str, where: str, order: int) -> None:
-        rule_sql = rule.replace("'", "''")
-        queries.append(
-            f"select {ROW_COLUMN} as row_number, '{column}' as column_name, "
-            f"{_quote(column + '__raw')} as value, '{rule_sql}' as rule, {order} as ord "
-            f"from {typed} where {where}"
-        )
+        checks.append(RowCheck(column, rule, where, order))
 
     for i, col in enumerate(contract.output_columns):
         raw, parsed = _quote(col.name + "__raw"), _quote(col.name)
@@ -156,6 +166,18 @@ def _problem_queries(contract: Contract, typed: str, cpr: bool, file_name: str) 
         needs = [n for n in rule.needs if n in names]
         guard = " and ".join(f"{_quote(n)} is not null" for n in needs) or "true"
         add(rule.column, rule.rule, f"{guard} and ({rule.broken})", 100 + j)
+    return checks
+
+
+def _problem_queries(contract: Contract, typed: str, cpr: bool, file_name: str) -> list[str]:
+    queries = []
+    for check in _row_checks(contract, cpr):
+        rule_sql = check.rule.replace("'", "''")
+        queries.append(
+            f"select {ROW_COLUMN} as row_number, '{check.column}' as column_name, "
+            f"{_quote(check.column + '__raw')} as value, '{rule_sql}' as rule, "
+            f"{check.order} as ord from {typed} where {check.where}"
+        )
 
     if contract.unique_key:
         key = ", ".join(_quote(k) for k in contract.unique_key)
@@ -182,15 +204,63 @@ def _problem_queries(contract: Contract, typed: str, cpr: bool, file_name: str) 
     return queries
 
 
+@dataclass(frozen=True)
+class Typed:
+    """A checked file: the temp relation of its typed rows, their count and extract date."""
+
+    relation: str
+    rows: int
+    extract_date: date | None
+
+
+def _check_pass(
+    con: duckdb.DuckDBPyConnection, contract: Contract, typed: str, cpr: bool
+) -> tuple[int, int, date | None, date | None]:
+    """One pass over the file: rows breaking any row rule, rows, and the extract dates."""
+    any_broken = " or ".join(f"({c.where})" for c in _row_checks(contract, cpr)) or "false"
+    dates = "min(extract_date), max(extract_date)" if contract.vintage_file_prefix else "null, null"
+    return con.execute(
+        f"select count(*) filter (where {any_broken}), count(*), {dates} from {typed}"
+    ).fetchone()
+
+
+def _count_repeats(con: duckdb.DuckDBPyConnection, contract: Contract, typed: str) -> int:
+    """Keys occurring more than once in the file, counted on a 64-bit hash of the key (one
+    cheap aggregate); a hash collision only sends the file to the exact per-row queries, which
+    then find nothing."""
+    if not contract.unique_key:
+        return 0
+    key = [*contract.unique_key, *(["extract_date"] if contract.vintage_file_prefix else [])]
+    keyed = " and ".join(f"{_quote(k)} is not null" for k in contract.unique_key)
+    return con.execute(
+        f"select count(*) from (select hash({', '.join(_quote(k) for k in key)}) as h "
+        f"from {typed} where {keyed} group by h having count(*) > 1)"
+    ).fetchone()[0]
+
+
+def _other_files_of_vintage(
+    con: duckdb.DuckDBPyConnection, contract: Contract, file_name: str, first, last
+) -> bool:
+    if not contract.vintage_file_prefix or first is None:
+        return False
+    return bool(
+        con.execute(
+            "select count(*) from raw.file_log where source = ? and file_name <> ? "
+            "and replaced_at is null and extract_date between ? and ?",
+            [contract.source, file_name, first, last],
+        ).fetchone()[0]
+    )
+
+
 def validate(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
     incoming: str,
     path: Path,
     pseudonym_key: str | None,
-) -> tuple[Validation, str | None]:
-    """Parse and check `incoming`; return the problems and the typed table's name (None when the
-    header itself is unusable)."""
+) -> tuple[Validation, Typed | None]:
+    """Parse and check `incoming`; return the problems and the typed rows (None when the header
+    itself is unusable or a rule is broken)."""
     headers = [r[0] for r in con.execute(f"describe {incoming}").fetchall()]
     header_map = map_headers(headers, contract)
     if header_map.problems:
@@ -206,17 +276,36 @@ def validate(
         else None
     )
     typed = f"{incoming}_typed"
-    params = hmac_pads(pseudonym_key) if header_map.cpr_header and pseudonym_key else {}
-    con.execute(
-        f"create or replace temp table {typed} as select "
-        + ", ".join(_typed_select(contract, header_map, vintage))
-        + f" from {incoming}",
-        params,
+    cpr = bool(header_map.cpr_header)
+    select = (
+        "select " + ", ".join(_typed_select(contract, header_map, vintage)) + f" from {incoming}"
     )
-    problems_sql = " union all ".join(
-        _problem_queries(contract, typed, bool(header_map.cpr_header), path.name)
+    drop_relation(con, typed)
+    if cpr:
+        # The key is bound as a parameter, which a view cannot hold: materialise the hashes.
+        con.execute(f"create temp table {typed} as {select}", hmac_pads(pseudonym_key))
+    else:
+        con.execute(f"create temp view {typed} as {select}")
+
+    broken, rows, first, last = _check_pass(con, contract, typed, cpr)
+    suspect = (
+        broken > 0
+        or _other_files_of_vintage(con, contract, path.name, first, last)
+        or _count_repeats(con, contract, typed) > 0
     )
-    con.execute(f"create or replace temp table {typed}_problems as {problems_sql}")
+    if not suspect:
+        return Validation([], 0), Typed(typed, rows, last)
+    validation = _problems(con, contract, typed, path, cpr)
+    return validation, None if validation.total else Typed(typed, rows, last)
+
+
+def _problems(
+    con: duckdb.DuckDBPyConnection, contract: Contract, typed: str, path: Path, cpr: bool
+) -> Validation:
+    """Every broken rule with its row, column and value (the first REPORTED_PROBLEMS)."""
+    problems_sql = " union all ".join(_problem_queries(contract, typed, cpr, path.name))
+    drop_relation(con, f"{typed}_problems")
+    con.execute(f"create temp table {typed}_problems as {problems_sql}")
     total = con.execute(f"select count(*) from {typed}_problems").fetchone()[0]
     rows = con.execute(
         f"select * from {typed}_problems order by 1, 5 limit {REPORTED_PROBLEMS}"
@@ -230,7 +319,7 @@ def validate(
         )
         for row, column, value, rule, _ in rows
     ]
-    if header_map.cpr_header:
+    if cpr:
         problems = [
             Problem(
                 p.rule,
@@ -240,4 +329,4 @@ def validate(
             )
             for p in problems
         ]
-    return Validation(problems, total), typed
+    return Validation(problems, total)
