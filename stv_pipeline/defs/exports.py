@@ -29,6 +29,30 @@ EXPORTED_MARTS = (
 )
 
 
+# A sheet holds at most 1,048,576 rows and the revision history grows by about 50,000 rows with
+# every national vintage (and XlsxWriter needs ~10 µs a cell), so the workbook, which is for
+# reading, shows the newest vintage's revisions; the CSV and Parquet files hold all of them.
+WORKBOOK_NEWEST_VINTAGE_ONLY = ("registration_revisions",)
+NEWEST_VINTAGE_NOTE = (
+    " In the workbook: the newest vintage only; every vintage is in the CSV and Parquet files."
+)
+
+
+def workbook_sheets(
+    published: dict[str, tuple[pd.DataFrame, pd.DataFrame]],
+) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    sheets = dict(published)
+    for name in WORKBOOK_NEWEST_VINTAGE_ONLY:
+        frame, mask = published[name]
+        if len(frame):
+            newest = (frame["vintage"] == frame["vintage"].max()).to_numpy()
+            sheets[name] = (
+                frame[newest].reset_index(drop=True),
+                mask[newest].reset_index(drop=True),
+            )
+    return sheets
+
+
 def export_folder(exports_root: Path, run_id: str, today: date | None = None) -> Path:
     """One folder per run: the date first so folders sort by time, then the short run id."""
     return exports_root / f"{(today or date.today()).isoformat()}_{run_id[:8]}"
@@ -106,12 +130,21 @@ def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         )
     report = build_report({n: frame for n, (frame, _) in published.items()}, context.run_id, names)
     (folder / "report.html").write_text(report, "utf-8")
-    write_workbook(folder / WORKBOOK, published, table_docs(), SUPPRESSION_NOTE)
+    docs = table_docs()
+    for name in WORKBOOK_NEWEST_VINTAGE_ONLY:
+        description, columns = docs.get(name, ("", []))
+        docs[name] = (description + NEWEST_VINTAGE_NOTE, columns)
+    write_workbook(folder / WORKBOOK, workbook_sheets(published), docs, SUPPRESSION_NOTE)
     tables = {
         name: {
             "rows": len(frame),
             "suppressed_cells": int(mask.to_numpy().sum()),
-            "files": [f"{name}.csv", f"{name}.parquet", f"{WORKBOOK} (sheet {name})"],
+            "files": [
+                f"{name}.csv",
+                f"{name}.parquet",
+                f"{WORKBOOK} (sheet {name}"
+                + (", newest vintage only)" if name in WORKBOOK_NEWEST_VINTAGE_ONLY else ")"),
+            ],
         }
         for name, (frame, mask) in published.items()
     }
