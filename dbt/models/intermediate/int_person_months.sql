@@ -1,18 +1,35 @@
 -- One row per vintage, person and month in which the person belongs to a target group,
 -- applying the rules of DESIGN §3.1.
+-- Incremental by vintage: a vintage is computed once, and again only when one of its files is
+-- reloaded or the reference data changes, so a new extract costs one vintage of work rather
+-- than all of them.
+{{
+    config(
+        materialized='incremental',
+        unique_key='vintage',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+        post_hook="{{ delete_vanished_vintages() }}",
+    )
+}}
+
 with vintages as (
-    select * from {{ ref('int_register_vintages') }}
+    {{ vintages_to_build() }}
 ),
 
-weeks as (
+-- one pass over the person-weeks: per person, month and benefit group (null: no target group)
+person_month_groups as (
     select
         v.vintage,
+        v.inputs_fingerprint,
         w.person_id,
         w.month,
-        w.week_monday,
-        w.municipality_code,
         b.target_group,
-        coalesce(a.counts_as_company_oriented, false) as is_company_oriented
+        count(*) as n_weeks,
+        -- company-oriented activity counts in any week, not only target-group weeks
+        bool_or(coalesce(a.counts_as_company_oriented, false)) as has_company_activity,
+        max(w.week_monday) as last_week_monday,
+        arg_max(w.municipality_code, w.week_monday) as last_municipality_code
     from {{ ref('stg_register__benefit_weeks') }} as w
     inner join vintages as v
         on w.vintage = v.benefits_vintage
@@ -20,57 +37,26 @@ weeks as (
         on w.benefit_code = b.benefit_code
     left join {{ ref('activation_codes') }} as a
         on w.activation_code = a.activation_code
-),
-
-group_weeks as (
-    select
-        vintage,
-        person_id,
-        month,
-        target_group,
-        count(*) as n_weeks
-    from weeks
-    where target_group is not null
     group by all
 ),
 
--- the group with most weeks wins; ties go to the order of target_groups (priority)
-winning_group as (
+person_months as (
     select
         g.vintage,
+        g.inputs_fingerprint,
         g.person_id,
         g.month,
-        g.target_group
-    from group_weeks as g
-    inner join {{ ref('target_groups') }} as t
+        -- the group with most weeks wins; ties go to the order of target_groups (priority)
+        arg_max(g.target_group, g.n_weeks * 1000 - t.priority) as target_group,
+        -- the municipality of the person's last target-group week in the month
+        arg_max(g.last_municipality_code, g.last_week_monday)
+            filter (where g.target_group is not null) as municipality_code,
+        bool_or(g.has_company_activity) as has_company_activity
+    from person_month_groups as g
+    left join {{ ref('target_groups') }} as t
         on g.target_group = t.target_group
-    qualify row_number() over (
-        partition by g.vintage, g.person_id, g.month
-        order by g.n_weeks desc, t.priority asc
-    ) = 1
-),
-
--- the municipality of the person's last target-group week in the month
-last_municipality as (
-    select
-        vintage,
-        person_id,
-        month,
-        arg_max(municipality_code, week_monday) as municipality_code
-    from weeks
-    where target_group is not null
     group by all
-),
-
--- company-oriented activity in any week of the month, not only target-group weeks
-company_activity as (
-    select
-        vintage,
-        person_id,
-        month,
-        bool_or(is_company_oriented) as has_company_activity
-    from weeks
-    group by all
+    having count(t.target_group) > 0
 ),
 
 hours as (
@@ -86,17 +72,14 @@ hours as (
 )
 
 select
-    g.vintage,
-    g.person_id,
-    g.month,
-    g.target_group,
-    m.municipality_code,
-    c.has_company_activity,
-    coalesce(h.ordinary_hours, 0) > 0 as has_ordinary_hours
-from winning_group as g
-inner join last_municipality as m
-    using (vintage, person_id, month)
-inner join company_activity as c
-    using (vintage, person_id, month)
+    p.vintage,
+    p.person_id,
+    p.month,
+    p.target_group,
+    p.municipality_code,
+    p.has_company_activity,
+    coalesce(h.ordinary_hours, 0) > 0 as has_ordinary_hours,
+    p.inputs_fingerprint
+from person_months as p
 left join hours as h
     using (vintage, person_id, month)
