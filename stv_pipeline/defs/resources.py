@@ -4,6 +4,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 
 import dagster as dg
@@ -87,10 +88,23 @@ def ensure_dbt_manifest() -> Path:
     return manifest
 
 
+class StvDbtCliResource(DbtCliResource):
+    """dagster-dbt asks the dbt executable for its version (`dbt --version`, a 3 s Python
+    start) in every run; the executable here is always the dbt-core installed beside this
+    Python (dbt_executable), so its version is read from the package instead."""
+
+    @cached_property
+    def _cli_version(self):
+        from dbt.version import __version__
+        from packaging import version
+
+        return version.parse(__version__)
+
+
 def build_resources(settings: Settings, project: DbtProject) -> dict[str, object]:
     return {
         "warehouse": DuckDBResource(database=str(settings.warehouse)),
-        "dbt": DbtCliResource(
+        "dbt": StvDbtCliResource(
             project_dir=project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()
         ),
     }
