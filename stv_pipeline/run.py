@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 import os
-import threading
 
 import dagster as dg
 
@@ -23,15 +21,8 @@ def _instance() -> dg.DagsterInstance:
     )
 
 
-def _import_in_background(module: str) -> None:
-    """Great Expectations takes about 8 s to import, which the first quality check would pay
-    while the run waits; the loaders and the dbt subprocesses leave a core idle to do it."""
-    threading.Thread(target=importlib.import_module, args=(module,), daemon=True).start()
-
-
 def run_full_job(settings: Settings) -> int:
     """Materialise every asset and check; print the export folder. Returns the exit code."""
-    _import_in_background("great_expectations")
     definitions = build_definitions(settings)
     job = definitions.resolve_job_def("stv_full_job")
     print(f"STV run: warehouse {settings.warehouse}, inbox {settings.inbox}", flush=True)
