@@ -1,0 +1,133 @@
+"""The benchmark's parts (bench/): the floor query, the process measurement, the report."""
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from bench.floor_query import floor_sql
+from bench.measure import measure
+from bench.report import evaluate_targets, markdown_table, slope, update_readme
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+KH, RF = "kontanthjaelp_aktivitetsparat", "ressourceforloeb"
+
+
+@pytest.fixture
+def small_inbox_as_parquet(tmp_path):
+    """The hand-counted integration inbox (CSV, Danish headers) as the Parquet the floor reads."""
+    src = FIXTURES / "inbox_small"
+    con = duckdb.connect()
+    for folder, prefix, select in (
+        (
+            "register_benefits",
+            "benefits",
+            "person_id, kommunekode as municipality_code, uge as iso_week, "
+            "ydelseskode as benefit_code, indsatskode as activation_code",
+        ),
+        (
+            "register_earnings",
+            "earnings",
+            "person_id, maaned as month, replace(loentimer, ',', '.')::double as ordinary_hours",
+        ),
+    ):
+        (tmp_path / folder).mkdir()
+        for csv in (src / folder).glob(f"{prefix}_*.csv"):
+            target = tmp_path / folder / f"{csv.stem}.parquet"
+            con.execute(
+                f"copy (select {select} from read_csv('{csv}', all_varchar = true)) "
+                f"to '{target}' (format parquet)"
+            )
+    return tmp_path
+
+
+def test_the_floor_query_gives_the_hand_counted_success_criteria(small_inbox_as_parquet):
+    rows = (
+        duckdb.connect()
+        .execute(
+            f"select municipality_code::int, month, target_group, population, n_company, n_hours, "
+            f"n_either from ({floor_sql(small_inbox_as_parquet)}) order by all"
+        )
+        .fetchall()
+    )
+    mar, apr = date(2017, 3, 1), date(2017, 4, 1)
+    assert rows == [
+        (450, mar, "alle", 3, 2, 0, 2),
+        (450, mar, KH, 2, 2, 0, 2),
+        (450, mar, RF, 1, 0, 0, 0),
+        (461, mar, "alle", 1, 0, 1, 1),
+        (461, mar, KH, 1, 0, 1, 1),
+        (461, apr, "alle", 1, 1, 0, 1),
+        (461, apr, RF, 1, 1, 0, 1),
+    ]
+
+
+def test_measure_reports_wall_time_peak_memory_and_exit_code(tmp_path):
+    hold_300_mb = (
+        "import time; b = bytearray(300 * 2**20); b[::4096] = b'x' * 76800; time.sleep(0.5)"
+    )
+    result = measure("alloc", [sys.executable, "-c", hold_300_mb], tmp_path / "alloc.log")
+    assert result.exit_code == 0
+    assert 300 <= result.peak_rss_mb < 600
+    assert 0.5 <= result.seconds < 10
+    failed = measure("fail", [sys.executable, "-c", "raise SystemExit(3)"], tmp_path / "f.log")
+    assert failed.exit_code == 3
+
+
+def result(scale, rows, pipeline, floor=5.0, pandas=60.0, incremental=20.0, rss=1000, prss=7000):
+    return {
+        "scale": scale,
+        "rows": rows,
+        "pipeline_s": pipeline,
+        "floor_s": floor,
+        "pandas_s": pandas,
+        "incremental_s": incremental,
+        "peak_rss_mb": rss,
+        "pandas_rss_mb": prss,
+        "incremental_rss_mb": rss,
+        "date": "2026-11-22",
+    }
+
+
+def test_targets_are_the_ratios_of_the_issue():
+    met = {t["target"]: t["met"] for t in evaluate_targets(result("national", 10, 40.0))}
+    assert met == {
+        "full run <= 2 x floor + 30 s": True,  # 40 <= 2 x 5 + 30
+        "full run faster than pandas (at national scale)": True,
+        "full run peak memory <= half of pandas'": True,  # 1000 <= 3500
+        "peak memory <= 4 GB": True,
+        "incremental run <= 25 % of the full run": False,  # 20 / 40 = 50 %
+    }
+    missed = {t["target"]: t["met"] for t in evaluate_targets(result("national", 10, 40.5))}
+    assert missed["full run <= 2 x floor + 30 s"] is False
+
+
+def test_slope_is_seconds_per_million_rows_with_its_fit():
+    results = {
+        "small": result("small", 1_000_000, 30.0),
+        "medium": result("medium", 5_000_000, 50.0),
+        "national": result("national", 21_000_000, 130.0),
+    }
+    per_million, r2 = slope(results)
+    assert per_million == pytest.approx(5.0) and r2 == pytest.approx(1.0)
+    assert "5.00 s per million person-weeks" in markdown_table(results)
+
+
+def test_the_readme_table_is_replaced_between_its_markers(tmp_path):
+    results_dir = tmp_path / "results"
+    results_dir.mkdir()
+    for name, r in (
+        ("2026-11-20-small.json", result("small", 900_000, 70.0)),
+        ("2026-11-22-small.json", result("small", 916_208, 66.0)),
+        ("latest.json", result("small", 1, 1.0)),
+    ):
+        (results_dir / name).write_text(json.dumps(r))
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- bench:start -->\nold\n<!-- bench:end -->\noutro\n")
+    update_readme(readme, results_dir)
+    text = readme.read_text()
+    assert "old" not in text and text.startswith("intro\n") and text.endswith("outro\n")
+    assert "| small | 916,208 | 66.0 |" in text  # the newest file of the scale
