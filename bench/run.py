@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 
+from bench.floor_query import floor_sql
 from bench.measure import Measurement, measure
 from bench.report import evaluate_targets, update_readme
 from stv_pipeline.sample.scenarios import SCALE_FRACTIONS
@@ -120,6 +121,15 @@ def compare_success_criteria(warehouse: Path, floor: Path, pandas_out: Path) -> 
     return differences
 
 
+def incremental_matches_floor(warehouse: Path, inbox: Path, scratch: Path) -> int:
+    """After the incremental run: rows on which the mart differs from the floor query over the
+    now newest vintage (computed here, untimed), i.e. whether building only the new vintage
+    gave what a computation from scratch gives."""
+    target = scratch / "floor_after_incremental.parquet"
+    duckdb.connect().execute(f"copy ({floor_sql(inbox)}) to '{target}' (format parquet)")
+    return compare_success_criteria(warehouse, target, None)["floor"]
+
+
 def git_sha() -> str | None:
     try:
         return subprocess.run(
@@ -181,6 +191,7 @@ def run_benchmark(scale: str, seed: int) -> dict:
     for path in held_back:
         os.link(path, inbox / path.parent.name / path.name)
     incremental = step("incremental", stv_run)
+    differences["floor_after_incremental"] = incremental_matches_floor(warehouse, inbox, run_dir)
 
     result = {
         "scale": scale,

@@ -1,15 +1,17 @@
-"""Deterministic synthetic sample of every STV input source (DESIGN.md §2).
+"""Deterministic synthetic data of every STV input source (DESIGN.md §2), at any scale.
 
 Why: the main job must run on a fresh machine with no register access, so a small,
 reproducible sample of every source is committed to ``data/sample/`` and rebuilt with
-``stv sample --out DIR --seed N``. Nothing here is real data: person ids are pseudonyms
-``P000123`` (never 10 digits, so they can never be mistaken for CPR numbers).
+``stv sample --out DIR --seed N``; ``--scale small|medium|national`` writes the same model for
+all 98 municipalities up to STAR's national size, for the benchmark (see scenarios.py).
+Nothing here is real data: person ids are pseudonyms ``P000123`` (never 10 digits, so they can
+never be mistaken for CPR numbers).
 
-What the sample models:
+What the data models:
 
-* A pool of persons per municipality (about ten municipalities; six STV participants
-  starting 2017-01-01, the rest the comparison group) followed week by week over the ISO
-  weeks from the week of 2016-06-01 to the week of 2019-03-31. Each week a person is on
+* A pool of persons per municipality (the sample: ten municipalities, six of them STV
+  participants starting 2017-01-01, the rest the comparison group) followed week by week
+  over the ISO weeks from the week of 2016-06-01 to the week of 2019-03-31. Each week a person is on
   or off benefits (spells: entry and exit hazards), carries one benefit code (a few switch
   code, e.g. KH-JOB -> KH-AKT or KH-AKT -> RF), lives in one municipality (a few move),
   and may be in an activation spell: company-oriented (VP, LT, NY) or not (VO, MT).
@@ -37,10 +39,11 @@ What the sample models:
   endline mostly higher, but Holbæk's management declines (not eligible for case
   selection).
 
-Everything is vectorised over persons (the only Python loop is over the ~150 weeks), so
-the same code can produce national-size data by raising ``persons``. Output is
-byte-identical for a given seed: rows are sorted, Parquet files carry no pandas or
-timestamp metadata, CSVs use ``\\n`` line endings.
+Everything is vectorised over persons (the only Python loop is over the ~150 weeks) and
+person-week rows stay integer arrays until Arrow turns them into strings, so national scale
+(16 million person-weeks a vintage) takes under a minute. Output is byte-identical for a given
+seed: rows are sorted, Parquet files carry no pandas or timestamp metadata, CSVs use ``\\n``
+line endings.
 """
 
 from __future__ import annotations
