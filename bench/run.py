@@ -97,7 +97,9 @@ def register_rows(files: list[Path]) -> int:
     return con.execute(f"select count(*) from read_parquet([{listing}])").fetchone()[0]
 
 
-def compare_success_criteria(warehouse: Path, floor: Path, pandas_out: Path) -> dict[str, int]:
+def compare_success_criteria(
+    warehouse: Path, floor: Path, pandas_out: Path | None
+) -> dict[str, int]:
     """Rows of §3.1 counts on which the pipeline's mart and the floor or pandas disagree."""
     con = duckdb.connect()
     con.execute(f"attach '{warehouse}' as wh (read_only)")
@@ -105,10 +107,9 @@ def compare_success_criteria(warehouse: Path, floor: Path, pandas_out: Path) -> 
         "municipality_code, month::date, target_group, population, n_company, n_hours, n_either"
     )
     mart = f"select {columns} from wh.marts.success_criteria_monthly"
-    others = {
-        "floor": f"'{floor}'",
-        "pandas": f"'{pandas_out / 'success_criteria_monthly.parquet'}'",
-    }
+    others = {"floor": f"'{floor}'"}
+    if pandas_out is not None:
+        others["pandas"] = f"'{pandas_out / 'success_criteria_monthly.parquet'}'"
     differences = {}
     for name, table in others.items():
         other = f"select {columns} from {table}"
