@@ -94,7 +94,8 @@ def scenario(scale: str = "sample", seed: int = 2016) -> Scenario:
 
 
 def populations() -> dict[int, int]:
-    """Inhabitants per municipality code (Statistics Denmark, early 2019, rounded to 100)."""
+    """Inhabitants per municipality code: approximate early-2019 figures, rounded to 100,
+    typed in for sizing synthetic data (not an official extract; FOLK1A has the exact ones)."""
     with POPULATIONS_CSV.open(encoding="utf-8") as fh:
         return {int(r["municipality_code"]): int(r["population"]) for r in csv.DictReader(fh)}
 
