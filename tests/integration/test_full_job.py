@@ -15,7 +15,6 @@ import hashlib
 import json
 import re
 import shutil
-from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -24,22 +23,8 @@ import pytest
 
 from stv_pipeline.defs.exports import EXPORTED_MARTS
 from stv_pipeline.exports.disclosure import RULES
-from tests.helpers import run_stv
-
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "inbox_small"
-
-KH, RF = "kontanthjaelp_aktivitetsparat", "ressourceforloeb"
-MAR, APR = date(2017, 3, 1), date(2017, 4, 1)
-EXPECTED = [
-    # municipality, month, group, population, n_company, n_hours, n_either
-    (450, MAR, "alle", 3, 2, 0, 2),
-    (450, MAR, KH, 2, 2, 0, 2),
-    (450, MAR, RF, 1, 0, 0, 0),
-    (461, MAR, "alle", 1, 0, 1, 1),
-    (461, MAR, KH, 1, 0, 1, 1),
-    (461, APR, "alle", 1, 1, 0, 1),
-    (461, APR, RF, 1, 1, 0, 1),
-]
+from tests.helpers import INBOX_SMALL, run_stv
+from tests.helpers import INBOX_SMALL_SUCCESS_CRITERIA as EXPECTED
 
 pytestmark = pytest.mark.integration
 
@@ -50,7 +35,7 @@ def workspace(tmp_path, monkeypatch):
     for var in ("STV_WAREHOUSE", "STV_INBOX", "STV_EXPORTS"):
         monkeypatch.delenv(var, raising=False)
     inbox = tmp_path / "inbox"
-    shutil.copytree(FIXTURE, inbox)
+    shutil.copytree(INBOX_SMALL, inbox)
     return tmp_path
 
 
@@ -79,7 +64,7 @@ def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, 
     assert manifest["run_id"].startswith(folder.name.split("_")[1])
     assert {(i["file"], i["sha256"], i["rows"]) for i in manifest["inputs"]} == {
         (p.name, hashlib.sha256(p.read_bytes()).hexdigest(), len(p.read_text().splitlines()) - 1)
-        for p in FIXTURE.rglob("*.csv")
+        for p in INBOX_SMALL.rglob("*.csv")
     }
     assert manifest["tables"]["success_criteria_monthly"]["rows"] == 7
     assert {c["check"] for c in manifest["checks"]} >= {
