@@ -21,7 +21,6 @@ from stv_pipeline.defs.resources import (
 )
 from stv_pipeline.settings import DBT_PROJECT_DIR
 
-SEEDS = "reference_seeds"
 GROUP_BY_SCHEMA = {
     "reference": "reference",
     "staging": "staging",
@@ -78,6 +77,12 @@ def _seeds_loaded(warehouse: DuckDBResource, sha256: str) -> bool:
     return bool(last) and last[0] == sha256 and present > 0
 
 
+def _build(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource, target
+) -> Iterator:
+    yield from dbt.cli(["build"], context=context, target_path=target).stream()
+
+
 def _build_seeds_unless_loaded(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource, target
 ) -> Iterator:
@@ -92,13 +97,15 @@ def _build_seeds_unless_loaded(
                 asset_key=key, metadata={"seed_files_sha256": sha256, "reloaded": False}
             )
         return
-    yield from dbt.cli(["build"], context=context, target_path=target).stream()
+    yield from _build(context, dbt, warehouse, target)
     with warehouse_connection(warehouse) as con:
         con.execute("insert into raw.reference_seed_log values (?, ?)", [sha256, datetime.now()])
 
 
-def _dbt_build(project: DbtProject, name: str, **selection: str) -> dg.AssetsDefinition:
-    """One `dbt build` over a part of the project, as a Dagster multi-asset."""
+def _dbt_build(
+    project: DbtProject, name: str, build=_build, **selection: str
+) -> dg.AssetsDefinition:
+    """One `dbt build` over a part of the project, as a Dagster multi-asset; `build` runs it."""
 
     @dbt_assets(
         manifest=project.manifest_path,
@@ -108,23 +115,22 @@ def _dbt_build(project: DbtProject, name: str, **selection: str) -> dg.AssetsDef
         pool=WAREHOUSE_POOL,
         **selection,
     )
-    def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource):
+    def _assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource):
         wait_for_free_warehouse(warehouse)
         # A fixed target folder per asset keeps dbt's partial parse between runs and leaves no
         # folder per run behind; runs never overlap, as all dbt steps share one pool slot.
         target = DBT_PROJECT_DIR / "target" / f"dagster_{name}"
-        if name == SEEDS:
-            yield from _build_seeds_unless_loaded(context, dbt, warehouse, target)
-        else:
-            yield from dbt.cli(["build"], context=context, target_path=target).stream()
+        yield from build(context, dbt, warehouse, target)
 
-    return _build
+    return _assets
 
 
 def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
     # Seeds build first and apart: the loaders validate codes against them.
     return [
-        _dbt_build(project, SEEDS, select="resource_type:seed"),
+        _dbt_build(
+            project, "reference_seeds", _build_seeds_unless_loaded, select="resource_type:seed"
+        ),
         # Unit tests test the SQL, not the data: CI runs them (tests/integration), runs do not.
         _dbt_build(project, "stv_dbt_models", exclude="resource_type:seed resource_type:unit_test"),
     ]

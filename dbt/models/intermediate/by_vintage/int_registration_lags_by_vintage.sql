@@ -4,15 +4,7 @@
 -- over the person-weeks: those hold every value of a group in memory at once (a national
 -- build ran out of its 2 GB), while a count per day spills like any aggregate. The
 -- interpolation is quantile_cont's: between the order statistics around (n - 1) x q.
-{{
-    config(
-        materialized='incremental',
-        unique_key='vintage',
-        incremental_strategy='delete+insert',
-        on_schema_change='sync_all_columns',
-        post_hook="{{ delete_vanished_vintages() }}",
-    )
-}}
+{{ config(post_hook="{{ delete_vanished_vintages() }}") }}
 
 with vintages as (
     {{ vintages_to_build() }}

@@ -3,15 +3,7 @@
 -- Incremental by vintage: a vintage is computed once, and again only when one of its files is
 -- reloaded or the reference data changes, so a new extract costs one vintage of work rather
 -- than all of them.
-{{
-    config(
-        materialized='incremental',
-        unique_key='vintage',
-        incremental_strategy='delete+insert',
-        on_schema_change='sync_all_columns',
-        post_hook="{{ delete_vanished_vintages() }}",
-    )
-}}
+{{ config(post_hook="{{ delete_vanished_vintages() }}") }}
 
 with vintages as (
     {{ vintages_to_build() }}
