@@ -99,10 +99,12 @@ def check_outcomes(context: dg.AssetExecutionContext) -> list[dict[str, object]]
 @dg.asset(
     key=dg.AssetKey(["exports", "star_export"]),
     group_name="exports",
-    # The vintage history is not exported, but its ERROR check must pass before anything is.
+    # The quality models are not exported, but their checks must run (and an ERROR pass)
+    # before anything is.
     deps=[
         *(dg.AssetKey(["marts", name]) for name in EXPORTED_MARTS),
         dg.AssetKey(["quality", "register_vintage_history"]),
+        dg.AssetKey(["quality", "register_snapshot_losses"]),
     ],
     kinds={"csv", "parquet"},
     owners=["team:stv-data"],

@@ -4,7 +4,7 @@ import dagster as dg
 
 from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
 from stv_pipeline.quality.check_results import check_result
-from stv_pipeline.quality.suites import SuiteFile, discover_suites, validate_frame
+from stv_pipeline.quality.suites import SuiteFile, discover_suites, validate_in_warehouse
 from stv_pipeline.settings import EXPECTATIONS_DIR
 
 
@@ -25,8 +25,8 @@ def _gx_check(suite: SuiteFile) -> dg.AssetChecksDefinition:
     )
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         with warehouse_connection(context.resources.warehouse) as con:
-            frame = con.execute(suite.query).df()
-        return check_result(validate_frame(suite, frame), suite.severity, len(frame))
+            result, rows = validate_in_warehouse(suite, con)
+        return check_result(result, suite.severity, rows)
 
     return _check
 

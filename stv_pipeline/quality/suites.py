@@ -5,19 +5,29 @@ slash-separated asset key) and the default severity (`ERROR` blocks the STAR exp
 only shows). An expectation may override the severity in its own `meta`. Optional: `query`,
 the SQL selecting the rows to validate (default: the whole table), and `example_columns`,
 the columns that identify a failing row in the check's metadata.
+
+Thresholds live once, in the evaluation settings seed (DESIGN §3.6): an expectation's kwarg
+written `{"$setting": "<column>"}` (optionally with `"times": <factor>`, e.g. -1 for a lower
+bound) takes its value from that column of the settings table the marts were built with.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+if TYPE_CHECKING:
+    import duckdb
+
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+SETTINGS_TABLE = "reference.evaluation_settings"
+SETTING_KEY = "$setting"
 
 
 @dataclass(frozen=True)
@@ -76,3 +86,44 @@ def validate_frame(suite: SuiteFile, frame: pd.DataFrame) -> dict[str, Any]:
     if suite.example_columns:
         result_format["unexpected_index_column_names"] = list(suite.example_columns)
     return batch.validate(gx_suite, result_format=result_format).to_json_dict()
+
+
+def resolve_settings(value: Any, settings: dict[str, Any]) -> Any:
+    """`value` (a suite body or any part of it) with every `{"$setting": name}` replaced by the
+    setting's value (times the optional `times` factor). An unknown name is an error naming
+    the known ones, so a typo in a suite cannot silently drop a threshold."""
+    if isinstance(value, dict):
+        if SETTING_KEY in value:
+            name = value[SETTING_KEY]
+            if name not in settings:
+                known = ", ".join(sorted(settings))
+                raise KeyError(f"suite refers to setting {name!r}, not in {SETTINGS_TABLE} ({known})")
+            return settings[name] * value.get("times", 1)
+        return {k: resolve_settings(v, settings) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_settings(v, settings) for v in value]
+    return value
+
+
+def read_settings(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The one row of the evaluation settings seed as the warehouse holds it."""
+    cursor = con.execute(f"select * from {SETTINGS_TABLE}")
+    names = [d[0] for d in cursor.description]
+    rows = cursor.fetchall()
+    if len(rows) != 1:
+        raise ValueError(f"{SETTINGS_TABLE} must hold exactly one row, not {len(rows)}")
+    return dict(zip(names, rows[0], strict=True))
+
+
+def with_settings(suite: SuiteFile, settings: dict[str, Any]) -> SuiteFile:
+    """The suite with its `$setting` thresholds filled in from `settings`."""
+    return replace(suite, body=resolve_settings(suite.body, settings))
+
+
+def validate_in_warehouse(
+    suite: SuiteFile, con: duckdb.DuckDBPyConnection
+) -> tuple[dict[str, Any], int]:
+    """Run the suite's query in the warehouse and validate its rows with the suite, thresholds
+    read from the settings the marts were built with; GX's result and the rows validated."""
+    frame = con.execute(suite.query).df()
+    return validate_frame(with_settings(suite, read_settings(con)), frame), len(frame)
