@@ -97,7 +97,9 @@ def resolve_settings(value: Any, settings: dict[str, Any]) -> Any:
             name = value[SETTING_KEY]
             if name not in settings:
                 known = ", ".join(sorted(settings))
-                raise KeyError(f"suite refers to setting {name!r}, not in {SETTINGS_TABLE} ({known})")
+                raise KeyError(
+                    f"suite refers to setting {name!r}, not in {SETTINGS_TABLE} ({known})"
+                )
             return settings[name] * value.get("times", 1)
         return {k: resolve_settings(v, settings) for k, v in value.items()}
     if isinstance(value, list):
