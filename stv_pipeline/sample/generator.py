@@ -26,7 +26,8 @@ What the data models:
   a tail of several weeks, ~3 % over eight weeks, none over twelve weeks), scaled per
   municipality. A vintage is the snapshot of rows registered up to its extract date, so
   the older vintage is a strict subset of the newer one and recent months grow between
-  vintages.
+  vintages. The benefits and earnings registers have their own snapshot dates, which do
+  not line up, and some benefits snapshots come as one file per region (scenarios.py).
 * Ordinary hours per person-month come from weekly work hazards (high off benefits, low
   on benefits, rising with the participant uplift); a month's earnings are reported a few
   days to a few months after the month, so the last two months of a vintage are partial.
@@ -55,10 +56,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from .scenarios import REGISTER_FORMATS, Scenario, scenario
+from .scenarios import REGISTER_FORMATS, Scenario, region_file_labels, scenario
 
 # --------------------------------------------------------------------------------------
 # Tunable figures (the municipalities and vintages are in scenarios.py)
@@ -199,13 +201,19 @@ def generate_sample(
 
     written: dict[str, list[Path]] = {source: [] for source in SOURCES}
     ext = register_format
-    for extract in scn.vintages:
-        written["register_benefits"].append(
-            write_table(
-                benefits_vintage(benefits, calendar, sim, munis, extract),
-                out_dir / "register_benefits" / f"benefits_{extract}.{ext}",
+    for extract in scn.benefits_vintages:
+        snapshot = benefits_vintage(benefits, calendar, sim, munis, extract)
+        folder = out_dir / "register_benefits"
+        if extract in scn.benefits_split_by_region:
+            for label, part in split_by_region(snapshot):
+                written["register_benefits"].append(
+                    write_table(part, folder / f"benefits_{extract}_{label}.{ext}")
+                )
+        else:
+            written["register_benefits"].append(
+                write_table(snapshot, folder / f"benefits_{extract}.{ext}")
             )
-        )
+    for extract in scn.earnings_vintages:
         written["register_earnings"].append(
             write_table(
                 earnings_vintage(earnings, sim, extract),
@@ -478,6 +486,19 @@ def benefits_vintage(
         "registered_date": pa.array(rows.registered[keep], type=pa.date32()),
     }
     return pa.Table.from_pydict(columns, schema=BENEFITS_SCHEMA)
+
+
+def split_by_region(snapshot: pa.Table) -> list[tuple[str, pa.Table]]:
+    """One part of a benefits snapshot per region with rows, as regions deliver them."""
+    by_label: dict[str, list[int]] = {}
+    for code, label in region_file_labels().items():
+        by_label.setdefault(label, []).append(code)
+    parts = []
+    for label, codes in sorted(by_label.items()):
+        part = snapshot.filter(pc.is_in(snapshot["municipality_code"], pa.array(codes, pa.int64())))
+        if part.num_rows:
+            parts.append((label, part))
+    return parts
 
 
 def _labels(indices: np.ndarray, labels, missing: np.ndarray | None = None) -> pa.Array:
