@@ -4,9 +4,10 @@
   benefits and two earnings snapshots; small enough for git and for every test.
 * ``small``, ``medium``, ``national`` — all 98 municipalities, 27 of them STV participants (as
   in the evaluation), each with a person pool proportional to its population, and four monthly
-  snapshots of each register. ``national`` is the size STAR runs: about 130,000 persons in the target groups and
-  15–20 million person-weeks per vintage. ``medium`` is a quarter and ``small`` a fiftieth of
-  that, so the three sizes differ only in rows (the benchmark's slope, see ``bench/``).
+  snapshots of each register. ``national`` is the size STAR runs: about 130,000 persons in the
+  target groups and 15–20 million person-weeks per vintage. ``medium`` is a quarter and
+  ``small`` a fiftieth of that, so the three sizes differ only in rows (the benchmark's
+  slope, see ``bench/``).
 
 The two registers are extracted separately, as DREAM and eIndkomst are: their snapshot dates do
 not line up (an earnings snapshot lags the benefits one, another leads it), and a benefits
