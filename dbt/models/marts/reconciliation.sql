@@ -69,7 +69,9 @@ select
         last_day(c.extract_date - cast(isodow(c.extract_date) as integer) + 4)
             + to_months(s.maturity_months) > n.vintage
         as boolean
-    ) as provisional
+    ) as provisional,
+    -- (the alias above: DuckDB reads a select list's earlier aliases)
+    cast(case when provisional then 'too recent' end as varchar) as provisional_reason
 from compared as c
 cross join newest as n
 cross join settings as s
