@@ -109,6 +109,21 @@ def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, 
         assert con.execute("select count(*) from raw.file_log").fetchone()[0] == 8
         assert con.execute("select count(*) from raw.register_benefits").fetchone()[0] == 21
 
+    # Delivered files are archived away: an empty inbox rebuilds from the warehouse and exports.
+    shutil.move(workspace / "inbox", workspace / "archive")
+    (workspace / "inbox").mkdir()
+    assert run_stv(workspace) == 0
+    out = capsys.readouterr().out
+    assert f"The inbox {workspace / 'inbox'} holds no files: rebuilding from the 8 files" in out
+    assert mart(workspace) == rows
+    rebuilt = Path(out.strip().splitlines()[-1].removeprefix("Exports: "))
+    assert rebuilt != folder and (rebuilt / "success_criteria_monthly.parquet").exists()
+    with duckdb.connect(str(workspace / "w.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*), min(origin) from raw.file_log").fetchone() == (
+            8,
+            "inbox",
+        )
+
 
 CPRS = {
     "A": ["010180-1111", "0101801111"],

@@ -23,11 +23,20 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("sample_run")
-    (tmp / "inbox").mkdir()
-    code = run_stv(tmp)
+    code = run_stv(tmp, inbox=SAMPLE_DIR)
     assert code == 0
     with duckdb.connect(str(tmp / "w.duckdb"), read_only=True) as con:
         yield con
+
+
+def test_the_sample_is_loaded_as_asked_and_left_in_place(warehouse):
+    shipped = sorted(
+        p.name for p in SAMPLE_DIR.rglob("*") if p.is_file() and not p.name.startswith(".")
+    )
+    logged = warehouse.execute(
+        "select file_name, origin from raw.file_log order by file_name"
+    ).fetchall()
+    assert logged == [(name, "sample") for name in shipped]
 
 
 def test_success_criteria_equal_the_pandas_computation(warehouse):
