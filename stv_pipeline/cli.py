@@ -32,12 +32,18 @@ def _apply_overrides(args: argparse.Namespace) -> Settings:
 
 
 def run(args: argparse.Namespace) -> int:
-    from stv_pipeline.ingest.inbox import InboxMissing, Plan, loaded_file_count, plan_run
+    from stv_pipeline.ingest.inbox import (
+        InboxMissing,
+        MixedOrigins,
+        Plan,
+        plan_run,
+        warehouse_origins,
+    )
 
     settings = _apply_overrides(args)
     try:
         plan = plan_run(settings.inbox, settings.warehouse)
-    except InboxMissing as exc:
+    except (InboxMissing, MixedOrigins) as exc:
         print(f"stv run: {exc}", file=sys.stderr)
         return 2
     if plan is Plan.NOTHING_TO_DO:
@@ -51,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     if plan is Plan.REBUILD:
         print(
             f"The inbox {settings.inbox} holds no files: rebuilding from the "
-            f"{loaded_file_count(settings.warehouse)} files the warehouse holds."
+            f"{sum(warehouse_origins(settings.warehouse).values())} files the warehouse holds."
         )
 
     from stv_pipeline.defs.resources import ensure_dbt_manifest

@@ -12,7 +12,13 @@ import dagster as dg
 
 from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
 from stv_pipeline.ingest.contracts import CONTRACTS, Contract, Problem
-from stv_pipeline.ingest.inbox import InboxMissing, origin_of
+from stv_pipeline.ingest.inbox import (
+    InboxMissing,
+    MixedOrigins,
+    held_origins,
+    origin_of,
+    refuse_mixing,
+)
 from stv_pipeline.ingest.loader import discover_files, load_source
 from stv_pipeline.ingest.privacy import PseudonymKeyMissing
 from stv_pipeline.settings import Settings
@@ -86,6 +92,11 @@ def _ingest_asset(contract: Contract) -> dg.AssetsDefinition:
             raise dg.Failure(str(InboxMissing(settings.inbox)))
         origin, folder = origin_of(settings.inbox), settings.inbox / contract.source
         with warehouse_connection(context.resources.warehouse) as con:
+            if discover_files(folder):
+                try:
+                    refuse_mixing(settings.warehouse, origin, held_origins(con))
+                except MixedOrigins as exc:
+                    raise dg.Failure(str(exc)) from None
             try:
                 outcomes = load_source(
                     con,

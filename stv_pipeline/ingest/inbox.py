@@ -3,7 +3,8 @@
 The inbox is only ever the folder the user named: a missing folder is an error, and the
 shipped sample is loaded only when the user points the inbox at it (`make run` does). A file's
 `origin` in raw.file_log says which: 'sample' for a file read from the shipped sample folder,
-'inbox' for every other delivery.
+'inbox' for every other delivery. One warehouse never holds both, so sample rows cannot end up
+among real deliveries (or the other way round) because a run named the wrong warehouse.
 """
 
 from __future__ import annotations
@@ -47,27 +48,55 @@ def delivered_files(inbox: Path) -> list[Path]:
     return [path for source in CONTRACTS for path in discover_files(inbox / source)]
 
 
-def loaded_file_count(warehouse: Path) -> int:
-    """How many delivered files the warehouse holds (0 for a warehouse not yet created)."""
+class MixedOrigins(Exception):
+    """Deliveries and the shipped sample are never mixed in one warehouse."""
+
+    def __init__(self, warehouse: Path, origin: str):
+        held = "the shipped sample" if origin == "inbox" else "real deliveries"
+        incoming = "deliveries" if origin == "inbox" else "the shipped sample"
+        super().__init__(
+            f"the warehouse {warehouse} holds {held}; loading {incoming} would mix the two: "
+            "name another warehouse with --warehouse / STV_WAREHOUSE, or delete this one"
+        )
+
+
+def held_origins(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """How many current files of each origin the warehouse holds ({} before any load)."""
+    has_log = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'raw' and table_name = 'file_log'"
+    ).fetchone()[0]
+    if not has_log:
+        return {}
+    return dict(
+        con.execute(
+            "select origin, count(*) from raw.file_log where replaced_at is null group by origin"
+        ).fetchall()
+    )
+
+
+def refuse_mixing(warehouse: Path, origin: str, held: dict[str, int]) -> None:
+    if set(held) - {origin}:
+        raise MixedOrigins(warehouse, origin)
+
+
+def warehouse_origins(warehouse: Path) -> dict[str, int]:
+    """held_origins of a warehouse file, read without writing ({} when it does not exist)."""
     if not warehouse.exists():
-        return 0
+        return {}
     try:
         with duckdb.connect(str(warehouse), read_only=True) as con:
-            has_log = con.execute(
-                "select count(*) from information_schema.tables "
-                "where table_schema = 'raw' and table_name = 'file_log'"
-            ).fetchone()[0]
-            if not has_log:
-                return 0
-            return con.execute(
-                "select count(*) from raw.file_log where replaced_at is null"
-            ).fetchone()[0]
+            return held_origins(con)
     except duckdb.IOException:
-        # Another process writes the warehouse: it holds something; the run will wait for it.
-        return 1
+        # Another process writes the warehouse: the run waits for it, and its loaders check.
+        return {}
 
 
 def plan_run(inbox: Path, warehouse: Path) -> Plan:
-    if delivered_files(inbox):
+    """What `stv run` does; InboxMissing or MixedOrigins when it must not start."""
+    delivered = delivered_files(inbox)
+    held = warehouse_origins(warehouse)
+    if delivered:
+        refuse_mixing(warehouse, origin_of(inbox), held)
         return Plan.LOAD
-    return Plan.REBUILD if loaded_file_count(warehouse) else Plan.NOTHING_TO_DO
+    return Plan.REBUILD if held else Plan.NOTHING_TO_DO

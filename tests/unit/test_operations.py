@@ -16,7 +16,14 @@ from stv_pipeline.defs.alerts import notify_on_failure
 from stv_pipeline.defs.ingest import ingest_assets
 from stv_pipeline.defs.resources import warehouse_connection
 from stv_pipeline.ingest.contracts import CONTRACTS
-from stv_pipeline.ingest.inbox import InboxMissing, Plan, loaded_file_count, origin_of, plan_run
+from stv_pipeline.ingest.inbox import (
+    InboxMissing,
+    MixedOrigins,
+    Plan,
+    origin_of,
+    plan_run,
+    warehouse_origins,
+)
 from stv_pipeline.ingest.loader import FILE_LOG_DDL
 from stv_pipeline.settings import SAMPLE_DIR, Settings
 
@@ -151,10 +158,49 @@ def test_the_plan_follows_the_inbox_and_what_the_warehouse_holds(tmp_path):
             "null, now(), null)"
         )
     assert plan_run(inbox, warehouse) is Plan.REBUILD
-    assert loaded_file_count(warehouse) == 1
+    assert warehouse_origins(warehouse) == {"inbox": 1}
 
     (inbox / "municipal_monitoring" / "monitoring.csv").write_text("kommunekode\n")
     assert plan_run(inbox, warehouse) is Plan.LOAD
+
+
+def sample_loaded_warehouse(path: Path) -> Path:
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema raw")
+        con.execute(FILE_LOG_DDL)
+        con.execute(
+            "insert into raw.file_log values ('stv_participants', 'participants.csv', 'abc', "
+            "'sample', 10, null, now(), null)"
+        )
+    return path
+
+
+def test_deliveries_are_never_mixed_into_a_warehouse_holding_the_sample(tmp_path):
+    warehouse = sample_loaded_warehouse(tmp_path / "w.duckdb")
+    inbox = tmp_path / "inbox"
+    (inbox / "stv_participants").mkdir(parents=True)
+    assert plan_run(inbox, warehouse) is Plan.REBUILD  # nothing to mix: rebuild the sample
+    assert plan_run(SAMPLE_DIR, warehouse) is Plan.LOAD  # the sample again: unchanged files
+    (inbox / "stv_participants" / "participants.csv").write_text("kommunekode\n450\n")
+    with pytest.raises(MixedOrigins, match=f"the warehouse {warehouse} holds the shipped sample"):
+        plan_run(inbox, warehouse)
+
+
+def test_the_sample_is_never_mixed_into_a_warehouse_of_deliveries(tmp_path, capsys, clean_env):
+    warehouse = tmp_path / "w.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema raw")
+        con.execute(FILE_LOG_DDL)
+        con.execute(
+            "insert into raw.file_log values ('stv_participants', 'p.csv', 'abc', 'inbox', 2, "
+            "null, now(), null)"
+        )
+    assert stv_run(tmp_path, SAMPLE_DIR) == 2
+    err = capsys.readouterr().err
+    assert f"the warehouse {warehouse} holds real deliveries; loading the shipped sample" in err
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from raw.file_log").fetchone()[0] == 1
+    assert not (tmp_path / "exports").exists()
 
 
 def test_origin_is_sample_only_for_the_shipped_sample_folder(tmp_path):
@@ -190,6 +236,45 @@ def test_an_inbox_holding_only_a_rejected_file_loads_nothing_else(reference_con,
             assert con.execute(f"select count(*) from raw.{source}").fetchone()[0] == 0, source
     assert not bad.exists()
     assert (tmp_path / "quarantine" / "implementation_survey" / "survey.csv").exists()
+
+
+def test_the_ingest_step_refuses_to_mix_deliveries_into_the_sample(reference_con, tmp_path):
+    reference_con.execute("create schema raw")
+    reference_con.execute(FILE_LOG_DDL)
+    reference_con.execute(
+        "insert into raw.file_log values ('stv_participants', 'participants.csv', 'abc', "
+        "'sample', 10, null, now(), null)"
+    )
+    reference_con.close()
+    inbox = tmp_path / "inbox"
+    (inbox / "stv_participants").mkdir(parents=True)
+    (inbox / "stv_participants" / "p.csv").write_text("kommunekode\n450\n")
+    settings = Settings.from_env(
+        {"STV_INBOX": str(inbox), "STV_WAREHOUSE": str(tmp_path / "warehouse.duckdb")}
+    )
+    [participants] = [
+        a for a in ingest_assets() if a.key == dg.AssetKey(["raw", "stv_participants"])
+    ]
+    result = dg.materialize(
+        [participants],
+        resources={
+            "warehouse": DuckDBResource(database=str(settings.warehouse)),
+            "settings": settings,
+        },
+        raise_on_error=False,
+    )
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    assert "holds the shipped sample; loading deliveries would mix the two" in str(
+        failure.step_failure_data.error
+    )
+    # the failed step's traceback still holds its connection: open one of the same kind
+    with DuckDBResource(database=str(settings.warehouse)).get_connection() as con:
+        assert con.execute("select count(*) from raw.file_log").fetchone()[0] == 1
+        assert con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'"
+        ).fetchall() == [("file_log",)]
+    assert (inbox / "stv_participants" / "p.csv").exists()
 
 
 def test_the_ingest_step_fails_naming_a_missing_inbox(reference_con, tmp_path):
