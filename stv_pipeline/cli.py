@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if plan is Plan.NOTHING_TO_DO:
         print(
             f"Nothing to do: the inbox {settings.inbox} holds no files and the warehouse "
-            f"{settings.warehouse} holds none loaded before. Nothing was loaded or exported. "
+            f"{settings.warehouse} holds none either. Nothing was loaded or exported. "
             "Deliver files into the inbox's source folders, or try the shipped sample with "
             "`make run` (stv run --inbox data/sample)."
         )
