@@ -74,7 +74,7 @@ def map_headers(headers: list[str], contract: Contract) -> HeaderMap:
         by_norm[_norm(h)] = h
 
     def find(field: str, names: tuple[str, ...]) -> str | None:
-        """The one header delivering `field`; two of them are ambiguous, so neither is used."""
+        """The header delivering `field`; two would be ambiguous, which rejects the file."""
         hits = [by_norm[n] for n in names if n in by_norm]
         if len(hits) > 1:
             both = " and ".join(f"'{h}'" for h in hits)
