@@ -77,10 +77,12 @@ def map_headers(headers: list[str], contract: Contract) -> HeaderMap:
         """The header delivering `field`; two would be ambiguous, which rejects the file."""
         hits = [by_norm[n] for n in names if n in by_norm]
         if len(hits) > 1:
-            both = " and ".join(f"'{h}'" for h in hits)
+            quoted = [f"'{h}'" for h in hits]
+            named = ", ".join(quoted[:-1]) + " and " + quoted[-1]
+            each = "both" if len(hits) == 2 else "all"
             problems.append(
                 Problem(
-                    f"columns {both} both deliver the field {field}: deliver one of them",
+                    f"columns {named} {each} deliver the field {field}: deliver one of them",
                     row=1,
                     column=field,
                 )
