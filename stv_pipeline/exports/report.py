@@ -72,6 +72,9 @@ def line_chart(
                         f'<polyline fill="none" stroke="{colour}" stroke-width="1.6" '
                         f'points="{" ".join(segment)}"/>'
                     )
+                elif segment:  # a published point between two gaps has no line: a dot
+                    cx, cy = segment[0].split(",")
+                    parts.append(f'<circle cx="{cx}" cy="{cy}" r="2" fill="{colour}"/>')
                 segment = []
                 continue
             px = _scale(x_index[x], 0, len(xs) - 1, PAD, right)

@@ -41,6 +41,8 @@ def test_each_provider_is_a_line_beside_the_jobcentre_never_added_to_it():
         "jobmentor": [(D1, 35.0, False), (D2, None, False), (D3, 50.0, False)],
     }
     svg = line_chart(charts[450], "active company placements")
-    # a line joins two published neighbours: only the anden aktør's 30 -> 40 here
+    # a line joins two published neighbours: only the anden aktør's 30 -> 40 here; every
+    # other published figure stands alone between gaps and is a dot (80, 90, 35, 50)
     assert svg.count("<polyline") == 1
+    assert svg.count('r="2"') == 4
     assert all(f">{name}</text>" in svg for name in ("jobcentre", "anden aktør", "jobmentor"))
