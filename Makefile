@@ -11,8 +11,8 @@ SCALE ?= small
 
 .PHONY: run test dev manifest lint install lock sample bench clean
 
-run: install manifest ## install, then run the whole job on the inbox (or the shipped sample)
-	$(BIN)/stv run
+run: install manifest ## install, then run the whole job on the shipped sample
+	$(BIN)/stv run --inbox data/sample
 
 test: install manifest ## install, then run every test tier
 	$(BIN)/pytest

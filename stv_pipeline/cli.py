@@ -32,10 +32,37 @@ def _apply_overrides(args: argparse.Namespace) -> Settings:
 
 
 def run(args: argparse.Namespace) -> int:
+    from stv_pipeline.ingest.inbox import (
+        InboxMissing,
+        MixedOrigins,
+        Plan,
+        plan_run,
+        warehouse_origins,
+    )
+
+    settings = _apply_overrides(args)
+    try:
+        plan = plan_run(settings.inbox, settings.warehouse)
+    except (InboxMissing, MixedOrigins) as exc:
+        print(f"stv run: {exc}", file=sys.stderr)
+        return 2
+    if plan is Plan.NOTHING_TO_DO:
+        print(
+            f"Nothing to do: the inbox {settings.inbox} holds no files and the warehouse "
+            f"{settings.warehouse} holds none either. Nothing was loaded or exported. "
+            "Deliver files into the inbox's source folders, or try the shipped sample with "
+            "`make run` (stv run --inbox data/sample)."
+        )
+        return 0
+    if plan is Plan.REBUILD:
+        print(
+            f"The inbox {settings.inbox} holds no files: rebuilding from the "
+            f"{sum(warehouse_origins(settings.warehouse).values())} files the warehouse holds."
+        )
+
     from stv_pipeline.defs.resources import ensure_dbt_manifest
     from stv_pipeline.run import run_full_job
 
-    settings = _apply_overrides(args)
     ensure_dbt_manifest()
     return run_full_job(settings)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+# The shipped sample: read only when a run is pointed at it (`make run`), never as a fallback.
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 
 ENV_WAREHOUSE = "STV_WAREHOUSE"
@@ -38,7 +39,6 @@ class Settings:
     warehouse: Path
     inbox: Path
     exports: Path
-    sample: Path
     pseudonym_key: str | None
     alert_webhook: str | None
 
@@ -49,7 +49,6 @@ class Settings:
             warehouse=_path(env, ENV_WAREHOUSE, DEFAULT_WAREHOUSE),
             inbox=_path(env, ENV_INBOX, DEFAULT_INBOX),
             exports=_path(env, ENV_EXPORTS, DEFAULT_EXPORTS),
-            sample=SAMPLE_DIR,
             pseudonym_key=env.get(ENV_PSEUDONYM_KEY) or None,
             alert_webhook=env.get(ENV_ALERT_WEBHOOK) or None,
         )

@@ -25,6 +25,7 @@ EXPORTED_MARTS = (
     "registration_revisions",
     "registration_lag",
     "reconciliation",
+    "monitoring_by_provider",
     "nowcast",
 )
 

@@ -220,6 +220,16 @@ RULES: dict[str, DisclosureRule] = {
         counts=("municipal_count", "register_count"),
         derived={"gap_rel": ("municipal_count", "register_count")},
     ),
+    # A provider's tally, the jobcentre's count and the providers' sum are counts of persons;
+    # a share or a gap would give back the counts it is computed from.
+    "monitoring_by_provider": DisclosureRule(
+        counts=("provider_count", "jobcentre_count", "providers_sum"),
+        derived={
+            "provider_share": ("provider_count", "jobcentre_count"),
+            "gap_abs": ("providers_sum", "jobcentre_count"),
+            "gap_rel": ("providers_sum", "jobcentre_count"),
+        },
+    ),
     "nowcast": DisclosureRule(
         counts=("observed",),
         derived={c: ("observed",) for c in ("estimate", "lower", "upper")},

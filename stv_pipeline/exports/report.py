@@ -72,6 +72,9 @@ def line_chart(
                         f'<polyline fill="none" stroke="{colour}" stroke-width="1.6" '
                         f'points="{" ".join(segment)}"/>'
                     )
+                elif segment:  # a published point between two gaps has no line: a dot
+                    cx, cy = segment[0].split(",")
+                    parts.append(f'<circle cx="{cx}" cy="{cy}" r="2" fill="{colour}"/>')
                 segment = []
                 continue
             px = _scale(x_index[x], 0, len(xs) - 1, PAD, right)
@@ -131,6 +134,30 @@ def _optional(value) -> float | None:
     return None if pd.isna(value) else float(value)
 
 
+def provider_series(
+    by_provider: pd.DataFrame, measure: str = "active_company_placements"
+) -> dict[int, dict[str, list[tuple[date, float | None, bool]]]]:
+    """Per municipality with providers: the jobcentre's own count and each provider's tally
+    over the extract dates, as line_chart series (the tallies beside the count, not added)."""
+    rows = by_provider[by_provider["measure"] == measure].sort_values("extract_date")
+    charts = {}
+    for code, municipal in rows.groupby("municipality_code"):
+        dates = sorted({pd.Timestamp(d).date() for d in municipal["extract_date"]})
+        own = {
+            pd.Timestamp(r.extract_date).date(): _optional(r.jobcentre_count)
+            for r in municipal.itertuples()
+        }
+        series = {"jobcentre": [(d, own[d], False) for d in dates]}
+        for provider, tallies in municipal.groupby("provider"):
+            tally = {
+                pd.Timestamp(r.extract_date).date(): _optional(r.provider_count)
+                for r in tallies.itertuples()
+            }
+            series[str(provider)] = [(d, tally.get(d), False) for d in dates]
+        charts[int(code)] = series
+    return charts
+
+
 def build_report(tables: dict[str, pd.DataFrame], run_id: str, names: dict[int, str]) -> str:
     """The page, from the published frames of the export (keyed by table name)."""
 
@@ -177,6 +204,14 @@ def build_report(tables: dict[str, pd.DataFrame], run_id: str, names: dict[int, 
         for code, rows in placements.groupby("municipality_code")
     )
 
+    provider_charts = (
+        "".join(
+            f"<h3>{html.escape(name(code))}</h3>" + line_chart(series, "active company placements")
+            for code, series in provider_series(tables["monitoring_by_provider"]).items()
+        )
+        or "<p><em>No municipality delivered providers' tallies.</em></p>"
+    )
+
     revisions = tables["registration_revisions"]
     population = revisions[
         (revisions["measure"] == "population") & (revisions["target_group"] == "alle")
@@ -218,8 +253,16 @@ def build_report(tables: dict[str, pd.DataFrame], run_id: str, names: dict[int, 
         ),
         (
             "Active company placements against the target trajectory",
-            "The municipalities' own counts and the month-linear target.",
+            "The municipalities' own counts and the month-linear target (the providers' "
+            "tallies added up only where a jobcentre delivered no count of its own).",
             goal_charts,
+        ),
+        (
+            "Providers beside the jobcentre's count",
+            "Each provider's own tally of active company placements next to the jobcentre's "
+            "count. The tallies are a breakdown, not added to the count, and need not add up "
+            "to it; gaps in the jobcentre's line are dates it delivered no count of its own.",
+            provider_charts,
         ),
         (
             "Revision curve",

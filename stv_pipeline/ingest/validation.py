@@ -73,13 +73,25 @@ def map_headers(headers: list[str], contract: Contract) -> HeaderMap:
             problems.append(Problem(f"column '{h}' appears twice in the header", row=1, column=h))
         by_norm[_norm(h)] = h
 
-    def find(names: tuple[str, ...]) -> str | None:
+    def find(field: str, names: tuple[str, ...]) -> str | None:
+        """The header delivering `field`; two would be ambiguous, which rejects the file."""
         hits = [by_norm[n] for n in names if n in by_norm]
+        if len(hits) > 1:
+            quoted = [f"'{h}'" for h in hits]
+            named = ", ".join(quoted[:-1]) + " and " + quoted[-1]
+            each = "both" if len(hits) == 2 else "all"
+            problems.append(
+                Problem(
+                    f"columns {named} {each} deliver the field {field}: deliver one of them",
+                    row=1,
+                    column=field,
+                )
+            )
         return hits[0] if hits else None
 
     mapped: dict[str, str] = {}
     for col in contract.columns:
-        header = find((col.name, *col.aliases))
+        header = find(col.name, (col.name, *col.aliases))
         if header is not None:
             mapped[col.name] = header
         elif col.required:
@@ -88,8 +100,8 @@ def map_headers(headers: list[str], contract: Contract) -> HeaderMap:
 
     cpr_header = None
     if contract.has_person:
-        cpr_header = find(CPR_ALIASES)
-        person_header = find(PERSON_ID_ALIASES)
+        cpr_header = find("cpr", CPR_ALIASES)
+        person_header = find("person_id", PERSON_ID_ALIASES)
         if cpr_header and person_header:
             problems.append(Problem("give either cpr or person_id, not both", row=1))
         elif person_header:
@@ -97,7 +109,7 @@ def map_headers(headers: list[str], contract: Contract) -> HeaderMap:
         elif not cpr_header:
             problems.append(Problem("required column missing (expected cpr or person_id)", row=1))
     if contract.vintage_file_prefix:
-        header = find(EXTRACT_DATE_ALIASES)
+        header = find("extract_date", EXTRACT_DATE_ALIASES)
         if header:
             mapped["extract_date"] = header
     return HeaderMap(mapped, problems, cpr_header)

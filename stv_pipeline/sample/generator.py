@@ -33,8 +33,11 @@ What the data models:
   days to a few months after the month, so the last two months of a vintage are partial.
 * Municipal monitoring counts are the register's "truth" for the ISO week of the extract
   date times a municipal reporting ratio (mostly a little below; Frederikshavn clearly
-  below, to exercise the reconciliation flag); Odense and Frederikshavn split their
-  counts by provider (rows to be summed per municipality, extract date and measure).
+  below, to exercise the reconciliation flag). Odense and Frederikshavn deliver, beside
+  the jobcentre's own count (empty provider), the tallies of their providers, which miss
+  some of the jobcentre's registrations and hold some it has not registered yet, so they
+  need not add up to it; on a few dates the jobcentre's own count is missing and only the
+  providers' tallies arrive.
   Targets rise from the 2016 H2 level. The implementation survey has per municipality
   and wave 1 leder, 1 projektleder, 4-6 sagsbehandlere and 2-3 virksomhedskonsulenter;
   endline mostly higher, but Holbæk's management declines (not eligible for case
@@ -128,9 +131,13 @@ MONITORING_RATIO_SD = 0.04
 MONITORING_WINDOW_WEEKS = 4  # referrals / deregistrations counted over the preceding weeks
 MONITORING_MEASURES = ("active_company_placements", "referrals", "deregistrations")
 PROVIDER_SPLITS = {  # municipality -> (provider names, share of the first provider)
-    461: (("Jobcenter Odense", "Virksomhedsservice Fyn"), 0.65),
-    813: (("Jobcenter Frederikshavn", "Læsø-Sæby Mentorhus"), 0.75),
+    461: (("Anden aktør Fyn", "STV jobmentorer"), 0.65),
+    813: (("Læsø-Sæby Mentorhus", "STV jobmentorer"), 0.75),
 }
+# A provider's tally against its true share of the jobcentre's count: registrations the
+# provider has not made yet, and registrations the jobcentre has not made yet.
+PROVIDER_MISSING_SHARE, PROVIDER_AHEAD_SHARE = 0.06, 0.05
+JOBCENTRE_COUNT_MISSING_PROBABILITY = 0.1  # dates where only the providers' tallies arrive
 
 # Targets: (target date, multiple of the 2016 H2 level) per measure.
 TARGET_POINTS = {
@@ -662,12 +669,19 @@ def monitoring_rows(
 
 
 def split_by_provider(rng: np.random.Generator, code: int, total: int) -> list[tuple[str, int]]:
-    """One row with an empty provider, or one row per provider (summing to the total)."""
+    """The jobcentre's own count (empty provider) and, where the municipality has providers,
+    each provider's own tally beside it; the tallies need not add up to the jobcentre's
+    count, and on some dates the jobcentre's own count is not delivered."""
     if code not in PROVIDER_SPLITS:
         return [("", total)]
     (first, second), share = PROVIDER_SPLITS[code]
     n_first = int(rng.binomial(total, share))
-    return [(first, n_first), (second, total - n_first)]
+    rows = [] if rng.random() < JOBCENTRE_COUNT_MISSING_PROBABILITY else [("", total)]
+    for provider, true_count in ((first, n_first), (second, total - n_first)):
+        registered = int(rng.binomial(true_count, 1 - PROVIDER_MISSING_SHARE))
+        ahead = int(rng.poisson(PROVIDER_AHEAD_SHARE * true_count))
+        rows.append((provider, registered + ahead))
+    return rows
 
 
 def target_rows(sim: Simulation, calendar: pd.DataFrame, munis: MuniTable) -> pd.DataFrame:

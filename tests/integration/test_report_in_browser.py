@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from stv_pipeline.settings import SAMPLE_DIR
 from tests.helpers import run_stv
 
 pytestmark = pytest.mark.integration
@@ -54,8 +55,7 @@ def png_rows(path: Path) -> list[bytes]:
 def test_report_loads_and_is_not_blank(tmp_path, monkeypatch):
     assert CHROMIUM, "chromium must be installed in CI"
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    (tmp_path / "inbox").mkdir()
-    assert run_stv(tmp_path) == 0
+    assert run_stv(tmp_path, inbox=SAMPLE_DIR) == 0
     [folder] = (tmp_path / "exports").iterdir()
     report = folder / "report.html"
     text = report.read_text()

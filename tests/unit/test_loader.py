@@ -160,3 +160,21 @@ def test_same_register_rows_under_a_later_extract_date_are_a_new_vintage(referen
         "earnings_2017-09-30.csv": "loaded",
         "earnings_copy.csv": "unchanged",
     }
+
+
+def test_a_rejected_file_of_the_shipped_sample_is_copied_to_quarantine_never_moved(
+    reference_con, tmp_path
+):
+    bad = write(tmp_path / "sample/stv_participants", "p.csv", "kommunekode\n450\n450\n")
+    [outcome] = load_source(
+        reference_con,
+        CONTRACTS["stv_participants"],
+        bad.parent,
+        origin="sample",
+        quarantine_dir=tmp_path / "quarantine",
+        pseudonym_key=None,
+        log=lambda _: None,
+    )
+    assert outcome.status == "rejected"
+    assert bad.read_text() == "kommunekode\n450\n450\n"
+    assert (tmp_path / "quarantine/stv_participants/p.csv").read_bytes() == bad.read_bytes()

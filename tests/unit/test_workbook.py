@@ -43,5 +43,5 @@ def test_workbook_has_labelled_frozen_sheets_marked_suppression_and_a_dictionary
     assert [c.value for c in sheet[3]][2] == ".." and [c.value for c in sheet[3]][5] == ".."
     assert sheet["B2"].number_format == "yyyy-mm-dd"
     rows = [[c.value for c in r] for r in book["dataordbog"].iter_rows(min_row=2)]
-    assert ["reconciliation", "gap_rel", "Relativ afvigelse", "andel"] == rows[6][:4]
+    assert ["reconciliation", "gap_rel", "Relativ afvigelse", "andel"] == rows[7][:4]
     assert rows[-1][4] == SUPPRESSION_NOTE
