@@ -39,11 +39,6 @@ SOURCE_DESCRIPTIONS = {
     ),
 }
 
-SEED_KEYS = [
-    dg.AssetKey(["reference", name])
-    for name in ("municipalities", "benefit_codes", "activation_codes", "target_groups")
-]
-
 
 def input_root(settings: Settings, has_inbox_loads: bool) -> tuple[str, Path]:
     """Where this run reads: ('inbox', path) or ('sample', path)."""
@@ -77,7 +72,6 @@ def _ingest_asset(contract: Contract) -> dg.AssetsDefinition:
         key=dg.AssetKey(["raw", contract.source]),
         group_name="ingest",
         description=SOURCE_DESCRIPTIONS[contract.source],
-        deps=SEED_KEYS,
         kinds={"duckdb", "python"},
         owners=["team:stv-data"],
         metadata={
