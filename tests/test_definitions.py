@@ -109,3 +109,9 @@ def test_full_job_exists_and_every_warehouse_user_is_in_the_pool(defs):
         resources = assets_def.required_resource_keys
         if "warehouse" in resources or "dbt" in resources:
             assert assets_def.node_def.pool == WAREHOUSE_POOL, assets_def.keys
+
+
+def test_every_job_runs_its_steps_in_the_run_process(defs):
+    # Runs launched by the schedule, the sensor or the UI use the same executor as `stv run`.
+    assert defs.resolve_job_def("stv_full_job").executor_def == dg.in_process_executor
+    assert defs.resolve_implicit_global_asset_job_def().executor_def == dg.in_process_executor
