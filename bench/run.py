@@ -32,6 +32,7 @@ import duckdb
 
 from bench.floor_query import floor_sql
 from bench.measure import Measurement, measure
+from bench.phases import DBT_MODEL_SHOWN, dbt_model_seconds, format_phases, phases, run_events
 from bench.report import evaluate_targets, update_readme
 from stv_pipeline.sample.scenarios import SCALE_FRACTIONS
 from stv_pipeline.settings import PROJECT_ROOT
@@ -179,7 +180,17 @@ def run_benchmark(scale: str, seed: int) -> dict:
             raise SystemExit(f"{name} failed (exit {result.exit_code}); {result.log}:\n{tail}")
         return result
 
+    def breakdown(measurement: Measurement) -> dict[str, float]:
+        """The phases of the run the step just made, from the run's own event log."""
+        _, events = run_events(dagster_home)
+        seconds = phases(events, measurement.launched_at, measurement.exited_at)
+        person_months = dbt_model_seconds(events, DBT_MODEL_SHOWN)
+        if person_months is not None:
+            seconds["dbt: int_person_months"] = person_months
+        return {name: round(value, 2) for name, value in seconds.items()}
+
     pipeline = step("pipeline", stv_run)
+    pipeline_phases = breakdown(pipeline)
     floor = step(
         "floor",
         [sys.executable, "-m", "bench.floor_query", str(inbox), str(run_dir / "floor.parquet")],
@@ -192,6 +203,7 @@ def run_benchmark(scale: str, seed: int) -> dict:
     for path in held_back:
         os.link(path, inbox / path.parent.name / path.name)
     incremental = step("incremental", stv_run)
+    incremental_phases = breakdown(incremental)
     differences["floor_after_incremental"] = incremental_matches_floor(warehouse, inbox, run_dir)
 
     result = {
@@ -215,6 +227,7 @@ def run_benchmark(scale: str, seed: int) -> dict:
         "vintage_incremental": newest,
         "success_criteria_rows": differences.pop("mart_rows"),
         "rows_differing_from_pipeline": differences,
+        "phases": {"pipeline": pipeline_phases, "incremental": incremental_phases},
         "generate_s": generate_s,
         "date": dt.date.today().isoformat(),
         "git_sha": git_sha(),
@@ -243,6 +256,11 @@ def print_summary(result: dict) -> None:
     for name in ("pipeline", "floor", "pandas", "incremental"):
         rss = result["peak_rss_mb"] if name == "pipeline" else result[f"{name}_rss_mb"]
         print(f"  {name:<12} {result[f'{name}_s']:>8.1f} s  {rss:>8.0f} MB")
+    for run, breakdown in result.get("phases", {}).items():
+        print(f"  {run}, per phase (from its event log):")
+        shown = dict(breakdown)
+        person_months = shown.pop("dbt: int_person_months", None)
+        print("\n".join(format_phases(shown, person_months)))
     differing = result["rows_differing_from_pipeline"]
     print(f"  success criteria rows differing from the pipeline's: {differing}")
     for target in result["targets"]:
