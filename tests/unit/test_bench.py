@@ -92,6 +92,21 @@ def test_targets_are_the_ratios_of_the_issue():
     assert missed["full run <= 2 x floor + 30 s"] is False
 
 
+def test_sample_targets_compare_the_launched_run_with_stv_run():
+    def sample_targets(cli, launched):
+        r = {**result("small", 10, 40.0), "sample_cli_s": cli, "sample_launched_s": launched}
+        return {t["target"]: t["met"] for t in evaluate_targets(r)}
+
+    within = sample_targets(20.0, 22.0)  # 22 <= 20 x 1.1
+    assert within["stv run on the shipped sample <= 25 s"] is True
+    assert within["a run launched by the daemon <= stv run + 10 %"] is True
+    slower = sample_targets(26.0, 28.7)  # 28.7 > 28.6
+    assert slower["stv run on the shipped sample <= 25 s"] is False
+    assert slower["a run launched by the daemon <= stv run + 10 %"] is False
+    # results from before issue 13 have no sample runs, and no such targets
+    assert len(evaluate_targets(result("small", 10, 40.0))) == 5
+
+
 def test_slope_is_seconds_per_million_rows_with_its_fit():
     results = {
         "small": result("small", 1_000_000, 30.0),
