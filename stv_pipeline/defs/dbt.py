@@ -1,30 +1,25 @@
-"""dbt assets: reference seeds, then staging, intermediate and mart models with their tests.
+"""dbt assets: the reference seeds, staging, intermediate and mart models with their tests, in
+one `dbt build` after ingestion (one dbt process per run).
 
-Seeds are a separate asset definition because the loaders validate codes against them: the
-lineage runs reference seeds → ingestion → staging → marts without a cycle. dbt tests surface
-as Dagster asset checks on the model they test.
+The loaders check codes against the seed CSVs themselves (ingest/contracts.py `seed`), so the
+seeds need not be built before them: the lineage runs inbox → raw → seeds and staging →
+intermediate → marts → exports. dbt tests surface as Dagster asset checks on the model they test.
 """
 
-import hashlib
-from collections.abc import Iterator, Mapping
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dagster_duckdb import DuckDBResource
 
-from stv_pipeline.defs.resources import (
-    WAREHOUSE_POOL,
-    wait_for_free_warehouse,
-    warehouse_connection,
-)
+from stv_pipeline.defs.resources import WAREHOUSE_POOL, wait_for_free_warehouse
 from stv_pipeline.settings import DBT_PROJECT_DIR
 
 GROUP_BY_SCHEMA = {
     "reference": "reference",
     "staging": "staging",
-    "intermediate": "staging",
+    "intermediate": "intermediate",
     "marts": "marts",
     "quality": "quality",
 }
@@ -45,67 +40,8 @@ class StvDbtTranslator(DagsterDbtTranslator):
         return ["team:stv-data"]
 
 
-SEED_LOG_DDL = """
-create table if not exists raw.reference_seed_log (
-    sha256 varchar not null,
-    loaded_at timestamp not null
-)
-"""
-
-
-def seed_files_sha256() -> str:
-    """One hash over the seed files and the project file that types their columns."""
-    digest = hashlib.sha256()
-    for path in sorted((DBT_PROJECT_DIR / "seeds").iterdir()) + [
-        DBT_PROJECT_DIR / "dbt_project.yml"
-    ]:
-        if path.is_file():
-            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def _seeds_loaded(warehouse: DuckDBResource, sha256: str) -> bool:
-    with warehouse_connection(warehouse) as con:
-        con.execute("create schema if not exists raw")
-        con.execute(SEED_LOG_DDL)
-        last = con.execute(
-            "select sha256 from raw.reference_seed_log order by loaded_at desc limit 1"
-        ).fetchone()
-        present = con.execute(
-            "select count(*) from duckdb_tables() where schema_name = 'reference'"
-        ).fetchone()[0]
-    return bool(last) and last[0] == sha256 and present > 0
-
-
-def _build(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource, target
-) -> Iterator:
-    yield from dbt.cli(["build"], context=context, target_path=target).stream()
-
-
-def _build_seeds_unless_loaded(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource, target
-) -> Iterator:
-    """`dbt build` of the seeds costs a dbt start (about 10 s) for a second of work, and a
-    nightly run nearly never changes them: when the warehouse holds exactly these seed files,
-    the step reports them unchanged instead (their tests passed when they were loaded)."""
-    sha256 = seed_files_sha256()
-    if _seeds_loaded(warehouse, sha256):
-        context.log.info(f"reference seeds unchanged (sha256 {sha256[:12]}): dbt not run")
-        for key in context.selected_asset_keys:
-            yield dg.MaterializeResult(
-                asset_key=key, metadata={"seed_files_sha256": sha256, "reloaded": False}
-            )
-        return
-    yield from _build(context, dbt, warehouse, target)
-    with warehouse_connection(warehouse) as con:
-        con.execute("insert into raw.reference_seed_log values (?, ?)", [sha256, datetime.now()])
-
-
-def _dbt_build(
-    project: DbtProject, name: str, build=_build, **selection: str
-) -> dg.AssetsDefinition:
-    """One `dbt build` over a part of the project, as a Dagster multi-asset; `build` runs it."""
+def _dbt_build(project: DbtProject, name: str, **selection: str) -> dg.AssetsDefinition:
+    """One `dbt build` over a part of the project, as a Dagster multi-asset."""
 
     @dbt_assets(
         manifest=project.manifest_path,
@@ -120,17 +56,11 @@ def _dbt_build(
         # A fixed target folder per asset keeps dbt's partial parse between runs and leaves no
         # folder per run behind; runs never overlap, as all dbt steps share one pool slot.
         target = DBT_PROJECT_DIR / "target" / f"dagster_{name}"
-        yield from build(context, dbt, warehouse, target)
+        yield from dbt.cli(["build"], context=context, target_path=target).stream()
 
     return _assets
 
 
 def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
-    # Seeds build first and apart: the loaders validate codes against them.
-    return [
-        _dbt_build(
-            project, "reference_seeds", _build_seeds_unless_loaded, select="resource_type:seed"
-        ),
-        # Unit tests test the SQL, not the data: CI runs them (tests/integration), runs do not.
-        _dbt_build(project, "stv_dbt_models", exclude="resource_type:seed resource_type:unit_test"),
-    ]
+    # Unit tests test the SQL, not the data: CI runs them (tests/integration), runs do not.
+    return [_dbt_build(project, "stv_dbt_models", exclude="resource_type:unit_test")]

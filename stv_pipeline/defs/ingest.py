@@ -46,11 +46,6 @@ SOURCE_DESCRIPTIONS = {
     ),
 }
 
-SEED_KEYS = [
-    dg.AssetKey(["reference", name])
-    for name in ("municipalities", "benefit_codes", "activation_codes", "target_groups")
-]
-
 
 def column_schema(contract: Contract) -> dg.TableSchema:
     """The raw table's columns as the UI shows them, from the contract itself."""
@@ -76,7 +71,6 @@ def _ingest_asset(contract: Contract) -> dg.AssetsDefinition:
         key=dg.AssetKey(["raw", contract.source]),
         group_name="ingest",
         description=SOURCE_DESCRIPTIONS[contract.source],
-        deps=SEED_KEYS,
         kinds={"duckdb", "python"},
         owners=["team:stv-data"],
         metadata={

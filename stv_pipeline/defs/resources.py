@@ -1,5 +1,6 @@
 """Resources shared by the asset definitions: the DuckDB warehouse and the dbt project."""
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ import duckdb
 from dagster_dbt import DbtCliResource, DbtProject
 from dagster_duckdb import DuckDBResource
 
-from stv_pipeline.settings import DBT_PROJECT_DIR, Settings
+from stv_pipeline.settings import DBT_PROJECT_DIR, ENV_WAREHOUSE, Settings
 
 # DuckDB allows one writing process per file: every asset that writes the warehouse (loaders,
 # dbt, checks that read it while others write) runs in this pool, limited to 1 in dagster.yaml.
@@ -69,10 +70,14 @@ def dbt_executable() -> str:
 
 
 def ensure_dbt_manifest() -> Path:
-    """Build dbt/target/manifest.json (dbt parse) when missing; `make manifest` does it too."""
+    """Build dbt/target/manifest.json (dbt parse) when missing; `make manifest` does it too.
+
+    The parse is kept for the runs' dbt builds only while their profile is the same, and the
+    warehouse path is part of it: parse with the path the runs use."""
     manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
     if not manifest.exists():
         print("Building the dbt manifest (dbt parse) ...", flush=True)
+        warehouse = str(Settings.from_env().warehouse)
         subprocess.run(
             [
                 dbt_executable(),
@@ -84,6 +89,7 @@ def ensure_dbt_manifest() -> Path:
                 str(DBT_PROJECT_DIR),
             ],
             check=True,
+            env={**os.environ, ENV_WAREHOUSE: warehouse},
         )
     return manifest
 

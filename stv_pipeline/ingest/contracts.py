@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from stv_pipeline.settings import DBT_PROJECT_DIR
+
 # --- parsers: SQL over one raw text cell `{c}` that yield a typed value, or NULL when invalid ---
 TEXT = "nullif(trim({c}), '')"
 INTEGER = "try_cast(trim({c}) as bigint)"
@@ -96,13 +98,21 @@ class Contract:
         return cols
 
 
+def seed(name: str) -> str:
+    """SQL reading one reference seed CSV of the dbt project (dbt/seeds/<name>.csv) directly:
+    the loaders check codes against the same file dbt loads into reference.<name>, so ingestion
+    does not wait for a dbt build of the seeds."""
+    path = str(DBT_PROJECT_DIR / "seeds" / f"{name}.csv").replace("'", "''")
+    return f"read_csv('{path}', header = true)"
+
+
 MUNICIPALITY = Column(
     "municipality_code", "integer", INTEGER, "an integer municipality code", ("kommunekode",)
 )
 KNOWN_MUNICIPALITY = Rule(
     "municipality_code",
     "must be one of the 98 municipality codes (reference.municipalities)",
-    "municipality_code not in (select municipality_code from reference.municipalities)",
+    f"municipality_code not in (select municipality_code from {seed('municipalities')})",
     ("municipality_code",),
 )
 
@@ -130,13 +140,13 @@ REGISTER_BENEFITS = Contract(
         Rule(
             "benefit_code",
             "must exist in the benefit-code mapping (seed benefit_codes)",
-            "benefit_code not in (select benefit_code from reference.benefit_codes)",
+            f"benefit_code not in (select benefit_code from {seed('benefit_codes')})",
             ("benefit_code",),
         ),
         Rule(
             "activation_code",
             "must exist in the activation-code mapping (seed activation_codes) when present",
-            "activation_code not in (select activation_code from reference.activation_codes)",
+            f"activation_code not in (select activation_code from {seed('activation_codes')})",
             ("activation_code",),
         ),
         Rule(

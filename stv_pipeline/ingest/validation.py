@@ -1,13 +1,14 @@
 """Turn a contract into SQL that parses a file's text cells and lists every broken rule.
 
-Input: a temp table or view of text cells (see `readers.py`). Output: a temp view
-`<name>_typed` with the contract's typed columns (plus `<column>__raw` text for reporting), and
-the problems found.
+Input: a temp table or view of text cells (see `readers.py`). Output: a `TypedScan`, the SQL
+that parses those cells into the contract's typed columns (plus `<column>__raw` text for
+reporting) with a flag for rows breaking any row rule, and, for a file with problems, every
+problem with its row, column and value.
 
-Why a view: a register extract has millions of rows and is valid nearly always, so the file is
-checked in one pass (a count of rows breaking any rule, and a hashed key count for repeats) and
-then parsed a second time straight into the warehouse; no typed copy is ever materialised. Only
-a file with problems pays for the detailed per-rule queries that name rows and columns.
+Why one scan: a register extract has millions of rows and is valid nearly always, so the loader
+inserts it straight from this parse and lets a broken row abort the insert (loader.py); no
+typed copy is materialised and the file is parsed once. Only a file with problems pays for the
+detailed per-rule queries that name rows and columns.
 """
 
 from __future__ import annotations
@@ -217,42 +218,70 @@ def _problem_queries(contract: Contract, typed: str, cpr: bool, file_name: str) 
 
 
 @dataclass(frozen=True)
-class Typed:
-    """A checked file: the temp relation of its typed rows, their count and extract date."""
+class TypedScan:
+    """A file's rows parsed by its contract: `select` (over the file's text cells, with the
+    named `params` it binds) yields the typed columns, their `__raw` text and `_row`;
+    `any_broken` is SQL over those, true for a row that breaks a row rule."""
 
-    relation: str
-    rows: int
-    extract_date: date | None
+    select: str
+    params: dict[str, object]
+    any_broken: str
+    cpr: bool
 
 
-def _check_pass(
-    con: duckdb.DuckDBPyConnection, contract: Contract, typed: str, cpr: bool
-) -> tuple[int, int, date | None, date | None]:
-    """One pass over the file: rows breaking any row rule, rows, and the extract dates."""
+def typed_scan(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    incoming: str,
+    path: Path,
+    pseudonym_key: str | None,
+) -> TypedScan | Validation:
+    """How to parse and check `incoming`, or the problems of a header that cannot be used."""
+    headers = [r[0] for r in con.execute(f"describe {incoming}").fetchall()]
+    header_map = map_headers(headers, contract)
+    if header_map.problems:
+        return Validation(header_map.problems, len(header_map.problems))
+    if header_map.cpr_header and not pseudonym_key:
+        raise PseudonymKeyMissing(
+            f"{path.name} has a CPR column but STV_PSEUDONYM_KEY is not set: set the key "
+            "(see .env.example) so CPR numbers can be pseudonymised before anything is written"
+        )
+    vintage = (
+        vintage_from_name(path, contract.vintage_file_prefix or "")
+        if contract.vintage_file_prefix
+        else None
+    )
+    cpr = bool(header_map.cpr_header)
+    select = (
+        "select " + ", ".join(_typed_select(contract, header_map, vintage)) + f" from {incoming}"
+    )
     any_broken = " or ".join(f"({c.where})" for c in _row_checks(contract, cpr)) or "false"
-    dates = "min(extract_date), max(extract_date)" if contract.vintage_file_prefix else "null, null"
-    return con.execute(
-        f"select count(*) filter (where {any_broken}), count(*), {dates} from {typed}"
-    ).fetchone()
+    params = hmac_pads(pseudonym_key) if cpr and pseudonym_key else {}
+    return TypedScan(select, dict(params), any_broken, cpr)
 
 
-def _count_repeats(con: duckdb.DuckDBPyConnection, contract: Contract, typed: str) -> int:
-    """Keys occurring more than once in the file, counted on a 64-bit hash of the key (one
-    cheap aggregate); a hash collision only sends the file to the exact per-row queries, which
-    then find nothing."""
+def count_repeats(
+    con: duckdb.DuckDBPyConnection, contract: Contract, rows: str, params: dict[str, object]
+) -> int:
+    """Keys occurring more than once in `rows` (SQL of a typed relation, binding `params`),
+    counted on a 64-bit hash of the key (one cheap aggregate); a hash collision only sends the
+    file to the exact per-row queries, which then find nothing."""
     if not contract.unique_key:
         return 0
     key = [*contract.unique_key, *(["extract_date"] if contract.vintage_file_prefix else [])]
     keyed = " and ".join(f"{_quote(k)} is not null" for k in contract.unique_key)
     return con.execute(
         f"select count(*) from (select hash({', '.join(_quote(k) for k in key)}) as h "
-        f"from {typed} where {keyed} group by h having count(*) > 1)"
+        f"from {rows} where {keyed} group by h having count(*) > 1)",
+        params,
     ).fetchone()[0]
 
 
-def _other_files_of_vintage(
+def other_files_of_vintage(
     con: duckdb.DuckDBPyConnection, contract: Contract, file_name: str, first, last
 ) -> bool:
+    """Whether the file log holds another file of the vintages first..last (then the rows
+    must be checked against that file's for repeated keys)."""
     if not contract.vintage_file_prefix or first is None:
         return False
     return bool(
@@ -264,51 +293,18 @@ def _other_files_of_vintage(
     )
 
 
-def validate(
-    con: duckdb.DuckDBPyConnection,
-    contract: Contract,
-    incoming: str,
-    path: Path,
-    pseudonym_key: str | None,
-) -> tuple[Validation, Typed | None]:
-    """Parse and check `incoming`; return the problems and the typed rows (None when the header
-    itself is unusable or a rule is broken)."""
-    headers = [r[0] for r in con.execute(f"describe {incoming}").fetchall()]
-    header_map = map_headers(headers, contract)
-    if header_map.problems:
-        return Validation(header_map.problems, len(header_map.problems)), None
-    if header_map.cpr_header and not pseudonym_key:
-        raise PseudonymKeyMissing(
-            f"{path.name} has a CPR column but STV_PSEUDONYM_KEY is not set: set the key "
-            "(see .env.example) so CPR numbers can be pseudonymised before anything is written"
-        )
-    vintage = (
-        vintage_from_name(path, contract.vintage_file_prefix or "")
-        if contract.vintage_file_prefix
-        else None
-    )
-    typed = f"{incoming}_typed"
-    cpr = bool(header_map.cpr_header)
-    select = (
-        "select " + ", ".join(_typed_select(contract, header_map, vintage)) + f" from {incoming}"
-    )
+def find_problems(
+    con: duckdb.DuckDBPyConnection, contract: Contract, scan: TypedScan, path: Path, typed: str
+) -> Validation:
+    """Every broken rule of the file with its row, column and value (the first
+    REPORTED_PROBLEMS), from the parse in temp relation `typed`."""
     drop_relation(con, typed)
-    if cpr:
+    if scan.params:
         # The key is bound as a parameter, which a view cannot hold: materialise the hashes.
-        con.execute(f"create temp table {typed} as {select}", hmac_pads(pseudonym_key))
+        con.execute(f"create temp table {typed} as {scan.select}", scan.params)
     else:
-        con.execute(f"create temp view {typed} as {select}")
-
-    broken, rows, first, last = _check_pass(con, contract, typed, cpr)
-    suspect = (
-        broken > 0
-        or _other_files_of_vintage(con, contract, path.name, first, last)
-        or _count_repeats(con, contract, typed) > 0
-    )
-    if not suspect:
-        return Validation([], 0), Typed(typed, rows, last)
-    validation = _problems(con, contract, typed, path, cpr)
-    return validation, None if validation.total else Typed(typed, rows, last)
+        con.execute(f"create temp view {typed} as {scan.select}")
+    return _problems(con, contract, typed, path, scan.cpr)
 
 
 def _problems(

@@ -13,6 +13,7 @@ bound) takes its value from that column of the settings table the marts were bui
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass, replace
@@ -24,11 +25,8 @@ import pandas as pd
 if TYPE_CHECKING:
     import duckdb
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-
 SETTINGS_TABLE = "reference.evaluation_settings"
 SETTING_KEY = "$setting"
-
 
 @dataclass(frozen=True)
 class SuiteFile:
@@ -67,18 +65,33 @@ def discover_suites(folder: Path) -> list[SuiteFile]:
     return [read_suite(p) for p in sorted(folder.glob("*.json"))]
 
 
-def validate_frame(suite: SuiteFile, frame: pd.DataFrame) -> dict[str, Any]:
-    """Validate `frame` with the suite in an ephemeral GX context; return GX's result as JSON."""
+@functools.cache
+def _gx_context() -> Any:
+    """The one GX context of this process, with a pandas data source: importing GX and making a
+    context cost seconds, so every suite of a run validates in the same one."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}
-    batch_definition = (
-        context.data_sources.add_pandas("stv")
-        .add_dataframe_asset(name=suite.asset.replace("/", "__"))
-        .add_batch_definition_whole_dataframe("whole_table")
-    )
-    gx_suite = context.suites.add(
+    context.data_sources.add_pandas("stv")
+    return context
+
+
+def validate_frame(suite: SuiteFile, frame: pd.DataFrame) -> dict[str, Any]:
+    """Validate `frame` with the suite in the process's GX context; return GX's result as JSON."""
+    import great_expectations as gx
+
+    context = _gx_context()
+    source = context.data_sources.get("stv")
+    # One data asset per suite, registered on its first validation in this process.
+    if suite.name in source.get_asset_names():
+        batch_definition = source.get_asset(suite.name).get_batch_definition("whole_table")
+    else:
+        batch_definition = source.add_dataframe_asset(
+            name=suite.name
+        ).add_batch_definition_whole_dataframe("whole_table")
+    gx_suite = context.suites.add_or_update(
         gx.ExpectationSuite(name=suite.name, expectations=suite.body["expectations"])
     )
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
