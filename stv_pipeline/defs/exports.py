@@ -26,6 +26,8 @@ EXPORTED_MARTS = (
     "registration_lag",
     "reconciliation",
     "nowcast",
+    "jobindsats_success_monthly",
+    "jobindsats_vs_register",
 )
 
 

@@ -96,7 +96,9 @@ def _refuse_error_reply(text: str) -> None:
 def _refuse_error_object(reply: object) -> None:
     if isinstance(reply, dict) and "code" in reply:
         cause = reply.get("cause") or reply.get("message") or reply.get("error") or ""
-        raise UnreadableFile(f"the file is an API error reply, not data: code {reply['code']}: {cause}")
+        raise UnreadableFile(
+            f"the file is an API error reply, not data: code {reply['code']}: {cause}"
+        )
 
 
 def _content_table_id(reply: object) -> str | None:
@@ -160,9 +162,7 @@ def _long_rows(
     return out
 
 
-def _split_by_content(
-    labels: list[str], rows: list[tuple[int, list[str | None]]]
-) -> list[LongRow]:
+def _split_by_content(labels: list[str], rows: list[tuple[int, list[str | None]]]) -> list[LongRow]:
     area = _find(labels, AREA_LABELS, "area")
     period = _find(labels, PERIOD_LABELS, "period")
     others = [i for i in range(len(labels)) if i not in (area, period)]
@@ -184,7 +184,9 @@ def _parse_csv(text: str) -> JobindsatsTable:
     header_line = next((n for n, line in enumerate(lines, 1) if line.strip()), None)
     if header_line is None:
         raise UnreadableFile("the file is empty")
-    delimiter = ";" if lines[header_line - 1].count(";") >= lines[header_line - 1].count(",") else ","
+    delimiter = (
+        ";" if lines[header_line - 1].count(";") >= lines[header_line - 1].count(",") else ","
+    )
     records = []
     for number, line in enumerate(lines, 1):
         if number < header_line or not line.strip():
@@ -241,8 +243,10 @@ def _parse_v3_json(reply: dict) -> JobindsatsTable:
     data = reply["rows"]
     if not isinstance(labels, list) or not isinstance(data, list) or not data:
         raise UnreadableFile("the reply has no rows")
-    labels = [str(label.get("label", label.get("name")) if isinstance(label, dict) else label)
-              for label in labels]
+    labels = [
+        str(label.get("label", label.get("name")) if isinstance(label, dict) else label)
+        for label in labels
+    ]
     rows = []
     for number, cells in enumerate(data, 1):
         if not isinstance(cells, list):
