@@ -15,7 +15,6 @@ and small, so reading them in Python is fine.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 from dataclasses import dataclass
