@@ -66,9 +66,9 @@ def test_only_jobindsats_files_give_the_mart_and_its_export(workspace, capsys):
 
     assert run_stv(workspace) == 0
     folder = export_folder(capsys)
-    assert query(
-        workspace, "select * from marts.jobindsats_success_monthly order by all"
-    ) == EXPECTED
+    assert (
+        query(workspace, "select * from marts.jobindsats_success_monthly order by all") == EXPECTED
+    )
     # no register files: the register marts are empty, and so is the comparison
     assert query(workspace, "select count(*) from marts.success_criteria_monthly") == [(0,)]
     assert query(workspace, "select count(*) from marts.jobindsats_vs_register") == [(0,)]
@@ -106,9 +106,9 @@ def test_with_the_register_the_shares_are_set_side_by_side(workspace, capsys):
         shutil.copytree(source, workspace / "inbox" / source.name)
 
     assert run_stv(workspace) == 0
-    assert query(
-        workspace, "select * from marts.jobindsats_success_monthly order by all"
-    ) == EXPECTED
+    assert (
+        query(workspace, "select * from marts.jobindsats_success_monthly order by all") == EXPECTED
+    )
     register_provisional = dict(
         query(
             workspace,

@@ -119,7 +119,8 @@ def test_api_v3_json_with_omrade_nulls_and_the_table_id_in_the_content(reference
     assert outcome.status == "loaded"
     assert outcome.vintage == date.today().isoformat()
     assert reference_con.execute(
-        "select table_id, area, municipality_code, period, value from raw.jobindsats order by period"
+        "select table_id, area, municipality_code, period, value "
+        "from raw.jobindsats order by period"
     ).fetchall() == [
         ("Y11A02", "Lyngby-Taarbæk", 173, "2017M04", 3.0),
         ("Y11A02", "Lyngby-Taarbæk", 173, "2017M05", None),
@@ -198,9 +199,10 @@ def test_area_names_resolve_whatever_their_spelling_and_other_areas_keep_no_code
     )
     [outcome] = load(reference_con, tmp_path)
     assert outcome.status == "loaded"
-    assert dict(
-        reference_con.execute("select area, municipality_code from raw.jobindsats").fetchall()
-    ) == areas
+    assert (
+        dict(reference_con.execute("select area, municipality_code from raw.jobindsats").fetchall())
+        == areas
+    )
 
 
 def test_an_unknown_area_rejects_the_file_naming_it(reference_con, tmp_path):
@@ -323,7 +325,11 @@ def test_a_json_reply_saved_as_csv_is_read_as_json(reference_con, tmp_path):
 
 
 def test_file_name_and_content_must_name_the_same_table(reference_con, tmp_path):
-    reply = {"table": "Y11A02", "columns": ["Område", "Periode", "N"], "rows": [["Odense", "2017M03", 9]]}
+    reply = {
+        "table": "Y11A02",
+        "columns": ["Område", "Periode", "N"],
+        "rows": [["Odense", "2017M03", 9]],
+    }
     deliver(tmp_path, "Y36A02_2024-05-01.json", json.dumps(reply))
     [outcome] = load(reference_con, tmp_path)
     assert outcome.status == "rejected"
