@@ -14,6 +14,7 @@ SOURCES = [
     "municipal_targets",
     "implementation_survey",
     "stv_participants",
+    "jobindsats",
 ]
 
 
@@ -85,3 +86,24 @@ def test_full_job_exists_and_every_warehouse_user_is_in_the_pool(defs):
         resources = assets_def.required_resource_keys
         if "warehouse" in resources or "dbt" in resources:
             assert assets_def.node_def.pool == WAREHOUSE_POOL, assets_def.keys
+
+
+def test_the_jobindsats_mart_runs_from_its_raw_table_to_the_export(defs):
+    graph = defs.resolve_asset_graph()
+
+    def ancestors(key: dg.AssetKey) -> set[dg.AssetKey]:
+        found, todo = set(), [key]
+        while todo:
+            for parent in graph.get(todo.pop()).parent_keys:
+                if parent not in found:
+                    found.add(parent)
+                    todo.append(parent)
+        return found
+
+    mart = dg.AssetKey(["marts", "jobindsats_success_monthly"])
+    assert {
+        dg.AssetKey(["raw", "jobindsats"]),
+        dg.AssetKey(["reference", "jobindsats_measures"]),
+    } <= (ancestors(mart))
+    export_parents = graph.get(dg.AssetKey(["exports", "star_export"])).parent_keys
+    assert {mart, dg.AssetKey(["marts", "jobindsats_vs_register"])} <= export_parents
