@@ -67,6 +67,9 @@ class Column:
     # A column computed from another column's cell (`parse` reads that cell): it has no header
     # of its own and is checked through the column it comes from and the contract's rules.
     derived_from: str | None = None
+    # The column whose cell names this cell's column in the delivered file (a wide table read
+    # as long rows: the measure label of a value), shown as the column in problem reports.
+    reported_as: str | None = None
 
 
 @dataclass(frozen=True)
@@ -386,6 +389,7 @@ JOBINDSATS = Contract(
             "a number (decimal comma or point), or empty, null, -, . or .. when suppressed",
             required=False,
             missing=("-", ".", "..", "null"),
+            reported_as="measure",
         ),
     ),
     rules=(

@@ -85,8 +85,7 @@ def _refuse_error_reply(text: str) -> None:
     unquoted = stripped.strip('"').strip()
     if unquoted.startswith(WRONG_KEY):
         raise UnreadableFile(f"the file is an API error reply, not data: {unquoted!r}")
-    lowered = stripped[:200].lower()
-    if lowered.startswith(("<!doctype html", "<html", "<?xml", "<")):
+    if stripped.startswith("<"):  # an HTML (or XML) page: a login or error page, not a table
         title = re.search(r"<title>(.*?)</title>", stripped, re.IGNORECASE | re.DOTALL)
         what = f" (title {title.group(1).strip()!r})" if title else ""
         raise UnreadableFile(f"the file is an HTML page{what}, not Jobindsats data")

@@ -188,10 +188,14 @@ def _row_checks(contract: Contract, cpr: bool) -> list[RowCheck]:
 
 def _problem_queries(contract: Contract, typed: str, cpr: bool, file_name: str) -> list[str]:
     queries = []
+    reported_as = {c.name: c.reported_as for c in contract.output_columns if c.reported_as}
     for check in _row_checks(contract, cpr):
         rule_sql = check.rule.replace("'", "''")
+        column = f"'{check.column}'"
+        if check.column in reported_as:
+            column = f"coalesce({_quote(reported_as[check.column] + '__raw')}, {column})"
         queries.append(
-            f"select {ROW_COLUMN} as row_number, '{check.column}' as column_name, "
+            f"select {ROW_COLUMN} as row_number, {column} as column_name, "
             f"{_quote(check.column + '__raw')} as value, '{rule_sql}' as rule, "
             f"{check.order} as ord from {typed} where {check.where}"
         )
@@ -324,7 +328,9 @@ def _problems(
     """Every broken rule with its row, column and value (the first REPORTED_PROBLEMS)."""
     problems_sql = " union all ".join(_problem_queries(contract, typed, cpr, path.name))
     drop_relation(con, f"{typed}_problems")
-    con.execute(f"create temp table {typed}_problems as {problems_sql}")
+    # distinct: a source row read as several rows (a wide table made long) breaks a rule of
+    # its shared cells once, not once per row made of it
+    con.execute(f"create temp table {typed}_problems as select distinct * from ({problems_sql})")
     total = con.execute(f"select count(*) from {typed}_problems").fetchone()[0]
     rows = con.execute(
         f"select * from {typed}_problems order by 1, 5 limit {REPORTED_PROBLEMS}"
