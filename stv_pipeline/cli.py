@@ -2,6 +2,7 @@
 
 stv run [--inbox DIR] [--warehouse FILE] [--exports DIR]
 stv sample --out DIR [--seed N] [--scale sample|small|medium|national] [--format parquet|csv]
+stv fetch-jobindsats TABLE --period P [--period P ...] [--area A ...] [--format csv|json]
 """
 
 from __future__ import annotations
@@ -83,6 +84,32 @@ def sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def fetch_jobindsats(args: argparse.Namespace) -> int:
+    from stv_pipeline.ingest.jobindsats_api import (
+        FetchFailed,
+        TableQuery,
+        api_url,
+        fetch_to_inbox,
+        split_values,
+        token_from_env,
+    )
+
+    settings = _apply_overrides(args)
+    query = TableQuery(
+        table=args.table.upper(),
+        periods=split_values(args.period),
+        areas=split_values(args.area),
+        format=args.format,
+    )
+    try:
+        path, new = fetch_to_inbox(query, settings.inbox, token_from_env(), api_url())
+    except FetchFailed as exc:
+        print(f"fetch-jobindsats: {exc}; nothing was written to the inbox", file=sys.stderr)
+        return 1
+    print(f"{'written' if new else 'already in the inbox, unchanged'}: {path}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="stv", description="The STV evaluation pipeline.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -108,6 +135,23 @@ def parser() -> argparse.ArgumentParser:
         help="file format of the register extracts (default parquet)",
     )
     s.set_defaults(func=sample)
+    f = sub.add_parser(
+        "fetch-jobindsats",
+        help="download a Jobindsats.dk table (API v2, token in JOBINDSATS_TOKEN) into the inbox",
+    )
+    f.add_argument("table", help="Jobindsats table id, e.g. Y36A02")
+    f.add_argument(
+        "--period",
+        action="append",
+        required=True,
+        help="period code(s), e.g. 2017M03 or 2017M01,2017M02 (repeatable)",
+    )
+    f.add_argument(
+        "--area", action="append", help="area name(s), e.g. Nyborg (repeatable; default all)"
+    )
+    f.add_argument("--format", choices=("csv", "json"), default="csv", help="reply format")
+    f.add_argument("--inbox", help=f"folder of delivered files (env {ENV_INBOX})")
+    f.set_defaults(func=fetch_jobindsats, warehouse=None, exports=None)
     return p
 
 

@@ -14,6 +14,7 @@ SOURCES = [
     "municipal_targets",
     "implementation_survey",
     "stv_participants",
+    "jobindsats",
 ]
 
 
@@ -115,3 +116,24 @@ def test_every_job_runs_its_steps_in_the_run_process(defs):
     # Runs launched by the schedule, the sensor or the UI use the same executor as `stv run`.
     assert defs.resolve_job_def("stv_full_job").executor_def == dg.in_process_executor
     assert defs.resolve_implicit_global_asset_job_def().executor_def == dg.in_process_executor
+
+
+def test_the_jobindsats_mart_runs_from_its_raw_table_to_the_export(defs):
+    graph = defs.resolve_asset_graph()
+
+    def ancestors(key: dg.AssetKey) -> set[dg.AssetKey]:
+        found, todo = set(), [key]
+        while todo:
+            for parent in graph.get(todo.pop()).parent_keys:
+                if parent not in found:
+                    found.add(parent)
+                    todo.append(parent)
+        return found
+
+    mart = dg.AssetKey(["marts", "jobindsats_success_monthly"])
+    assert {
+        dg.AssetKey(["raw", "jobindsats"]),
+        dg.AssetKey(["reference", "jobindsats_measures"]),
+    } <= (ancestors(mart))
+    export_parents = graph.get(dg.AssetKey(["exports", "star_export"])).parent_keys
+    assert {mart, dg.AssetKey(["marts", "jobindsats_vs_register"])} <= export_parents

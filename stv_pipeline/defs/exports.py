@@ -27,6 +27,8 @@ EXPORTED_MARTS = (
     "reconciliation",
     "monitoring_by_provider",
     "nowcast",
+    "jobindsats_success_monthly",
+    "jobindsats_vs_register",
 )
 
 

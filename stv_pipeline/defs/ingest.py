@@ -44,6 +44,11 @@ SOURCE_DESCRIPTIONS = {
     "stv_participants": (
         "The jobcentres taking part in STV (DESIGN §2.8); the rest are the comparison group."
     ),
+    "jobindsats": (
+        "Jobindsats.dk tables (STAR's public portal, DESIGN §2.7) in any of its formats (API v2 "
+        "CSV or JSON, API v3 JSON), one row per table, area, period, dimension values and "
+        "measure; every download (vintage) kept. Aggregated figures, never person-level."
+    ),
 }
 
 

@@ -236,4 +236,31 @@ RULES: dict[str, DisclosureRule] = {
     ),
     # no counts: changes in percentage points and mean scores of whole jobcentres
     "case_selection": DisclosureRule(),
+    # Jobindsats' own figures (DESIGN §2.7): no pooled 'alle' row, as the tables' persons overlap
+    "jobindsats_success_monthly": DisclosureRule(
+        counts=("population", "n_company", "n_hours"),
+        derived={f"share_{m}": (f"n_{m}", "population") for m in ("company", "hours")},
+    ),
+    "jobindsats_vs_register": DisclosureRule(
+        counts=tuple(
+            f"{c}_{side}"
+            for c in ("population", "n_company", "n_hours")
+            for side in ("jobindsats", "register")
+        ),
+        derived={
+            **{
+                f"share_{m}_{side}": (f"n_{m}_{side}", f"population_{side}")
+                for m in ("company", "hours")
+                for side in ("jobindsats", "register")
+            },
+            **{
+                f"difference_pp_{m}": tuple(
+                    f"{c}_{side}"
+                    for c in (f"n_{m}", "population")
+                    for side in ("jobindsats", "register")
+                )
+                for m in ("company", "hours")
+            },
+        },
+    ),
 }

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from .contracts import Contract, Problem
+from .jobindsats import read_jobindsats
 from .privacy import PseudonymKeyMissing, mask_cpr
 from .readers import READERS, UnreadableFile, drop_relation, file_format, read_to_table
 from .validation import (
@@ -44,6 +45,8 @@ create table if not exists raw.file_log (
 )
 """
 LOADER_MEMORY_LIMIT = "1GB"
+# Readers for sources whose files are told apart by their content, not their extension.
+CONTENT_READERS = {"jobindsats": read_jobindsats}
 META_COLUMNS = (
     "_file_name varchar not null, _file_sha256 varchar not null, _loaded_at timestamp not null"
 )
@@ -141,12 +144,13 @@ def _read_and_scan(
     outcome: FileOutcome,
 ) -> TypedScan | Validation:
     fmt = file_format(path)
-    if fmt not in contract.formats or fmt not in READERS:
+    reader = CONTENT_READERS[contract.reader] if contract.reader else None
+    if fmt not in contract.formats or (reader is None and fmt not in READERS):
         accepted = ", ".join(contract.formats)
         rule = f"file type .{fmt} is not accepted for {contract.source} (accepted: {accepted})"
         return Validation([Problem(rule)], 1)
     try:
-        outcome.row_numbering = read_to_table(con, path, "_incoming")
+        outcome.row_numbering = read_to_table(con, path, "_incoming", reader)
     except UnreadableFile as exc:
         return Validation([Problem(mask_cpr(str(exc)), row=exc.row)], 1)
     return typed_scan(con, contract, "_incoming", path, pseudonym_key)

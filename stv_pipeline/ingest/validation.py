@@ -25,6 +25,7 @@ from .contracts import (
     CPR_ALIASES,
     EXTRACT_DATE_ALIASES,
     PERSON_ID_ALIASES,
+    Column,
     Contract,
     Problem,
     Validation,
@@ -44,8 +45,10 @@ def _quote(name: str) -> str:
 
 
 def vintage_from_name(path: Path, prefix: str) -> date | None:
-    # benefits_2019-01-15.csv, or benefits_2019-01-15_0450.csv when split per municipality
-    pattern = rf"{re.escape(prefix)}_(\d{{4}}-\d{{2}}-\d{{2}})(?:[_.-].*)?"
+    """The date in `<prefix>_YYYY-MM-DD[...].ext`; `prefix` is a regular expression.
+
+    benefits_2019-01-15.csv, or benefits_2019-01-15_0450.csv when split per municipality."""
+    pattern = rf"(?:{prefix})_(\d{{4}}-\d{{2}}-\d{{2}})(?:[_.-].*)?"
     match = re.fullmatch(pattern, path.stem, re.IGNORECASE)
     if not match:
         return None
@@ -92,6 +95,8 @@ def map_headers(headers: list[str], contract: Contract) -> HeaderMap:
 
     mapped: dict[str, str] = {}
     for col in contract.columns:
+        if col.derived_from:
+            continue
         header = find(col.name, (col.name, *col.aliases))
         if header is not None:
             mapped[col.name] = header
@@ -116,6 +121,13 @@ def map_headers(headers: list[str], contract: Contract) -> HeaderMap:
     return HeaderMap(mapped, problems, cpr_header)
 
 
+def _is_missing(col: Column, raw: str) -> str:
+    """SQL: the raw cell holds no value (empty, or one of the column's missing markers)."""
+    markers = ", ".join("'" + m.replace("'", "''") + "'" for m in col.missing)
+    blank = f"nullif(trim({raw}), '') is null"
+    return f"({blank} or trim({raw}) in ({markers}))" if col.missing else blank
+
+
 def _typed_select(contract: Contract, headers: HeaderMap, vintage: date | None) -> list[str]:
     parts = [ROW_COLUMN]
     for col in contract.output_columns:
@@ -130,9 +142,12 @@ def _typed_select(contract: Contract, headers: HeaderMap, vintage: date | None) 
             parts.append(f"{literal} as extract_date")
             parts.append(f"'{vintage.isoformat() if vintage else ''}' as extract_date__raw")
             continue
-        header = headers.columns.get(col.name)
+        header = headers.columns.get(col.derived_from or col.name)
         raw = _quote(header) if header else "null::varchar"
-        parts.append(f"({col.parse.format(c=raw)})::{col.sql_type} as {_quote(col.name)}")
+        parsed = col.parse.format(c=raw)
+        if col.missing:
+            parsed = f"case when {_is_missing(col, raw)} then null else {parsed} end"
+        parts.append(f"({parsed})::{col.sql_type} as {_quote(col.name)}")
         parts.append(f"{raw} as {_quote(col.name + '__raw')}")
     return parts
 
@@ -153,8 +168,10 @@ def _row_checks(contract: Contract, cpr: bool) -> list[RowCheck]:
         checks.append(RowCheck(column, rule, where, order))
 
     for i, col in enumerate(contract.output_columns):
+        if col.derived_from:
+            continue
         raw, parsed = _quote(col.name + "__raw"), _quote(col.name)
-        blank = f"nullif(trim({raw}), '') is null"
+        blank = _is_missing(col, raw)
         expected = col.expected
         if col.name == "person_id" and cpr:
             expected = "a CPR number of 10 digits (DDMMYY-XXXX or DDMMYYXXXX)"
@@ -184,10 +201,14 @@ def _row_checks(contract: Contract, cpr: bool) -> list[RowCheck]:
 
 def _problem_queries(contract: Contract, typed: str, cpr: bool, file_name: str) -> list[str]:
     queries = []
+    reported_as = {c.name: c.reported_as for c in contract.output_columns if c.reported_as}
     for check in _row_checks(contract, cpr):
         rule_sql = check.rule.replace("'", "''")
+        column = f"'{check.column}'"
+        if check.column in reported_as:
+            column = f"coalesce({_quote(reported_as[check.column] + '__raw')}, {column})"
         queries.append(
-            f"select {ROW_COLUMN} as row_number, '{check.column}' as column_name, "
+            f"select {ROW_COLUMN} as row_number, {column} as column_name, "
             f"{_quote(check.column + '__raw')} as value, '{rule_sql}' as rule, "
             f"{check.order} as ord from {typed} where {check.where}"
         )
@@ -251,6 +272,8 @@ def typed_scan(
         if contract.vintage_file_prefix
         else None
     )
+    if vintage is None and contract.vintage_defaults_to_load_date:
+        vintage = date.today()
     cpr = bool(header_map.cpr_header)
     select = (
         "select " + ", ".join(_typed_select(contract, header_map, vintage)) + f" from {incoming}"
@@ -313,7 +336,9 @@ def _problems(
     """Every broken rule with its row, column and value (the first REPORTED_PROBLEMS)."""
     problems_sql = " union all ".join(_problem_queries(contract, typed, cpr, path.name))
     drop_relation(con, f"{typed}_problems")
-    con.execute(f"create temp table {typed}_problems as {problems_sql}")
+    # distinct: a source row read as several rows (a wide table made long) breaks a rule of
+    # its shared cells once, not once per row made of it
+    con.execute(f"create temp table {typed}_problems as select distinct * from ({problems_sql})")
     total = con.execute(f"select count(*) from {typed}_problems").fetchone()[0]
     rows = con.execute(
         f"select * from {typed}_problems order by 1, 5 limit {REPORTED_PROBLEMS}"

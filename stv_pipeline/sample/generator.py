@@ -63,6 +63,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from .jobindsats import write_jobindsats_sample
 from .scenarios import REGISTER_FORMATS, Scenario, region_file_labels, scenario
 
 # --------------------------------------------------------------------------------------
@@ -242,6 +243,16 @@ def generate_sample(
     written["stv_participants"].append(
         write_csv(participant_rows(munis), out_dir / "stv_participants" / "participants.csv")
     )
+    if scale == "sample":  # the public tables a user without register access has (§2.7)
+        written["jobindsats"] = write_jobindsats_sample(
+            out_dir / "jobindsats",
+            sim,
+            calendar,
+            earnings,
+            [m.name for m in scn.municipalities],
+            download=scn.vintages[-1],
+            seed=seed,
+        )
     return written
 
 

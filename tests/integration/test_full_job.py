@@ -101,7 +101,9 @@ def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, 
         "no_quarantined_files",
         "gx_register_vintage_anomalies",
     }
-    assert len(EXPORTED_MARTS) == 10  # every metric table of DESIGN §3.1-3.6 and §2.3
+    # every metric table of DESIGN §3.1-3.6, monitoring_by_provider (§2.3) and the two from
+    # Jobindsats (§2.7)
+    assert len(EXPORTED_MARTS) == 12
     # every count in this tiny inbox is 0-3 persons: all the non-zero ones leave empty
     exported = pd.read_parquet(folder / "success_criteria_monthly.parquet")
     assert len(exported) == 7
