@@ -405,7 +405,7 @@ JOBINDSATS = Contract(
     rules=(
         Rule(
             "area",
-            "must be a municipality of the seed municipalities (ignoring case, 'Kommune', "
+            "must be a municipality of reference.municipalities (ignoring case, 'Kommune', "
             "aa/å and hyphens), Hele landet, a region or an RAR area",
             f"municipality_code is null and not {NOT_A_MUNICIPALITY.format(c='area')}",
             ("area",),

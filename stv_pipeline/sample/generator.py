@@ -250,7 +250,7 @@ def generate_sample(
             calendar,
             earnings,
             [m.name for m in scn.municipalities],
-            download=scn.vintages[-1],
+            download=max(scn.benefits_vintages[-1], scn.earnings_vintages[-1]),
             seed=seed,
         )
     return written

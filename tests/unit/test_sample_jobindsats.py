@@ -32,8 +32,11 @@ def portal_figures(path: Path, dimension: str, value: str, measure: str) -> dict
 
 def register_persons(benefit_code: str, before_period: str) -> dict:
     """Persons with a week of the code per municipality and month of the week's Thursday, in the
-    newest benefits extract (complete for months well before it)."""
-    benefits = newest(SAMPLE_DIR / "register_benefits", "benefits_*.parquet")
+    newest benefits extract (complete for months well before it), whatever files it came in."""
+    newest_date = newest(SAMPLE_DIR / "register_benefits", "benefits_*").stem[9:19]
+    benefits = [
+        str(p) for p in (SAMPLE_DIR / "register_benefits").glob(f"benefits_{newest_date}*.parquet")
+    ]
     rows = duckdb.execute(
         f"""
         with weeks as (
@@ -46,7 +49,7 @@ def register_persons(benefit_code: str, before_period: str) -> dict:
         select municipality_code, period, count(distinct person_id)
         from weeks where period < ? group by all
         """,
-        [str(benefits), benefit_code, before_period],
+        [benefits, benefit_code, before_period],
     ).fetchall()
     return {(code, period): n for code, period, n in rows}
 
