@@ -10,6 +10,7 @@ import pandas as pd
 from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
 from stv_pipeline.exports.dictionary import SUPPRESSION_NOTE, table_docs
 from stv_pipeline.exports.disclosure import RULES, suppress
+from stv_pipeline.exports.folders import content_fingerprint, unchanged_since
 from stv_pipeline.exports.manifest import input_files, write_manifest
 from stv_pipeline.exports.report import build_report
 from stv_pipeline.exports.writers import write_csv_for_excel, write_parquet, write_workbook
@@ -58,11 +59,10 @@ def export_folder(exports_root: Path, run_id: str, today: date | None = None) ->
     return exports_root / f"{(today or date.today()).isoformat()}_{run_id[:8]}"
 
 
-def export_table(
-    con: duckdb.DuckDBPyConnection, name: str, folder: Path
+def published_table(
+    con: duckdb.DuckDBPyConnection, name: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One mart, disclosure-controlled, as CSV and Parquet; returns it as published, with the
-    mask of suppressed cells."""
+    """One mart after disclosure control, with the mask of suppressed cells."""
     frame = con.execute(f"select * from marts.{name} order by all").df()
     # pandas reads DATE as a timestamp; give dates back their type so Parquet keeps date32
     for column, sql_type in con.execute(
@@ -70,10 +70,7 @@ def export_table(
     ).fetchall():
         if sql_type == "DATE":
             frame[column] = frame[column].dt.date
-    published, mask = suppress(frame, RULES[name])
-    write_csv_for_excel(published, folder / f"{name}.csv")
-    write_parquet(published, folder / f"{name}.parquet")
-    return published, mask
+    return suppress(frame, RULES[name])
 
 
 def check_outcomes(context: dg.AssetExecutionContext) -> list[dict[str, object]]:
@@ -110,24 +107,40 @@ def check_outcomes(context: dg.AssetExecutionContext) -> list[dict[str, object]]
     required_resource_keys={"warehouse", "settings"},
 )
 def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """The tables STAR receives, written for this run to data/exports/<YYYY-MM-DD>_<run id>/:
+    """The tables STAR receives, written for this run to `data/exports/<YYYY-MM-DD>_<run id>/`:
     each metric table of DESIGN §3.1-3.6 as CSV for Danish Excel (UTF-8 with BOM, semicolon,
     decimal comma) and as typed Parquet. Disclosure control first: counts of 1-4 persons, the
     figures computed from them, and the cells that would give them back from a total are left
-    empty. Not written when an ERROR check failed."""
+    empty. Not written when an ERROR check failed, nor when the tables and check outcomes
+    equal the newest export's (unless `stv run --force-export`)."""
     settings: Settings = context.resources.settings
-    folder = export_folder(settings.exports, context.run_id)
-    folder.mkdir(parents=True, exist_ok=True)
     published = {}
     with warehouse_connection(context.resources.warehouse) as con:
         for name in EXPORTED_MARTS:
-            published[name] = export_table(con, name, folder)
+            published[name] = published_table(con, name)
         inputs = input_files(con)
         names = dict(
             con.execute(
                 "select municipality_code, municipality_name from reference.municipalities"
             ).fetchall()
         )
+    checks = check_outcomes(context)
+    fingerprint = content_fingerprint({n: frame for n, (frame, _) in published.items()}, checks)
+    same = None if settings.force_export else unchanged_since(settings.exports, fingerprint)
+    if same is not None:
+        context.log.info(f"Tables and check outcomes equal the newest export {same}: not written")
+        return dg.MaterializeResult(
+            metadata={
+                "export_folder": dg.MetadataValue.path(str(same)),
+                "unchanged": dg.MetadataValue.bool(True),
+                "content_fingerprint": dg.MetadataValue.text(fingerprint),
+            }
+        )
+    folder = export_folder(settings.exports, context.run_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, (frame, _) in published.items():
+        write_csv_for_excel(frame, folder / f"{name}.csv")
+        write_parquet(frame, folder / f"{name}.parquet")
     report = build_report({n: frame for n, (frame, _) in published.items()}, context.run_id, names)
     (folder / "report.html").write_text(report, "utf-8")
     docs = table_docs()
@@ -149,12 +162,19 @@ def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         for name, (frame, mask) in published.items()
     }
     write_manifest(
-        folder, run_id=context.run_id, inputs=inputs, tables=tables, checks=check_outcomes(context)
+        folder,
+        run_id=context.run_id,
+        inputs=inputs,
+        tables=tables,
+        checks=checks,
+        content_fingerprint=fingerprint,
     )
     context.log.info(f"STAR export written to {folder}")
     return dg.MaterializeResult(
         metadata={
             "export_folder": dg.MetadataValue.path(str(folder)),
             "tables": dg.MetadataValue.json(tables),
+            "unchanged": dg.MetadataValue.bool(False),
+            "content_fingerprint": dg.MetadataValue.text(fingerprint),
         }
     )
