@@ -25,8 +25,8 @@ from stv_pipeline.settings import PROJECT_ROOT, Settings
 
 JOB = "stv_full_job"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
-# Logged by Dagster for every check of a table the run did not rebuild; said once instead.
-NOT_RUN_NOISE = "emitted no result"
+# Logged by Dagster for every check or step that did not run; the summary says it once.
+NOT_RUN_NOISE = ("emitted no result", "Dependencies for step", "RUN_FAILURE")
 
 # Phases in the order a run passes them, by the first part of an asset key.
 PHASE_OF_SCHEMA = {
@@ -113,7 +113,9 @@ class Progress:
                 self._bar.update(self._task, description=event.step_key or "")
         if self.verbose:
             self.say(record.getMessage())
-        elif record.levelno >= logging.WARNING and NOT_RUN_NOISE not in record.getMessage():
+        elif record.levelno >= logging.WARNING and not any(
+            noise in record.getMessage() for noise in NOT_RUN_NOISE
+        ):
             line = _short(record)
             self.warnings.append(line)
             self.say(line)

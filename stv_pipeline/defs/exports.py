@@ -12,7 +12,8 @@ from stv_pipeline.exports.dictionary import SUPPRESSION_NOTE, table_docs
 from stv_pipeline.exports.disclosure import RULES, suppress
 from stv_pipeline.exports.folders import content_fingerprint, unchanged_since
 from stv_pipeline.exports.manifest import input_files, write_manifest
-from stv_pipeline.exports.report import build_report
+from stv_pipeline.exports.labels import read_labels
+from stv_pipeline.exports.report import ReportInputs, build_report
 from stv_pipeline.exports.writers import write_csv_for_excel, write_parquet, write_workbook
 from stv_pipeline.settings import Settings
 
@@ -52,6 +53,14 @@ def workbook_sheets(
                 mask[newest].reset_index(drop=True),
             )
     return sheets
+
+
+def is_sample(settings: Settings, inputs: list[dict[str, object]]) -> bool:
+    """The figures come from the shipped sample: loaded as such, or an inbox inside it."""
+    inbox = settings.inbox.resolve()
+    return any(i.get("origin") == "sample" for i in inputs) or inbox.is_relative_to(
+        settings.sample.resolve()
+    )
 
 
 def export_folder(exports_root: Path, run_id: str, today: date | None = None) -> Path:
@@ -104,6 +113,9 @@ def check_outcomes(context: dg.AssetExecutionContext) -> list[dict[str, object]]
     kinds={"csv", "parquet"},
     owners=["team:stv-data"],
     pool=WAREHOUSE_POOL,
+    # Last among the steps ready with it, so the non-blocking (WARN) checks have run and
+    # manifest.json lists their outcomes.
+    op_tags={"dagster/priority": "-1"},
     required_resource_keys={"warehouse", "settings"},
 )
 def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
@@ -119,11 +131,7 @@ def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         for name in EXPORTED_MARTS:
             published[name] = published_table(con, name)
         inputs = input_files(con)
-        names = dict(
-            con.execute(
-                "select municipality_code, municipality_name from reference.municipalities"
-            ).fetchall()
-        )
+        labels = read_labels(con)
     checks = check_outcomes(context)
     fingerprint = content_fingerprint({n: frame for n, (frame, _) in published.items()}, checks)
     same = None if settings.force_export else unchanged_since(settings.exports, fingerprint)
@@ -141,9 +149,17 @@ def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     for name, (frame, _) in published.items():
         write_csv_for_excel(frame, folder / f"{name}.csv")
         write_parquet(frame, folder / f"{name}.parquet")
-    report = build_report({n: frame for n, (frame, _) in published.items()}, context.run_id, names)
-    (folder / "report.html").write_text(report, "utf-8")
     docs = table_docs()
+    about = ReportInputs(
+        run_id=context.run_id,
+        labels=labels,
+        column_labels={(t, c.column): c.label_da for t, (_, cols) in docs.items() for c in cols},
+        inputs=inputs,
+        checks=checks,
+        from_sample=is_sample(settings, inputs),
+    )
+    report = build_report({n: frame for n, (frame, _) in published.items()}, about)
+    (folder / "report.html").write_text(report, "utf-8")
     for name in WORKBOOK_NEWEST_VINTAGE_ONLY:
         description, columns = docs.get(name, ("", []))
         docs[name] = (description + NEWEST_VINTAGE_NOTE, columns)

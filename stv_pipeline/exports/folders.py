@@ -12,17 +12,23 @@ from typing import Any
 import pandas as pd
 
 MANIFEST = "manifest.json"
+# Floats are compared to this many decimals: a sum's last bits change with DuckDB's thread
+# order, which is no change in a figure STAR reads.
+FINGERPRINT_DECIMALS = 9
 
 
 def content_fingerprint(
     tables: dict[str, pd.DataFrame], checks: list[dict[str, Any]]
 ) -> str:
-    """sha256 over the published tables (column names, types and every value) and the checks
+    """sha256 over the published tables (column names, types and every value, floats rounded)
+    and the checks
     that did not pass. A check that passed or did not run changes nothing STAR receives; one
     that starts or stops failing does."""
     digest = hashlib.sha256()
     for name in sorted(tables):
-        frame = tables[name]
+        frame = tables[name].copy()
+        floats = frame.select_dtypes("floating").columns
+        frame[floats] = frame[floats].round(FINGERPRINT_DECIMALS)
         digest.update(f"{name}\0{list(frame.columns)}\0{list(map(str, frame.dtypes))}\0".encode())
         digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     failed = sorted(
