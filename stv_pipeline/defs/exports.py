@@ -82,6 +82,22 @@ def published_table(
     return suppress(frame, RULES[name])
 
 
+def write_table(frame: pd.DataFrame, name: str, folder: Path) -> None:
+    """A published table as CSV for Danish Excel and as typed Parquet."""
+    write_csv_for_excel(frame, folder / f"{name}.csv")
+    write_parquet(frame, folder / f"{name}.parquet")
+
+
+def export_table(
+    con: duckdb.DuckDBPyConnection, name: str, folder: Path
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One mart, disclosure-controlled, as CSV and Parquet; returns it as published, with the
+    mask of suppressed cells."""
+    published, mask = published_table(con, name)
+    write_table(published, name, folder)
+    return published, mask
+
+
 def check_outcomes(context: dg.AssetExecutionContext) -> list[dict[str, object]]:
     """Every check evaluated in this run so far: all of them, since every check is upstream."""
     records = context.instance.get_records_for_run(
@@ -147,8 +163,7 @@ def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     folder = export_folder(settings.exports, context.run_id)
     folder.mkdir(parents=True, exist_ok=True)
     for name, (frame, _) in published.items():
-        write_csv_for_excel(frame, folder / f"{name}.csv")
-        write_parquet(frame, folder / f"{name}.parquet")
+        write_table(frame, name, folder)
     docs = table_docs()
     about = ReportInputs(
         run_id=context.run_id,
@@ -163,7 +178,7 @@ def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     for name in WORKBOOK_NEWEST_VINTAGE_ONLY:
         description, columns = docs.get(name, ("", []))
         docs[name] = (description + NEWEST_VINTAGE_NOTE, columns)
-    write_workbook(folder / WORKBOOK, workbook_sheets(published), docs, SUPPRESSION_NOTE)
+    write_workbook(folder / WORKBOOK, workbook_sheets(published), docs, SUPPRESSION_NOTE, labels)
     tables = {
         name: {
             "rows": len(frame),

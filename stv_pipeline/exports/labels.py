@@ -17,7 +17,6 @@ select 'target_group', target_group, label_da from reference.target_groups
 """
 MUNICIPALITIES_QUERY = "select municipality_code, municipality_name from reference.municipalities"
 NAME_COLUMN = "municipality_name"
-NAME_LABEL = "Kommune"
 
 
 @dataclass(frozen=True)
