@@ -76,6 +76,10 @@ def svg(figure) -> str:
         )
     text = buffer.getvalue()
     text = text[text.index("<svg") :]
+    # Inline in HTML the SVG needs neither its namespace declarations nor its RDF metadata
+    # block (which names URLs, though nothing is fetched).
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.S)
+    text = re.sub(r' xmlns(:xlink)?="[^"]*"', "", text)
     # A fixed width in pt would not shrink on a narrow screen.
     return re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 class="chart"', text, 1)
 
