@@ -55,7 +55,10 @@ def prune_exports(args: argparse.Namespace) -> int:
     removed = prune(settings.exports, keep=args.keep)
     for folder in removed:
         print(f"removed {folder}")
-    print(f"{len(removed)} export folder(s) removed, the newest {args.keep} kept in {settings.exports}")
+    print(
+        f"{len(removed)} export folder(s) removed, the newest {args.keep} kept "
+        f"in {settings.exports}"
+    )
     return 0
 
 

@@ -24,6 +24,7 @@ from stv_pipeline.definitions import build_definitions
 from stv_pipeline.settings import PROJECT_ROOT, Settings
 
 JOB = "stv_full_job"
+FILE_OUTCOMES = ("loaded", "rejected", "unchanged")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 # Logged by Dagster for every check or step that did not run; the summary says it once.
 NOT_RUN_NOISE = ("emitted no result", "Dependencies for step", "RUN_FAILURE")
@@ -229,7 +230,9 @@ def _is_dbt_test(graph, key: dg.AssetCheckKey) -> bool:
 
 
 def summarise(result: dg.ExecuteInProcessResult, graph) -> Summary:
-    materialised = {e.asset_key: e.materialization for e in result.get_asset_materialization_events()}
+    materialised = {
+        e.asset_key: e.materialization for e in result.get_asset_materialization_events()
+    }
     evaluations = {
         dg.AssetCheckKey(c.asset_key, c.check_name): c for c in result.get_asset_check_evaluations()
     }
@@ -247,22 +250,28 @@ def summarise(result: dg.ExecuteInProcessResult, graph) -> Summary:
     )
 
     sources = sorted(k for k in all_assets if k.path[0] == "raw" and k in meta)
-    ingest_parts = []
-    for key in sources:
-        m = meta[key]
-        if "files_loaded" not in m:
-            continue
-        counts = {n: m[n].value for n in ("files_loaded", "files_unchanged", "files_rejected")}
-        ingest_parts.append(
-            f"{key.path[-1]} {counts['files_loaded']} loaded"
-            + (f"/{counts['files_unchanged']} unchanged" if counts["files_unchanged"] else "")
-            + (f"/{counts['files_rejected']} REJECTED" if counts["files_rejected"] else "")
-        )
+    files = {
+        key.path[-1]: {n: int(meta[key][f"files_{n}"].value) for n in FILE_OUTCOMES}
+        for key in sources
+        if "files_loaded" in meta[key]
+    }
     origin = next(
         (str(meta[k]["input"].value).split(":")[0] for k in sources if "input" in meta[k]), None
     )
-    ingest_line = ("from the shipped sample: " if origin == "sample" else "") + (
-        ", ".join(ingest_parts) or "nothing loaded"
+    totals = {n: sum(f[n] for f in files.values()) for n in FILE_OUTCOMES}
+    ingest_line = (
+        ("from the shipped sample: " if origin == "sample" else "")
+        + ", ".join(f"{totals[n]} files {n}" for n in FILE_OUTCOMES)
+        + (
+            f" ({len(files)} sources: "
+            + "; ".join(
+                f"{source} {f['loaded']}" + (f"/{f['rejected']} rejected" if f["rejected"] else "")
+                for source, f in files.items()
+            )
+            + ")"
+            if totals["loaded"] or totals["rejected"]
+            else f" ({len(files)} sources)"
+        )
     )
 
     models = [k for k in all_assets if PHASE_OF_SCHEMA.get(k.path[0]) == "dbt"]
@@ -281,7 +290,10 @@ def summarise(result: dg.ExecuteInProcessResult, graph) -> Summary:
         f"{passed(tests)} of {ran(tests)} tests passed"
     )
     failed_warn = [
-        k for k in others if k in evaluations and not evaluations[k].passed
+        k
+        for k in others
+        if k in evaluations
+        and not evaluations[k].passed
         and evaluations[k].severity == dg.AssetCheckSeverity.WARN
     ]
     checks_line = f"{passed(others)} of {ran(others)} checks passed" + (
@@ -310,9 +322,12 @@ def summarise(result: dg.ExecuteInProcessResult, graph) -> Summary:
     if export_key not in meta:
         disclosure_line, export_line = "not run", "nothing written"
     else:
-        disclosure_line = f"{suppressed} cells suppressed in {len(tables)} tables"
+        disclosure_line = f"{suppressed} cells suppressed in {len(tables)} tables" + (
+            " (as in the newest export)" if unchanged_export else ""
+        )
         export_line = (
-            "unchanged since the newest export: no new folder" if unchanged_export
+            "unchanged since the newest export: no new folder"
+            if unchanged_export
             else f"{len(tables)} tables as CSV and Parquet, workbook, report"
         )
 
@@ -346,8 +361,11 @@ def report(result: dg.ExecuteInProcessResult, graph, log_path: Path, out: TextIO
         print(f"  {summary.checks_not_run}", file=out)
     for line in summary.failed_checks:
         print(line, file=out)
-    errors = [c for c in result.get_asset_check_evaluations() if not c.passed
-              and c.severity == dg.AssetCheckSeverity.ERROR]
+    errors = [
+        c
+        for c in result.get_asset_check_evaluations()
+        if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR
+    ]
     if errors:
         print(
             f"Run {result.run_id[:8]} FAILED: no export written - the ERROR check(s) above "

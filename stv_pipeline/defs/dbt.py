@@ -109,7 +109,10 @@ def with_row_counts(
     for event in held:
         if isinstance(event, dg.Output) and event.output_name in counts:
             event = event.with_metadata(
-                {**event.metadata, "dagster/row_count": dg.MetadataValue.int(counts[event.output_name])}
+                {
+                    **event.metadata,
+                    "dagster/row_count": dg.MetadataValue.int(counts[event.output_name]),
+                }
             )
         yield event
 

@@ -1,5 +1,6 @@
 """STAR exports: the metric tables written to data/exports/<YYYY-MM-DD>_<run id>/."""
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -11,8 +12,8 @@ from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
 from stv_pipeline.exports.dictionary import SUPPRESSION_NOTE, table_docs
 from stv_pipeline.exports.disclosure import RULES, suppress
 from stv_pipeline.exports.folders import content_fingerprint, unchanged_since
-from stv_pipeline.exports.manifest import input_files, write_manifest
 from stv_pipeline.exports.labels import read_labels
+from stv_pipeline.exports.manifest import input_files, write_manifest
 from stv_pipeline.exports.report import ReportInputs, build_report
 from stv_pipeline.exports.writers import write_csv_for_excel, write_parquet, write_workbook
 from stv_pipeline.settings import Settings
@@ -68,9 +69,7 @@ def export_folder(exports_root: Path, run_id: str, today: date | None = None) ->
     return exports_root / f"{(today or date.today()).isoformat()}_{run_id[:8]}"
 
 
-def published_table(
-    con: duckdb.DuckDBPyConnection, name: str
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def published_table(con: duckdb.DuckDBPyConnection, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One mart after disclosure control, with the mask of suppressed cells."""
     frame = con.execute(f"select * from marts.{name} order by all").df()
     # pandas reads DATE as a timestamp; give dates back their type so Parquet keeps date32
@@ -156,6 +155,9 @@ def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         return dg.MaterializeResult(
             metadata={
                 "export_folder": dg.MetadataValue.path(str(same)),
+                "tables": dg.MetadataValue.json(
+                    json.loads((same / "manifest.json").read_text("utf-8")).get("tables", {})
+                ),
                 "unchanged": dg.MetadataValue.bool(True),
                 "content_fingerprint": dg.MetadataValue.text(fingerprint),
             }

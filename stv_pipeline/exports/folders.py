@@ -17,9 +17,7 @@ MANIFEST = "manifest.json"
 FINGERPRINT_DECIMALS = 9
 
 
-def content_fingerprint(
-    tables: dict[str, pd.DataFrame], checks: list[dict[str, Any]]
-) -> str:
+def content_fingerprint(tables: dict[str, pd.DataFrame], checks: list[dict[str, Any]]) -> str:
     """sha256 over the published tables (column names, types and every value, floats rounded)
     and the checks
     that did not pass. A check that passed or did not run changes nothing STAR receives; one
@@ -31,9 +29,7 @@ def content_fingerprint(
         frame[floats] = frame[floats].round(FINGERPRINT_DECIMALS)
         digest.update(f"{name}\0{list(frame.columns)}\0{list(map(str, frame.dtypes))}\0".encode())
         digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    failed = sorted(
-        (c["asset"], c["check"], c["severity"]) for c in checks if not c["passed"]
-    )
+    failed = sorted((c["asset"], c["check"], c["severity"]) for c in checks if not c["passed"])
     digest.update(json.dumps(failed).encode())
     return digest.hexdigest()
 

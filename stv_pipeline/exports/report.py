@@ -81,7 +81,9 @@ def svg(figure) -> str:
     text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.S)
     text = re.sub(r' xmlns(:xlink)?="[^"]*"', "", text)
     # A fixed width in pt would not shrink on a narrow screen.
-    return re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 class="chart"', text, 1)
+    return re.sub(
+        r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 class="chart"', text, count=1
+    )
 
 
 def _figure(rows: int, columns: int, height: float = 1.7):
@@ -179,10 +181,20 @@ def baseline_endline_chart(be: pd.DataFrame, labels: Labels) -> str:
         figure = Figure(figsize=(8, 0.32 * len(rows) + 0.8))
         ax = figure.subplots()
     y = range(len(rows))
-    ax.barh([i + 0.2 for i in y], rows["share_either_baseline"].astype(float), 0.38,
-            color="#9fb8cc", label="Førmåling (baseline)")
-    ax.barh([i - 0.2 for i in y], rows["share_either_endline"].astype(float), 0.38,
-            color=PARTICIPANT_COLOUR, label="Eftermåling (endline)")
+    ax.barh(
+        [i + 0.2 for i in y],
+        rows["share_either_baseline"].astype(float),
+        0.38,
+        color="#9fb8cc",
+        label="Førmåling (baseline)",
+    )
+    ax.barh(
+        [i - 0.2 for i in y],
+        rows["share_either_endline"].astype(float),
+        0.38,
+        color=PARTICIPANT_COLOUR,
+        label="Eftermåling (endline)",
+    )
     ax.set_yticks(list(y), rows["name"].tolist())
     from matplotlib.ticker import FuncFormatter
 
@@ -218,10 +230,17 @@ def goal_chart(goals: pd.DataFrame, labels: Labels) -> str:
         ax.set_visible(False)
     for ax, code in zip(axes.flat, codes, strict=False):
         rows = placements[placements["municipality_code"] == code].sort_values("extract_date")
-        ax.plot(rows["extract_date"], rows["actual"].astype(float), color=PARTICIPANT_COLOUR,
-                lw=1.3, marker="o", ms=2)
-        ax.plot(rows["extract_date"], rows["target"].astype(float), color=TARGET_COLOUR,
-                lw=1, ls="--")
+        ax.plot(
+            rows["extract_date"],
+            rows["actual"].astype(float),
+            color=PARTICIPANT_COLOUR,
+            lw=1.3,
+            marker="o",
+            ms=2,
+        )
+        ax.plot(
+            rows["extract_date"], rows["target"].astype(float), color=TARGET_COLOUR, lw=1, ls="--"
+        )
         ax.set_title(labels.municipality(code), fontsize=8)
         ax.set_ylim(bottom=0)
         _year_axis(ax)
@@ -233,7 +252,10 @@ def goal_chart(goals: pd.DataFrame, labels: Labels) -> str:
             Line2D([], [], color=PARTICIPANT_COLOUR, marker="o", ms=2, label="Faktisk"),
             Line2D([], [], color=TARGET_COLOUR, ls="--", label="Målsti"),
         ],
-        loc="lower center", ncol=2, frameon=False, bbox_to_anchor=(0.5, -0.02),
+        loc="lower center",
+        ncol=2,
+        frameon=False,
+        bbox_to_anchor=(0.5, -0.02),
     )
     return svg(figure)
 
@@ -312,9 +334,7 @@ def case_table(cases: pd.DataFrame, labels: Labels, column_labels) -> str:
 
 def period_and_vintages(success: pd.DataFrame, inputs: list[dict[str, Any]]) -> str:
     months = pd.to_datetime(success["month"])
-    period = (
-        f"{months.min():%m.%Y}–{months.max():%m.%Y}" if len(months) else "ingen måneder"
-    )
+    period = f"{months.min():%m.%Y}–{months.max():%m.%Y}" if len(months) else "ingen måneder"
     vintages = sorted({i["vintage"] for i in inputs if i.get("vintage")})
     shown = ", ".join(date.fromisoformat(v).strftime("%d.%m.%Y") for v in vintages) or "ingen"
     return (

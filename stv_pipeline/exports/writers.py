@@ -32,7 +32,11 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
 SUPPRESSED_MARK = ".."
 HEADER_FILL = "#DDE6F0"
 SUPPRESSED_FILL = "#E7E6E6"
-NAME_DOC = ("Kommunenavn", "tekst", "The municipality's name (in the workbook only, beside its code).")
+NAME_DOC = (
+    "Kommunenavn",
+    "tekst",
+    "The municipality's name (in the workbook only, beside its code).",
+)
 DICTIONARY_WIDTHS = (24, 30, 36, 16, 90)  # tabel, kolonne, dansk betegnelse, enhed, betydning
 LINE_HEIGHT = 15  # points per wrapped line, for row heights the reader needs no click to see
 

@@ -9,7 +9,7 @@ from typing import Any
 
 
 def _ref(value: str) -> str:
-    """"ref('target_groups')" -> 'target_groups'."""
+    """ "ref('target_groups')" -> 'target_groups'."""
     found = re.search(r"ref\(\s*['\"]([^'\"]+)['\"]", value or "")
     return found[1] if found else str(value)
 
@@ -35,8 +35,7 @@ def describe_test(test_name: str, kwargs: Mapping[str, Any], table: str) -> str:
     if test_name == "relationships":
         target = _ref(kwargs["to"])
         return (
-            f"Every {column} in {table} exists as {kwargs['field']} in {target} "
-            "(no unknown codes)."
+            f"Every {column} in {table} exists as {kwargs['field']} in {target} (no unknown codes)."
         )
     if test_name == "unique_combination":
         columns = list(kwargs["columns"])
@@ -50,9 +49,7 @@ def describe_test(test_name: str, kwargs: Mapping[str, Any], table: str) -> str:
         return f"{column} in {table} is at most {_bound(high)}."
     if test_name == "not_greater_than":
         return f"{column} in {table} is never greater than {kwargs['other_column']}."
-    arguments = ", ".join(
-        f"{k} = {v}" for k, v in kwargs.items() if k != "model"
-    )
+    arguments = ", ".join(f"{k} = {v}" for k, v in kwargs.items() if k != "model")
     return f"dbt test {test_name} on {table}" + (f" ({arguments})." if arguments else ".")
 
 

@@ -31,7 +31,12 @@ def test_for_readers_labels_codes_booleans_and_names_and_keeps_suppressed_cells_
     )
     out = for_readers(frame, LABELS)
     assert out.columns.tolist() == [
-        "scope", "municipality_code", "municipality_name", "target_group", "provisional", "value"
+        "scope",
+        "municipality_code",
+        "municipality_name",
+        "target_group",
+        "provisional",
+        "value",
     ]
     assert out["scope"].tolist() == ["forskel-i-forskelle", "municipality"]  # unlabelled: as is
     assert pd.isna(out["municipality_name"].iloc[0]) and out["municipality_name"].iloc[1] == "Ærø"
@@ -42,9 +47,10 @@ def test_for_readers_labels_codes_booleans_and_names_and_keeps_suppressed_cells_
 
 
 def test_dbt_tests_are_described_from_their_arguments():
-    assert describe_test(
-        "accepted_values", {"column_name": "scope", "values": ["a", "b", "c"]}, "be"
-    ) == "scope in be is always one of 'a', 'b' or 'c'."
+    assert (
+        describe_test("accepted_values", {"column_name": "scope", "values": ["a", "b", "c"]}, "be")
+        == "scope in be is always one of 'a', 'b' or 'c'."
+    )
     assert describe_test(
         "relationships",
         {"column_name": "target_group", "to": "ref('target_groups')", "field": "target_group"},

@@ -122,12 +122,27 @@ def test_period_and_register_vintages():
 
 def test_every_warn_check_is_listed_and_errors_are_not():
     checks = [
-        {"asset": "marts/reconciliation", "check": "gaps", "passed": False, "severity": "WARN",
-         "description": "45 unexpected"},
-        {"asset": "raw/x", "check": "no_quarantined_files", "passed": True, "severity": "WARN",
-         "description": "none"},
-        {"asset": "marts/y", "check": "keys", "passed": True, "severity": "ERROR",
-         "description": ""},
+        {
+            "asset": "marts/reconciliation",
+            "check": "gaps",
+            "passed": False,
+            "severity": "WARN",
+            "description": "45 unexpected",
+        },
+        {
+            "asset": "raw/x",
+            "check": "no_quarantined_files",
+            "passed": True,
+            "severity": "WARN",
+            "description": "none",
+        },
+        {
+            "asset": "marts/y",
+            "check": "keys",
+            "passed": True,
+            "severity": "ERROR",
+            "description": "",
+        },
     ]
     text = warn_checks(checks, {})
     assert "gaps: <strong>ikke bestået</strong>. 45 unexpected" in text
@@ -180,8 +195,15 @@ def test_the_report_is_danish_and_the_same_bytes_on_a_rerun():
         }
     )
     empty_revisions = pd.DataFrame(
-        columns=["municipality_code", "month", "vintage", "lag_months", "value", "measure",
-                 "target_group"]
+        columns=[
+            "municipality_code",
+            "month",
+            "vintage",
+            "lag_months",
+            "value",
+            "measure",
+            "target_group",
+        ]
     )
     tables = {
         "success_criteria_monthly": success,
