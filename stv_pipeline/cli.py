@@ -86,6 +86,16 @@ def sample(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Version(argparse.Action):
+    """--version, asking git for the commit only when it is given."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.exit(message=version() + "\n")
+
+
 ENVIRONMENT = f"""environment variables:
   {ENV_INBOX:<20} inbox folder (default {DEFAULT_INBOX}, relative to the project)
   {ENV_WAREHOUSE:<20} warehouse file (default {DEFAULT_WAREHOUSE})
@@ -117,7 +127,7 @@ def parser() -> argparse.ArgumentParser:
         epilog=ENVIRONMENT,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--version", action="version", version=version())
+    p.add_argument("--version", action=_Version, help="print the version and the code's commit")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser(
         "run",

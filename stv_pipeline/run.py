@@ -303,14 +303,14 @@ def summarise(result: dg.ExecuteInProcessResult, graph) -> Summary:
     not_run = [k for k in check_keys if k not in evaluations]
     not_run_line = None
     if not_run:
-        unchanged = Counter(
-            "its table was not rebuilt (seeds unchanged)"
+        reasons = Counter(
+            "their tables were not rebuilt (seeds unchanged since loaded and tested)"
             if k.asset_key in meta and not getattr(meta[k.asset_key].get("reloaded"), "value", True)
-            else "an upstream step did not succeed"
+            else "a step before them did not succeed"
             for k in not_run
         )
-        not_run_line = f"{len(not_run)} checks did not run: " + "; ".join(
-            f"{n} because {why}" for why, n in unchanged.items()
+        not_run_line = "; ".join(
+            f"{n} checks did not run: {why}" for why, n in sorted(reasons.items())
         )
 
     export_key = dg.AssetKey(["exports", "star_export"])
