@@ -93,7 +93,8 @@ class _Version(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        parser.exit(message=version() + "\n")
+        print(version())
+        parser.exit()
 
 
 ENVIRONMENT = f"""environment variables:
