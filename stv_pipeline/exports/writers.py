@@ -95,6 +95,17 @@ def _print_setup(sheet) -> None:
     sheet.set_footer("&L&A&RSide &P af &N")
 
 
+def _header_lines(text: str, width: int) -> int:
+    """Lines a header takes when wrapped at spaces into a column `width` characters wide."""
+    lines, used = 1, 0
+    for word in text.split():
+        if used and used + 1 + len(word) > width - 1:
+            lines, used = lines + 1, len(word)
+        else:
+            used += len(word) + (1 if used else 0)
+    return lines
+
+
 def _wrapped_lines(text: str, width: int) -> int:
     return max(1, -(-len(text) // max(1, width - 2)))
 
@@ -140,13 +151,16 @@ def write_workbook(
             cell_format(number_format(unit, published[c] if c in published else frame[c]))
             for c, unit in zip(frame.columns, units, strict=True)
         ]
+        widths = []
         for i, column in enumerate(frame.columns):
             longest = max([len(str(v)) for v in frame[column].head(200)] or [0])
             # Headers wrap, at spaces: the column takes the longest word, not the whole label.
             word = max(len(w) for w in headers[i].split() or [""])
-            sheet.set_column(i, i, min(max(longest + 2, word + 2, 9), 45))
+            widths.append(min(max(longest + 2, word + 2, 9), 45))
+            sheet.set_column(i, i, widths[i])
         sheet.freeze_panes(1, 0)
-        sheet.set_row(0, LINE_HEIGHT * 3)
+        header_lines = [_header_lines(h, w) for h, w in zip(headers, widths, strict=True)]
+        sheet.set_row(0, LINE_HEIGHT * max(header_lines))
         sheet.write_row(0, 0, headers, header_format)
         _print_setup(sheet)
         columns, writers = zip(

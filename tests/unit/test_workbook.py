@@ -109,3 +109,12 @@ def test_workbook_cells_read_in_danish_with_number_formats_and_print_one_page_wi
     dictionary = openpyxl.load_workbook(tmp_path / "t.xlsx")["dataordbog"]
     assert dictionary.cell(3, 5).alignment.wrap_text
     assert dictionary.row_dimensions[2].height > 15  # the table's long description, wrapped
+
+
+def test_a_header_is_as_tall_as_its_wrapped_words():
+    from stv_pipeline.exports.writers import _header_lines
+
+    assert _header_lines("Kommunekode", 13) == 1
+    # 'Antal med' | 'ordinære' | 'løntimer' in a column 10 wide (9 usable)
+    assert _header_lines("Antal med ordinære løntimer", 10) == 3
+    assert _header_lines("Andel med virksomhedsrettet indsats og/eller ordinære løntimer", 20) == 4
