@@ -41,6 +41,8 @@ class Settings:
     exports: Path
     pseudonym_key: str | None
     alert_webhook: str | None
+    # Write an export folder also when tables and check outcomes equal the newest export's.
+    force_export: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -57,3 +59,8 @@ class Settings:
     def quarantine(self) -> Path:
         """Rejected files go beside the inbox, so they stay with the deliveries they came from."""
         return self.inbox.parent / "quarantine"
+
+    @property
+    def run_logs(self) -> Path:
+        """Each run's full log (dbt and Dagster), beside the warehouse it wrote."""
+        return self.warehouse.parent / "runs"

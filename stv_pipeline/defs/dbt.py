@@ -6,14 +6,19 @@ seeds need not be built before them: the lineage runs inbox → raw → seeds an
 intermediate → marts → exports. dbt tests surface as Dagster asset checks on the model they test.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dagster_duckdb import DuckDBResource
 
-from stv_pipeline.defs.resources import WAREHOUSE_POOL, wait_for_free_warehouse
+from stv_pipeline.defs.resources import (
+    WAREHOUSE_POOL,
+    wait_for_free_warehouse,
+    warehouse_connection,
+)
+from stv_pipeline.quality.dbt_test_descriptions import dbt_test_description
 from stv_pipeline.settings import DBT_PROJECT_DIR
 
 GROUP_BY_SCHEMA = {
@@ -39,13 +44,65 @@ class StvDbtTranslator(DagsterDbtTranslator):
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
         return ["team:stv-data"]
 
+    def get_asset_check_spec(
+        self,
+        asset_spec: dg.AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> dg.AssetCheckSpec | None:
+        """dbt's check, described in words from the test and its arguments."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        return dg.AssetCheckSpec(
+            name=spec.name,
+            asset=spec.asset_key,
+            description=dbt_test_description(manifest["nodes"][unique_id], asset_spec.key.path[-1]),
+            additional_deps=spec.additional_deps,
+            metadata=spec.metadata,
+            blocking=spec.blocking,
+        )
+
+
+def with_row_counts(
+    context: dg.AssetExecutionContext, warehouse: DuckDBResource, events: Iterator
+) -> Iterator:
+    """dbt's events, each table's materialisation with its dagster/row_count for the UI.
+    Counted once dbt has finished: while it runs, its process holds the warehouse's lock
+    (dagster-dbt's own fetch_row_counts queries alongside it and fails)."""
+    held = list(events)
+    tables = {
+        output.output_name: context.asset_key_for_output(output.output_name).path
+        for output in held
+        if isinstance(output, dg.Output)
+    }
+    with warehouse_connection(warehouse) as con:
+        existing = set(
+            con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+        )
+        counts = {
+            name: con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+            for name, (schema, table) in tables.items()
+            if (schema, table) in existing
+        }
+    for event in held:
+        if isinstance(event, dg.Output) and event.output_name in counts:
+            event = event.with_metadata(
+                {
+                    **event.metadata,
+                    "dagster/row_count": dg.MetadataValue.int(counts[event.output_name]),
+                }
+            )
+        yield event
+
 
 def _dbt_build(project: DbtProject, name: str, **selection: str) -> dg.AssetsDefinition:
     """One `dbt build` over a part of the project, as a Dagster multi-asset."""
 
     @dbt_assets(
+        # Without project=: it would be stored as metadata the UI shows as "(unserializable)".
         manifest=project.manifest_path,
-        project=project,
         name=name,
         dagster_dbt_translator=StvDbtTranslator(),
         pool=WAREHOUSE_POOL,
@@ -56,7 +113,8 @@ def _dbt_build(project: DbtProject, name: str, **selection: str) -> dg.AssetsDef
         # A fixed target folder per asset keeps dbt's partial parse between runs and leaves no
         # folder per run behind; runs never overlap, as all dbt steps share one pool slot.
         target = DBT_PROJECT_DIR / "target" / f"dagster_{name}"
-        yield from dbt.cli(["build"], context=context, target_path=target).stream()
+        events = dbt.cli(["build"], context=context, target_path=target).stream()
+        yield from with_row_counts(context, warehouse, events)
 
     return _assets
 

@@ -8,6 +8,13 @@ from stv_pipeline.quality.suites import SuiteFile, discover_suites, validate_in_
 from stv_pipeline.settings import EXPECTATIONS_DIR
 
 
+def blocks_export(suite: SuiteFile) -> bool:
+    """ERROR as the suite's severity or as any expectation's own (meta.severity)."""
+    return suite.severity == "ERROR" or any(
+        (e.get("meta") or {}).get("severity") == "ERROR" for e in suite.body["expectations"]
+    )
+
+
 def _gx_check(suite: SuiteFile) -> dg.AssetChecksDefinition:
     schema, table = suite.asset.split("/")
 
@@ -15,11 +22,16 @@ def _gx_check(suite: SuiteFile) -> dg.AssetChecksDefinition:
         asset=dg.AssetKey([schema, table]),
         name=f"gx_{suite.name}",
         description=(
-            f"Great Expectations suite {suite.path.name} ({suite.severity}): {suite.description}"
+            f"{suite.description} (Great Expectations suite `{suite.path.name}`; "
+            + (
+                "a failure stops the STAR export)"
+                if blocks_export(suite)
+                else "WARN: a failure is reported, the export still goes out)"
+            )
         ),
-        # Blocking: the export waits for every suite (so manifest.json lists them all), and
-        # a failing ERROR suite stops it.
-        blocking=True,
+        # Only a suite that can fail with ERROR blocks. The export still runs after the WARN
+        # suites, so manifest.json lists them all: it has the lowest priority (defs/exports.py).
+        blocking=blocks_export(suite),
         pool=WAREHOUSE_POOL,
         required_resource_keys={"warehouse"},
     )

@@ -1,10 +1,12 @@
 """Resources shared by the asset definitions: the DuckDB warehouse and the dbt project."""
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 
@@ -29,6 +31,34 @@ def _is_lock_error(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
 
 
+def lock_holder(message: str) -> str:
+    """Who holds the warehouse, as DuckDB names it in its lock error: 'PID 42 (/usr/bin/duckdb)'
+    from '... Conflicting lock is held in /usr/bin/duckdb (PID 42) by user ...'."""
+    found = re.search(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)", message)
+    if not found:
+        return "another process"
+    return f"PID {found['pid']} ({found['program']})"
+
+
+def lock_wait_message(
+    warehouse: str, message: str, attempt: int | None, now: datetime | None = None
+) -> str:
+    """The line a waiting step logs: who holds the file, and when the next attempt is."""
+    next_at = (now or datetime.now()) + timedelta(seconds=LOCK_WAIT_SECONDS)
+    tried = f" (attempt {attempt + 1} of {LOCK_RETRIES + 1})" if attempt is not None else ""
+    return (
+        f"The warehouse {warehouse} is locked by {lock_holder(message)}{tried}; "
+        f"next attempt at {next_at:%H:%M:%S}"
+    )
+
+
+def _retry_number() -> int | None:
+    try:
+        return dg.OpExecutionContext.get().retry_number
+    except Exception:  # outside a step (a test, a script) there is no attempt to count
+        return None
+
+
 @contextmanager
 def warehouse_connection(resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
     """The warehouse connection, with a held file lock turned into a retry of the step."""
@@ -37,6 +67,11 @@ def warehouse_connection(resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyCo
             yield con
     except duckdb.IOException as exc:
         if _is_lock_error(exc):
+            attempt = _retry_number()
+            if attempt is None or attempt < LOCK_RETRIES:
+                dg.get_dagster_logger().warning(
+                    lock_wait_message(resource.database, str(exc), attempt)
+                )
             raise dg.RetryRequested(
                 max_retries=LOCK_RETRIES, seconds_to_wait=LOCK_WAIT_SECONDS
             ) from exc

@@ -5,7 +5,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from stv_pipeline.exports.report import line_chart, provider_series
+from stv_pipeline.exports.labels import Labels
+from stv_pipeline.exports.report import provider_chart, provider_series
 
 D1, D2, D3 = date(2017, 3, 6), date(2017, 4, 3), date(2017, 5, 1)
 
@@ -36,13 +37,11 @@ def test_each_provider_is_a_line_beside_the_jobcentre_never_added_to_it():
     charts = provider_series(frame)
     assert list(charts) == [450]
     assert charts[450] == {
-        "jobcentre": [(D1, 80.0, False), (D2, None, False), (D3, 90.0, False)],
-        "anden aktør": [(D1, 30.0, False), (D2, 40.0, False), (D3, None, False)],
-        "jobmentor": [(D1, 35.0, False), (D2, None, False), (D3, 50.0, False)],
+        "jobcentre": [(D1, 80.0), (D2, None), (D3, 90.0)],
+        "anden aktør": [(D1, 30.0), (D2, 40.0), (D3, None)],
+        "jobmentor": [(D1, 35.0), (D2, None), (D3, 50.0)],
     }
-    svg = line_chart(charts[450], "active company placements")
-    # a line joins two published neighbours: only the anden aktør's 30 -> 40 here; every
-    # other published figure stands alone between gaps and is a dot (80, 90, 35, 50)
-    assert svg.count("<polyline") == 1
-    assert svg.count('r="2"') == 4
-    assert all(f">{name}</text>" in svg for name in ("jobcentre", "anden aktør", "jobmentor"))
+    svg = provider_chart(frame, Labels(categories={}, municipalities={450: "Nyborg"}))
+    # one panel, titled with the name, a legend entry per line, the tallies by name
+    assert svg.startswith("<svg") and svg.count("Nyborg") == 1
+    assert all(name in svg for name in ("Jobcentrets opgørelse", "anden aktør", "jobmentor"))
