@@ -332,8 +332,8 @@ def summarise(result: dg.ExecuteInProcessResult, graph) -> Summary:
         )
 
     failed_checks = [
-        f"  {c.severity.value} check {c.asset_key.to_user_string()}:{c.check_name}: "
-        f"{(c.description or '').splitlines()[0][:160] if c.description else ''}"
+        f"  check {c.asset_key.to_user_string()}:{c.check_name} failed ({c.severity.value}): "
+        + (c.description or "").strip().split("\n")[0]
         for c in sorted(evaluations.values(), key=lambda c: (c.severity.value, str(c.asset_key)))
         if not c.passed
     ]

@@ -23,6 +23,7 @@ import pytest
 
 from stv_pipeline.defs.exports import EXPORTED_MARTS
 from stv_pipeline.exports.disclosure import RULES
+from stv_pipeline.exports.folders import newest_export
 from tests.helpers import INBOX_SMALL, run_stv
 from tests.helpers import INBOX_SMALL_SUCCESS_CRITERIA as EXPECTED
 
@@ -54,6 +55,14 @@ def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, 
     assert [r[7] for r in rows] == [2 / 3, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0]
 
     out = capsys.readouterr().out
+    # one line per phase, with its counts, before anything else
+    lines = out.splitlines()
+    assert lines[2].startswith("Reference data:") and lines[7].startswith("Export:")
+    assert "8 files loaded, 0 files rejected, 0 files unchanged (6 sources" in lines[3]
+    assert "\x1b[" not in out  # captured, not a terminal: no control codes
+    assert len(lines) <= 40
+    log = Path(lines[1].removeprefix("Full log: "))
+    assert log.parent == workspace / "runs" and "dbt build" in log.read_text()
     folder = Path(out.strip().splitlines()[-1].removeprefix("Exports: "))
     assert folder.parent == workspace / "exports"
     assert sorted(p.name for p in folder.iterdir()) == sorted(
@@ -108,6 +117,15 @@ def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, 
         # the eight good files, each logged once although the second run saw them again
         assert con.execute("select count(*) from raw.file_log").fetchone()[0] == 8
         assert con.execute("select count(*) from raw.register_benefits").fetchone()[0] == 21
+
+    # Nothing changed since: the run says so and writes no folder; --force-export writes one.
+    folders = sorted((workspace / "exports").iterdir())
+    assert run_stv(workspace) == 0
+    out = capsys.readouterr().out
+    assert "unchanged since the newest export: no new folder" in out
+    newest = newest_export(workspace / "exports")[0]  # by created_at: run ids do not sort
+    assert out.strip().splitlines()[-1] == f"Exports (unchanged, newest): {newest}"
+    assert sorted((workspace / "exports").iterdir()) == folders
 
 
 CPRS = {
