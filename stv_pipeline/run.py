@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from stv_pipeline.settings import PROJECT_ROOT, Settings
 
 JOB = "stv_full_job"
 FILE_OUTCOMES = ("loaded", "rejected", "unchanged")
+ERROR_CLASS = re.compile(r"^[\w.]+(Error|Failure|Exception): ")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 # Logged by Dagster for every check or step that did not run; the summary says it once.
 NOT_RUN_NOISE = ("emitted no result", "Dependencies for step", "RUN_FAILURE")
@@ -128,7 +130,9 @@ def _short(record: logging.LogRecord) -> str:
     text = record.getMessage()
     if event is not None and event.event_type == dg.DagsterEventType.STEP_FAILURE:
         error = event.step_failure_data.error
-        text = f"{event.step_key} failed: {error.message.strip().splitlines()[0] if error else ''}"
+        message = error.message.strip().splitlines()[0] if error else ""
+        # 'dagster._core.definitions.events.Failure: text' -> 'text'
+        text = f"{event.step_key} failed: {ERROR_CLASS.sub('', message)}"
     else:
         text = text.split(" - ", 3)[-1]
     level = "ERROR" if record.levelno >= logging.ERROR else "WARNING"
@@ -332,8 +336,8 @@ def summarise(result: dg.ExecuteInProcessResult, graph) -> Summary:
         )
 
     failed_checks = [
-        f"  {c.severity.value} check {c.asset_key.to_user_string()}:{c.check_name}: "
-        f"{(c.description or '').splitlines()[0][:160] if c.description else ''}"
+        f"  check {c.asset_key.to_user_string()}:{c.check_name} failed ({c.severity.value}): "
+        + (c.description or "").strip().split("\n")[0]
         for c in sorted(evaluations.values(), key=lambda c: (c.severity.value, str(c.asset_key)))
         if not c.passed
     ]

@@ -145,7 +145,11 @@ def test_every_warn_check_is_listed_and_errors_are_not():
         },
     ]
     text = warn_checks(checks, {})
-    assert "gaps: <strong>ikke bestået</strong>. 45 unexpected" in text
+    assert "gaps: <strong>ikke bestået</strong>. Fundet: 45 unexpected" in text
+    checks[0]["definition"] = "Municipal and register counts agree within 10 %."
+    assert "<em>Municipal and register counts agree within 10 %.</em> Fundet:" in warn_checks(
+        checks, {}
+    )
     assert "no_quarantined_files: bestået." in text and "keys" not in text
 
 
