@@ -243,15 +243,9 @@ def summarise(result: dg.ExecuteInProcessResult, graph) -> Summary:
     all_assets = list(graph.get_all_asset_keys())
     meta = {k: m.metadata for k, m in materialised.items()}
 
+    # the seeds build in the run's one dbt build, beside the staging models
     seeds = [k for k in all_assets if k.path[0] == "reference"]
-    reloaded = [k for k in seeds if k in meta and getattr(meta[k].get("reloaded"), "value", True)]
-    seed_line = (
-        f"{len(reloaded)} of {len(seeds)} seeds loaded"
-        if reloaded
-        else f"{len(seeds)} seeds unchanged since they were loaded"
-        if all(k in meta for k in seeds)
-        else f"{sum(k in meta for k in seeds)} of {len(seeds)} seeds ready"
-    )
+    seed_line = f"{sum(k in meta for k in seeds)} of {len(seeds)} seeds loaded"
 
     sources = sorted(k for k in all_assets if k.path[0] == "raw" and k in meta)
     files = {
@@ -307,12 +301,7 @@ def summarise(result: dg.ExecuteInProcessResult, graph) -> Summary:
     not_run = [k for k in check_keys if k not in evaluations]
     not_run_line = None
     if not_run:
-        reasons = Counter(
-            "their tables were not rebuilt (seeds unchanged since loaded and tested)"
-            if k.asset_key in meta and not getattr(meta[k.asset_key].get("reloaded"), "value", True)
-            else "a step before them did not succeed"
-            for k in not_run
-        )
+        reasons = Counter("a step before them did not succeed" for _ in not_run)
         not_run_line = "; ".join(
             f"{n} checks did not run: {why}" for why, n in sorted(reasons.items())
         )

@@ -158,7 +158,8 @@ def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, 
     assert out.strip().splitlines()[-1] == f"Exports (unchanged, newest): {newest}"
     assert sorted((workspace / "exports").iterdir()) == folders
 
-    # Delivered files are archived away: an empty inbox rebuilds from the warehouse and exports.
+    # Delivered files are archived away: an empty inbox rebuilds from the warehouse (the same
+    # tables, so again no new folder).
     shutil.move(workspace / "inbox", workspace / "archive")
     (workspace / "inbox").mkdir()
     assert run_stv(workspace) == 0
