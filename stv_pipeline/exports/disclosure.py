@@ -89,16 +89,29 @@ def repair_candidates(system: CellSystem, hidden: np.ndarray, exposed: np.ndarra
 
 def secondary_suppression(
     system: CellSystem, primary: np.ndarray, protection_width: float
-) -> tuple[np.ndarray, AuditResult]:
+) -> np.ndarray:
+    """Close the totals, then repair what the audit finds until it finds nothing. A group of
+    suppressed cells the audit has settled keeps its constraints until a new suppressed cell
+    joins it, so each round audits only the groups with a new cell."""
     hidden = close_totals(system, primary)
+    settled = np.zeros_like(hidden)
     while True:
-        result = audit(system, hidden, protection_width, explain=False)
+        unsettled = hidden & ~settled
+        result = audit(system, hidden, protection_width, explain=False, exact=False,
+                       only=unsettled)
         exposed = result.exposed
-        if exposed.size == 0:
-            return hidden, result
+        settled |= hidden
+        settled[exposed] = False
         more = repair_candidates(system, hidden, exposed)
-        if more.size == 0:
-            return hidden, result
+        if exposed.size and more.size == 0:
+            # the batch solves could not settle these cells: solve them one by one
+            result = audit(system, hidden, protection_width, explain=False, only=~settled & hidden)
+            exposed = result.exposed
+            settled = hidden.copy()
+            settled[exposed] = False
+            more = repair_candidates(system, hidden, exposed)
+        if exposed.size == 0 or more.size == 0:
+            return hidden
         hidden[more] = True
         hidden = close_totals(system, hidden)
 
@@ -217,7 +230,7 @@ def suppress_export(
     }
     system = build_system(frames, tables, windows, published=without_derived)
     primary = primary_suppression(system.values)
-    hidden, _ = secondary_suppression(system, primary, protection_width)
+    hidden = secondary_suppression(system, primary, protection_width)
     masks = masks_for(frames, tables, system, hidden)
     primary_masks = masks_for(frames, tables, system, primary)
     suppressions = {
