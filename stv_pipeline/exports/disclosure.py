@@ -96,20 +96,11 @@ def secondary_suppression(
     hidden = close_totals(system, primary)
     settled = np.zeros_like(hidden)
     while True:
-        unsettled = hidden & ~settled
-        result = audit(system, hidden, protection_width, explain=False, exact=False,
-                       only=unsettled)
+        result = audit(system, hidden, protection_width, explain=False, only=hidden & ~settled)
         exposed = result.exposed
-        settled |= hidden
+        settled = hidden.copy()
         settled[exposed] = False
         more = repair_candidates(system, hidden, exposed)
-        if exposed.size and more.size == 0:
-            # the batch solves could not settle these cells: solve them one by one
-            result = audit(system, hidden, protection_width, explain=False, only=~settled & hidden)
-            exposed = result.exposed
-            settled = hidden.copy()
-            settled[exposed] = False
-            more = repair_candidates(system, hidden, exposed)
         if exposed.size == 0 or more.size == 0:
             return hidden
         hidden[more] = True
