@@ -217,16 +217,8 @@ def star_export(
     a hidden name beside its place and renamed into place when complete (manifest.json last),
     so a folder with a normal name is always a whole delivery."""
     settings: Settings = context.resources.settings
-    folder = export_folder(settings.exports, context.run_id)
     for leftover in remove_partial_folders(settings.exports):
         context.log.warning(f"Removed the unfinished export {leftover}")
-    partial = partial_folder(folder)
-    partial.mkdir(parents=True)
-    publication = published_tables
-    published = {n: (publication.tables[n], publication.masks[n]) for n in EXPORTED_MARTS}
-    for name, (frame, _) in published.items():
-        write_csv_for_excel(frame, partial / f"{name}.csv")
-        write_parquet(frame, partial / f"{name}.parquet")
     with warehouse_connection(context.resources.warehouse) as con:
         inputs = input_files(con)
         names = dict(
@@ -234,7 +226,43 @@ def star_export(
                 "select municipality_code, municipality_name from reference.municipalities"
             ).fetchall()
         )
-    report = build_report({n: frame for n, (frame, _) in published.items()}, context.run_id, names)
+    folder, tables = write_export(
+        export_folder(settings.exports, context.run_id),
+        published_tables,
+        run_id=context.run_id,
+        inputs=inputs,
+        municipality_names=names,
+        checks=check_outcomes(context),
+    )
+    context.log.info(f"STAR export written to {folder}")
+    return dg.MaterializeResult(
+        metadata={
+            "export_folder": dg.MetadataValue.path(str(folder)),
+            "tables": dg.MetadataValue.json(tables),
+        }
+    )
+
+
+def write_export(
+    folder: Path,
+    publication: Publication,
+    *,
+    run_id: str,
+    inputs: list[dict[str, object]],
+    municipality_names: dict[int, str],
+    checks: list[dict[str, object]],
+) -> tuple[Path, dict[str, dict[str, object]]]:
+    """Write the export folder whole or not at all: every file goes into a hidden folder
+    beside it, manifest.json last, and the folder is renamed into place when complete."""
+    partial = partial_folder(folder)
+    partial.mkdir(parents=True)
+    published = {n: (publication.tables[n], publication.masks[n]) for n in EXPORTED_MARTS}
+    for name, (frame, _) in published.items():
+        write_csv_for_excel(frame, partial / f"{name}.csv")
+        write_parquet(frame, partial / f"{name}.parquet")
+    report = build_report(
+        {n: frame for n, (frame, _) in published.items()}, run_id, municipality_names
+    )
     (partial / "report.html").write_text(report, "utf-8")
     docs = table_docs()
     for name in WORKBOOK_NEWEST_VINTAGE_ONLY:
@@ -254,23 +282,16 @@ def star_export(
         }
         for name, (frame, _) in published.items()
     }
-    checks = check_outcomes(context)
     write_manifest(
         partial,
-        run_id=context.run_id,
+        run_id=run_id,
         inputs=inputs,
         tables=tables,
         checks=checks,
         disclosure_audit=audit_figures(checks),
     )
     os.rename(partial, folder)
-    context.log.info(f"STAR export written to {folder}")
-    return dg.MaterializeResult(
-        metadata={
-            "export_folder": dg.MetadataValue.path(str(folder)),
-            "tables": dg.MetadataValue.json(tables),
-        }
-    )
+    return folder, tables
 
 
 def audit_figures(checks: list[dict[str, object]]) -> dict[str, object]:
