@@ -131,6 +131,16 @@ def incremental_matches_floor(warehouse: Path, inbox: Path, scratch: Path) -> in
     return compare_success_criteria(warehouse, target, None)["floor"]
 
 
+def disclosure_seconds(exports: Path) -> float | None:
+    """Suppression + audit time of the newest export, from its manifest."""
+    manifests = sorted(exports.glob("*/manifest.json"), key=lambda p: p.stat().st_mtime)
+    if not manifests:
+        return None
+    audit = json.loads(manifests[-1].read_text("utf-8")).get("disclosure_audit", {})
+    parts = [audit.get("suppression_seconds"), audit.get("audit_seconds")]
+    return None if None in parts else float(sum(parts))
+
+
 def git_sha() -> str | None:
     try:
         return subprocess.run(
@@ -180,6 +190,7 @@ def run_benchmark(scale: str, seed: int) -> dict:
         return result
 
     pipeline = step("pipeline", stv_run)
+    disclosure_s = disclosure_seconds(exports)
     floor = step(
         "floor",
         [sys.executable, "-m", "bench.floor_query", str(inbox), str(run_dir / "floor.parquet")],
@@ -198,6 +209,8 @@ def run_benchmark(scale: str, seed: int) -> dict:
         "scale": scale,
         "rows": register_rows(full_files),
         "pipeline_s": pipeline.seconds,
+        # disclosure control inside the pipeline run: suppression + audit (DESIGN §4)
+        "disclosure_s": disclosure_s,
         "floor_s": floor.seconds,
         "pandas_s": pandas.seconds,
         "incremental_s": incremental.seconds,
@@ -244,6 +257,12 @@ def print_summary(result: dict) -> None:
         rss = result["peak_rss_mb"] if name == "pipeline" else result[f"{name}_rss_mb"]
         print(f"  {name:<12} {result[f'{name}_s']:>8.1f} s  {rss:>8.0f} MB")
     differing = result["rows_differing_from_pipeline"]
+    if result.get("disclosure_s") is not None:
+        share = result["disclosure_s"] / result["pipeline_s"]
+        print(
+            f"  disclosure control (suppression + audit) inside the pipeline run: "
+            f"{result['disclosure_s']:.1f} s, {share:.0%} of it"
+        )
     print(f"  success criteria rows differing from the pipeline's: {differing}")
     for target in result["targets"]:
         mark = "ok  " if target["met"] else "MISS"

@@ -24,6 +24,7 @@ never on person-level data.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date
 
@@ -115,6 +116,7 @@ class Publication:
     tables: dict[str, pd.DataFrame]
     masks: dict[str, pd.DataFrame]
     suppressions: dict[str, dict[str, int]]
+    seconds: float = 0.0  # the suppression's wall time, for the manifest and the benchmark
 
 
 def masks_for(
@@ -212,6 +214,7 @@ def suppress_export(
     protection_width: float,
 ) -> Publication:
     """Primary and secondary suppression over every exported table at once."""
+    started = time.perf_counter()
     frames = {n: f.reset_index(drop=True) for n, f in frames.items()}
     # A derived figure is suppressed with the counts it is computed from, so its equation only
     # ever holds published cells: the suppression can leave those equations out.
@@ -232,7 +235,9 @@ def suppress_export(
         }
         for name in frames
     }
-    return Publication(published_tables(frames, masks), masks, suppressions)
+    return Publication(
+        published_tables(frames, masks), masks, suppressions, time.perf_counter() - started
+    )
 
 
 def hidden_cells(system: CellSystem, masks: dict[str, pd.DataFrame]) -> np.ndarray:
