@@ -11,9 +11,9 @@ import duckdb
 import pandas as pd
 
 from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
-from stv_pipeline.exports.dictionary import SUPPRESSION_NOTE, table_docs
 from stv_pipeline.exports.audit import describe
 from stv_pipeline.exports.cells import declarations
+from stv_pipeline.exports.dictionary import SUPPRESSION_NOTE, table_docs
 from stv_pipeline.exports.disclosure import Publication, audit_publication, suppress_export
 from stv_pipeline.exports.manifest import input_files, write_manifest
 from stv_pipeline.exports.report import build_report
@@ -175,7 +175,8 @@ def disclosure_audit(
             f"{figures['cells_checked']} suppressed cells checked in {figures['groups']} groups, "
             f"none recoverable"
             if not exposed
-            else f"{figures['cells_exposed']} suppressed cell(s) recoverable: " + " | ".join(exposed)
+            else f"{figures['cells_exposed']} suppressed cell(s) recoverable: "
+            + " | ".join(exposed)
         ),
         metadata={
             **{k: v for k, v in figures.items() if v is not None},

@@ -72,8 +72,9 @@ def _constraints(
     coef = rows["coef"].to_numpy(dtype=float)
     n_rows = rhs.size
     is_hidden = hidden[cell]
-    known = np.bincount(row[~is_hidden], weights=coef[~is_hidden] * values[cell[~is_hidden]],
-                        minlength=n_rows)
+    known = np.bincount(
+        row[~is_hidden], weights=coef[~is_hidden] * values[cell[~is_hidden]], minlength=n_rows
+    )
     touched = np.bincount(row[is_hidden], minlength=n_rows) > 0
     matrix = sparse.csr_matrix(
         (coef[is_hidden], (row[is_hidden], cell[is_hidden])), shape=(n_rows, hidden.size)
@@ -145,9 +146,7 @@ def audit(
                 ub_kind[a_ub_full[:, column].nonzero()[0]]
             )
             exposing[int(variables[v])] = sorted(kinds)
-    return AuditResult(
-        variables, lower, upper, groups_with_constraints, protection_width, exposing
-    )
+    return AuditResult(variables, lower, upper, groups_with_constraints, protection_width, exposing)
 
 
 # An upper bound no count reaches: a cell the LP pushes this high is unbounded above.

@@ -72,9 +72,11 @@ def declarations(manifest_path: Path | None = None) -> dict[str, TableDeclaratio
 def declaration_from_meta(
     name: str, meta: dict[str, Any], roles: dict[str, dict[str, Any]]
 ) -> TableDeclaration:
-    unknown = {c: r["role"] for c, r in roles.items() if r and r.get("role") not in {
-        "key", "count", *LINKED_ROLES
-    }}
+    unknown = {
+        c: r["role"]
+        for c, r in roles.items()
+        if r and r.get("role") not in {"key", "count", *LINKED_ROLES}
+    }
     if unknown:
         raise ValueError(f"{name}: unknown disclosure role(s) {unknown}")
     return TableDeclaration(
@@ -226,9 +228,7 @@ def build_system(
         frame = frames[name].reset_index(drop=True)
         for column, role in table.linked.items():
             shown = (published or frames)[name].reset_index(drop=True)[column]
-            sources, equation = linked_cells(
-                frame, shown, name, column, role, table, occurrences
-            )
+            sources, equation = linked_cells(frame, shown, name, column, role, table, occurrences)
             linked[(name, column)] = sources
             if equation is not None:
                 rows, values = equation
@@ -311,13 +311,13 @@ def sum_equations(cells: pd.DataFrame, dimension: str, mapping: pd.DataFrame) ->
     n_totals = np.bincount(eq, weights=is_total)
     n_parts = np.bincount(eq, weights=~is_total)
     rows = rows[(n_totals == 1)[eq] & (n_parts > 0)[eq]]
-    rows = rows.assign(eq=np.unique(eq[(n_totals == 1)[eq] & (n_parts > 0)[eq]], return_inverse=True)[1])
+    rows = rows.assign(
+        eq=np.unique(eq[(n_totals == 1)[eq] & (n_parts > 0)[eq]], return_inverse=True)[1]
+    )
     return rows[["eq", "cell", "coef"]].reset_index(drop=True)
 
 
-def _cells_of(
-    frame: pd.DataFrame, name: str, column: str, occurrences: pd.DataFrame
-) -> np.ndarray:
+def _cells_of(frame: pd.DataFrame, name: str, column: str, occurrences: pd.DataFrame) -> np.ndarray:
     """The cell of `column` in every row of the table, -1 where the row has none."""
     out = np.full(len(frame), -1, dtype=np.int64)
     mine = occurrences[(occurrences["table"] == name) & (occurrences["column"] == column)]

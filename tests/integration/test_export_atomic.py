@@ -56,13 +56,17 @@ def publication_file(tmp_path_factory) -> Path:
     history = publication.tables[name]
     copies = 40_000 // max(len(history), 1) + 1
     long = pd.concat(
-        [history.assign(vintage=history["vintage"] - pd.Timedelta(days=i + 1)) for i in range(copies)]
+        [
+            history.assign(vintage=history["vintage"] - pd.Timedelta(days=i + 1))
+            for i in range(copies)
+        ]
         + [history],
         ignore_index=True,
     )
     mask = pd.concat([publication.masks[name]] * (copies + 1), ignore_index=True)
     publication = Publication(
-        publication.tables | {name: long}, publication.masks | {name: mask},
+        publication.tables | {name: long},
+        publication.masks | {name: mask},
         publication.suppressions,
     )
     path = tmp / "publication.pickle"

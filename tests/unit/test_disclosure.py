@@ -27,7 +27,10 @@ KH, RF, IY = (
     "ressourceforloeb",
     "integrationsydelse_aktivitetsparat",
 )
-WINDOWS = {"baseline": (date(2016, 7, 1), date(2016, 9, 30)), "endline": (date(2018, 7, 1), date(2018, 7, 31))}
+WINDOWS = {
+    "baseline": (date(2016, 7, 1), date(2016, 9, 30)),
+    "endline": (date(2018, 7, 1), date(2018, 7, 31)),
+}
 WIDTH = 2.0
 NEWEST, OLDER, OLDEST = date(2019, 4, 15), date(2019, 1, 15), date(2018, 10, 15)
 
@@ -42,8 +45,15 @@ def success(rows):
     n_hours, n_either), shares computed."""
     frame = pd.DataFrame(
         rows,
-        columns=["municipality_code", "month", "target_group", "population", "n_company",
-                 "n_hours", "n_either"],
+        columns=[
+            "municipality_code",
+            "month",
+            "target_group",
+            "population",
+            "n_company",
+            "n_hours",
+            "n_either",
+        ],
     )
     for m in ("company", "hours", "either"):
         frame[f"share_{m}"] = frame[f"n_{m}"] / frame["population"]
@@ -52,8 +62,12 @@ def success(rows):
 
 
 def window_row(scope, code, participant, group, **counts):
-    row = {"scope": scope, "municipality_code": code, "is_participant": participant,
-           "target_group": group}
+    row = {
+        "scope": scope,
+        "municipality_code": code,
+        "is_participant": participant,
+        "target_group": group,
+    }
     for w in ("baseline", "endline"):
         population = counts.get(f"population_{w}", np.nan)
         row[f"population_{w}"] = float(population)
@@ -76,8 +90,18 @@ def baseline_endline(*rows):
 def revisions(rows):
     """registration_revisions rows: (municipality, month, group, measure, vintage, value,
     previous vintage); revisions computed from the previous vintage's value."""
-    frame = pd.DataFrame(rows, columns=["municipality_code", "month", "target_group", "measure",
-                                        "vintage", "value", "previous_vintage"])
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "municipality_code",
+            "month",
+            "target_group",
+            "measure",
+            "vintage",
+            "value",
+            "previous_vintage",
+        ],
+    )
     keys = ["municipality_code", "month", "target_group", "measure"]
     previous = frame[[*keys, "vintage", "value"]].rename(
         columns={"vintage": "previous_vintage", "value": "previous_value"}
@@ -89,8 +113,9 @@ def revisions(rows):
 
 
 def nowcast(rows):
-    frame = pd.DataFrame(rows, columns=["municipality_code", "month", "target_group", "measure",
-                                        "observed"])
+    frame = pd.DataFrame(
+        rows, columns=["municipality_code", "month", "target_group", "measure", "observed"]
+    )
     frame["completion_factor"] = 0.9
     frame["estimate"] = frame["observed"] / 0.9
     frame["lower"], frame["upper"] = frame["estimate"] - 1, frame["estimate"] + 1
@@ -99,8 +124,10 @@ def nowcast(rows):
 
 def table_by_table(frames, tables) -> Publication:
     """Each table protected alone, as the export used to do."""
-    parts = {name: suppress_export({name: frame}, tables, WINDOWS, WIDTH)
-             for name, frame in frames.items()}
+    parts = {
+        name: suppress_export({name: frame}, tables, WINDOWS, WIDTH)
+        for name, frame in frames.items()
+    }
     return Publication(
         {n: p.tables[n] for n, p in parts.items()},
         {n: p.masks[n] for n, p in parts.items()},
@@ -116,8 +143,7 @@ def attack(frames, publication, tables):
 def exposed_cells(frames, publication, tables):
     system, result = attack(frames, publication, tables)
     return {
-        tuple(system.cells.loc[c, ["measure", "area", "period", "group"]])
-        for c in result.exposed
+        tuple(system.cells.loc[c, ["measure", "area", "period", "group"]]) for c in result.exposed
     }, result
 
 
@@ -127,8 +153,11 @@ SEPT, AUG, JUL = date(2016, 9, 1), date(2016, 8, 1), date(2016, 7, 1)
 def test_one_hidden_month_of_a_window_is_recovered_from_the_window_total(tables):
     frames = {
         "success_criteria_monthly": success(
-            [(101, JUL, "alle", 10, 0, 0, 0), (101, AUG, "alle", 3, 0, 0, 0),
-             (101, SEPT, "alle", 12, 0, 0, 0)]
+            [
+                (101, JUL, "alle", 10, 0, 0, 0),
+                (101, AUG, "alle", 3, 0, 0, 0),
+                (101, SEPT, "alle", 12, 0, 0, 0),
+            ]
         ),
         "baseline_endline": baseline_endline(
             window_row("municipality", 101, True, "alle", population_baseline=25)
@@ -167,7 +196,9 @@ def test_one_hidden_municipality_is_recovered_from_its_pool_unless_a_second_one_
     exposed, result = exposed_cells(fixed, table_by_table(old, tables), tables)
     # 53 - 20 - 30 = 3
     assert exposed == {("population", "101", "baseline", "alle")}
-    assert "areas -> participants" in describe(*attack(fixed, table_by_table(old, tables), tables))[0]
+    assert (
+        "areas -> participants" in describe(*attack(fixed, table_by_table(old, tables), tables))[0]
+    )
 
     joint = suppress_export(fixed, tables, WINDOWS, WIDTH)
     exposed, _ = exposed_cells(fixed, joint, tables)
@@ -180,18 +211,29 @@ def test_a_cell_hidden_in_one_table_is_hidden_in_every_table_that_repeats_it(tab
     month = date(2019, 3, 1)
     frames = {
         "success_criteria_monthly": success(
-            [(101, month, KH, 3, 0, 0, 0), (101, month, RF, 20, 0, 0, 0),
-             (101, month, IY, 10, 0, 0, 0), (101, month, "alle", 33, 0, 0, 0)]
+            [
+                (101, month, KH, 3, 0, 0, 0),
+                (101, month, RF, 20, 0, 0, 0),
+                (101, month, IY, 10, 0, 0, 0),
+                (101, month, "alle", 33, 0, 0, 0),
+            ]
         ),
         # only the integration benefit's month is still provisional, so nowcast repeats it alone
         "nowcast": nowcast([(101, month, IY, "population", 10)]),
         "registration_revisions": revisions(
-            [(101, month, g, "population", NEWEST, v, None)
-             for g, v in ((KH, 3), (RF, 20), (IY, 10), ("alle", 33))]
+            [
+                (101, month, g, "population", NEWEST, v, None)
+                for g, v in ((KH, 3), (RF, 20), (IY, 10), ("alle", 33))
+            ]
         ),
     }
     old = table_by_table(frames, tables)
-    assert old.masks["success_criteria_monthly"]["population"].tolist() == [True, False, True, False]
+    assert old.masks["success_criteria_monthly"]["population"].tolist() == [
+        True,
+        False,
+        True,
+        False,
+    ]
     assert not old.masks["nowcast"]["observed"].any()
     exposed, _ = exposed_cells(frames, old, tables)
     # 33 - 20 - 10 (nowcast) = 3
@@ -207,9 +249,11 @@ def test_a_revision_chain_across_three_vintages_does_not_give_a_hidden_vintage_b
     month = date(2018, 9, 1)
     frames = {
         "registration_revisions": revisions(
-            [(101, month, "alle", "population", OLDEST, 7, None),
-             (101, month, "alle", "population", OLDER, 3, OLDEST),
-             (101, month, "alle", "population", NEWEST, 8, OLDER)]
+            [
+                (101, month, "alle", "population", OLDEST, 7, None),
+                (101, month, "alle", "population", OLDER, 3, OLDEST),
+                (101, month, "alle", "population", NEWEST, 8, OLDER),
+            ]
         )
     }
     joint = suppress_export(frames, tables, WINDOWS, WIDTH)
@@ -222,8 +266,12 @@ def test_a_revision_chain_across_three_vintages_does_not_give_a_hidden_vintage_b
 
     # weakened: the newest revision published -> 8 - 5 = 3
     weakened = Publication(
-        joint.tables | {"registration_revisions": frames["registration_revisions"].assign(
-            value=frames["registration_revisions"]["value"].where(~mask["value"]))},
+        joint.tables
+        | {
+            "registration_revisions": frames["registration_revisions"].assign(
+                value=frames["registration_revisions"]["value"].where(~mask["value"])
+            )
+        },
         joint.masks | {"registration_revisions": mask.assign(revision_abs=[False, True, False])},
         joint.suppressions,
     )
@@ -236,8 +284,11 @@ def test_a_published_share_times_its_published_denominator_gives_the_count_back(
     month = date(2019, 3, 1)
     frames = {
         "success_criteria_monthly": success(
-            [(101, month, KH, 20, 3, 0, 3), (101, month, RF, 20, 10, 0, 10),
-             (101, month, "alle", 40, 13, 0, 13)]
+            [
+                (101, month, KH, 20, 3, 0, 3),
+                (101, month, RF, 20, 10, 0, 10),
+                (101, month, "alle", 40, 13, 0, 13),
+            ]
         )
     }
     joint = suppress_export(frames, tables, WINDOWS, WIDTH)
@@ -248,8 +299,11 @@ def test_a_published_share_times_its_published_denominator_gives_the_count_back(
     assert exposed_cells(frames, joint, tables)[0] == set()
     # the count hidden (as when another table hid it) but its share left published: 0.15 x 20
     weakened = Publication(
-        published_tables(frames, joint.masks | {
-            "success_criteria_monthly": mask.assign(share_company=[False, True, False])}),
+        published_tables(
+            frames,
+            joint.masks
+            | {"success_criteria_monthly": mask.assign(share_company=[False, True, False])},
+        ),
         joint.masks | {"success_criteria_monthly": mask.assign(share_company=[False, True, False])},
         joint.suppressions,
     )
@@ -267,19 +321,30 @@ def test_zeros_stay_published_and_the_same_input_gives_the_same_suppression(tabl
     month = date(2019, 3, 1)
     frames = {
         "success_criteria_monthly": success(
-            [(101, month, KH, 2, 0, 0, 0), (101, month, RF, 9, 0, 0, 0),
-             (101, month, IY, 6, 0, 0, 0), (101, month, "alle", 17, 0, 0, 0)]
+            [
+                (101, month, KH, 2, 0, 0, 0),
+                (101, month, RF, 9, 0, 0, 0),
+                (101, month, IY, 6, 0, 0, 0),
+                (101, month, "alle", 17, 0, 0, 0),
+            ]
         )
     }
     first = suppress_export(frames, tables, WINDOWS, WIDTH)
     again = suppress_export(
-        {"success_criteria_monthly": frames["success_criteria_monthly"][::-1]}, tables, WINDOWS,
+        {"success_criteria_monthly": frames["success_criteria_monthly"][::-1]},
+        tables,
+        WINDOWS,
         WIDTH,
     )
     mask = first.masks["success_criteria_monthly"]
     assert mask["population"].tolist() == [True, False, True, False]  # 2 and the smaller 6
     assert not mask[["n_company", "n_hours", "n_either"]].any().any()
-    assert again.masks["success_criteria_monthly"]["population"][::-1].tolist() == [True, False, True, False]
+    assert again.masks["success_criteria_monthly"]["population"][::-1].tolist() == [
+        True,
+        False,
+        True,
+        False,
+    ]
     published = first.tables["success_criteria_monthly"]
     assert str(published["population"].dtype) == "Int64" and pd.isna(published.loc[0, "population"])
 
