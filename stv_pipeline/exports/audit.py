@@ -192,14 +192,20 @@ def _intervals(a_eq, b_eq, a_ub, b_ub, group, width: float, exact: bool):
         stale = stale + 1 if open_.sum() == before else 0
     if not exact:
         return np.where(open_, 0.0, low), np.where(open_, 0.0, high)
+    a_eq, a_ub = a_eq.tocsr(), a_ub.tocsr()
     while open_.any():
         cells = np.flatnonzero(open_)
         _, first = np.unique(group[cells], return_index=True)
         chosen = cells[first]
-        c = np.zeros(n)
-        c[chosen] = 1.0
-        low[chosen] = _solve(c, a_eq, b_eq, a_ub, b_ub)[chosen]
-        high[chosen] = _solve(-c, a_eq, b_eq, a_ub, b_ub)[chosen]
+        # only the groups still open, with their constraints (no constraint spans two groups)
+        columns = np.flatnonzero(np.isin(group, group[chosen]))
+        eq_rows = np.unique(a_eq[:, columns].nonzero()[0])
+        ub_rows = np.unique(a_ub[:, columns].nonzero()[0])
+        sub = (a_eq[eq_rows][:, columns], b_eq[eq_rows], a_ub[ub_rows][:, columns], b_ub[ub_rows])
+        c = np.isin(columns, chosen).astype(float)
+        position = np.searchsorted(columns, chosen)
+        low[chosen] = _solve(c, *sub)[position]
+        high[chosen] = _solve(-c, *sub)[position]
         open_[chosen] = False
     high = np.where(high >= UNBOUNDED / 2, np.inf, high)
     return low, high
