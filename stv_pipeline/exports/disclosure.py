@@ -227,11 +227,14 @@ def suppress_export(
     hidden = secondary_suppression(system, primary, protection_width)
     masks = masks_for(frames, tables, system, hidden)
     primary_masks = masks_for(frames, tables, system, primary)
+    # a figure counts as suppressed when the mart has a value there and the export leaves it empty
+    emptied = {n: int((masks[n] & frames[n].notna()).to_numpy().sum()) for n in frames}
+    primary_only = {n: int((primary_masks[n] & frames[n].notna()).to_numpy().sum()) for n in frames}
     suppressions = {
         name: {
-            "primary": int(primary_masks[name].to_numpy().sum()),
-            "secondary": int(masks[name].to_numpy().sum() - primary_masks[name].to_numpy().sum()),
-            "suppressed_cells": int(masks[name].to_numpy().sum()),
+            "primary": primary_only[name],
+            "secondary": emptied[name] - primary_only[name],
+            "suppressed_cells": emptied[name],
         }
         for name in frames
     }
