@@ -74,13 +74,12 @@ def repair_candidates(system: CellSystem, hidden: np.ndarray, exposed: np.ndarra
         con = rows[key].to_numpy(dtype=np.int64)
         cell = rows["cell"].to_numpy(dtype=np.int64)
         touching = np.isin(con, np.unique(con[np.isin(cell, exposed)]))
-        pairs = pd.DataFrame({"con": con[touching], "cell": cell[touching]})
-        pairs = pairs.merge(pairs.rename(columns={"cell": "partner"}), on="con")
-        pairs = pairs[
-            np.isin(pairs["cell"], exposed)
-            & ~hidden[pairs["partner"].to_numpy()]
-            & (values[pairs["partner"].to_numpy()] > 0)
-        ]
+        members = pd.DataFrame({"con": con[touching], "partner": cell[touching]})
+        members = members[~hidden[members["partner"].to_numpy()]]
+        members = members[values[members["partner"].to_numpy()] > 0]
+        exposed_rows = pd.DataFrame({"con": con[touching], "cell": cell[touching]})
+        exposed_rows = exposed_rows[np.isin(exposed_rows["cell"], exposed)]
+        pairs = exposed_rows.merge(members, on="con")
         picks.append(pairs.assign(value=values[pairs["partner"].to_numpy()]))
     if not picks:
         return np.zeros(0, dtype=np.int64)

@@ -12,12 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stv_pipeline.exports.audit import describe
-from stv_pipeline.exports.cells import build_system, declarations
+from stv_pipeline.exports.audit import audit, describe
+from stv_pipeline.exports.cells import CellSystem, build_system, declarations
 from stv_pipeline.exports.disclosure import (
     Publication,
     audit_publication,
+    close_totals,
     hidden_cells,
+    primary_suppression,
     published_tables,
     suppress_export,
 )
@@ -372,3 +374,61 @@ def test_one_cell_with_two_values_in_two_tables_is_an_error(tables):
     }
     with pytest.raises(ValueError, match="different values"):
         build_system(frames, tables, WINDOWS)
+
+
+def rectangle_system(values, totals):
+    """Four cells a b / c d with their row and column totals published as equations."""
+    cells = pd.DataFrame({"cell": range(4), "value": values})
+    for d in ("measure", "area", "period", "group", "vintage", "detail"):
+        cells[d] = ""
+    rows = [(0, 0), (0, 1), (1, 2), (1, 3), (2, 0), (2, 2), (3, 1), (3, 3)]
+    equations = pd.DataFrame(
+        {"eq": [r for r, _ in rows], "cell": [c for _, c in rows], "coef": 1.0}
+    )
+    return CellSystem(
+        occurrences=cells.assign(table="t", row=range(4), column="n"),
+        cells=cells,
+        equations=equations,
+        eq_rhs=np.array(totals, dtype=float),
+        eq_kind=np.array(["rows", "rows", "columns", "columns"], dtype=object),
+        inequalities=pd.DataFrame({"ineq": [], "cell": [], "coef": []}),
+        ineq_kind=np.array([], dtype=object),
+        linked={},
+        total_equations=4,
+    )
+
+
+def test_the_audit_finds_the_intervals_of_a_suppressed_rectangle_by_hand():
+    # a=1 b=5 / c=4 d=7: a moves by t, b and c against it, d with it; t in [-1, 4]
+    system = rectangle_system([1, 5, 4, 7], [6, 11, 5, 12])
+    result = audit(system, np.ones(4, dtype=bool), WIDTH)
+    assert result.lower.tolist() == [0, 1, 0, 6]
+    assert result.upper.tolist() == [5, 6, 5, 11]
+    assert result.exposed.size == 0 and result.narrowest == 5
+    # with d published the rectangle is gone: a = 5 - (12 - 7 - ...) is determined
+    hidden = np.array([True, True, True, False])
+    result = audit(system, hidden, WIDTH)
+    assert result.exposed.tolist() == [0, 1, 2]
+    assert result.lower.tolist() == result.upper.tolist() == [1, 5, 4]
+    assert describe(system, result)[0].endswith("through columns; rows")
+
+
+def test_a_total_with_one_suppressed_part_takes_the_cheapest_other_part():
+    # parts 3 (primary), 8, 20 of a total 31: the 8 goes, not the 20 or the total
+    cells = pd.DataFrame({"cell": range(4), "value": [3.0, 8.0, 20.0, 31.0]})
+    for d in ("measure", "area", "period", "group", "vintage", "detail"):
+        cells[d] = ""
+    system = CellSystem(
+        occurrences=cells.assign(table="t", row=range(4), column="n"),
+        cells=cells,
+        equations=pd.DataFrame({"eq": [0] * 4, "cell": range(4), "coef": [1.0, 1, 1, -1]}),
+        eq_rhs=np.zeros(1),
+        eq_kind=np.array(["parts -> total"], dtype=object),
+        inequalities=pd.DataFrame({"ineq": [], "cell": [], "coef": []}),
+        ineq_kind=np.array([], dtype=object),
+        linked={},
+        total_equations=1,
+    )
+    primary = primary_suppression(system.values)
+    assert primary.tolist() == [True, False, False, False]
+    assert close_totals(system, primary).tolist() == [True, True, False, False]
