@@ -405,7 +405,7 @@ def test_the_audit_finds_the_intervals_of_a_suppressed_rectangle_by_hand():
     assert result.lower.tolist() == [0, 1, 0, 6]
     assert result.upper.tolist() == [5, 6, 5, 11]
     assert result.exposed.size == 0 and result.narrowest == 5
-    # with d published the rectangle is gone: a = 5 - (12 - 7 - ...) is determined
+    # with d published the rectangle is gone: b = 12 - 7, then a = 6 - b and c = 11 - 7
     hidden = np.array([True, True, True, False])
     result = audit(system, hidden, WIDTH)
     assert result.exposed.tolist() == [0, 1, 2]
