@@ -177,7 +177,8 @@ def occurrences_of(
             )
             parts.append(part)
     if not parts:
-        return pd.DataFrame(columns=["table", "row", "column", *DIMENSIONS, "value"])
+        empty = pd.DataFrame(columns=["table", "row", "column", *DIMENSIONS, "value"])
+        return empty.astype({"row": np.int64, "value": float})
     occurrences = pd.concat(parts, ignore_index=True)
     stated = occurrences.loc[occurrences["vintage"] != NEWEST, "vintage"]
     stated = stated[stated != ""]
@@ -297,7 +298,10 @@ def relation_mappings(
 def sum_equations(cells: pd.DataFrame, dimension: str, mapping: pd.DataFrame) -> pd.DataFrame:
     """Rows (eq, cell, coef): each total cell minus the cells mapped to it, with every other
     dimension equal. Only relations with their total and at least one part exported."""
+    if cells.empty or mapping.empty:
+        return pd.DataFrame({"eq": [], "cell": [], "coef": []})
     others = [d for d in DIMENSIONS if d != dimension]
+    mapping = mapping.astype({"part": object, "total": object})
     parts = cells.merge(mapping, left_on=dimension, right_on="part")[["cell", *others, "total"]]
     parts["coef"] = 1.0
     totals = cells[cells[dimension].isin(mapping["total"])][["cell", *others, dimension]]
@@ -321,7 +325,7 @@ def _cells_of(frame: pd.DataFrame, name: str, column: str, occurrences: pd.DataF
     """The cell of `column` in every row of the table, -1 where the row has none."""
     out = np.full(len(frame), -1, dtype=np.int64)
     mine = occurrences[(occurrences["table"] == name) & (occurrences["column"] == column)]
-    out[mine["row"].to_numpy()] = mine["cell"].to_numpy()
+    out[mine["row"].to_numpy(dtype=np.int64)] = mine["cell"].to_numpy(dtype=np.int64)
     return out
 
 

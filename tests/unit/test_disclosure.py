@@ -432,3 +432,14 @@ def test_a_total_with_one_suppressed_part_takes_the_cheapest_other_part():
     primary = primary_suppression(system.values)
     assert primary.tolist() == [True, False, False, False]
     assert close_totals(system, primary).tolist() == [True, True, False, False]
+
+
+def test_a_table_without_counts_or_rows_passes_through(tables):
+    frames = {
+        "success_criteria_monthly": success([]),
+        "case_selection": pd.DataFrame({"municipality_code": [101], "success_change": [0.1]}),
+    }
+    publication = suppress_export(frames, tables, WINDOWS, WIDTH)
+    assert publication.tables["case_selection"].equals(frames["case_selection"])
+    assert publication.suppressions["success_criteria_monthly"]["suppressed_cells"] == 0
+    assert attack(frames, publication, tables)[1].cells.size == 0
