@@ -443,3 +443,25 @@ def test_a_table_without_counts_or_rows_passes_through(tables):
     assert publication.tables["case_selection"].equals(frames["case_selection"])
     assert publication.suppressions["success_criteria_monthly"]["suppressed_cells"] == 0
     assert attack(frames, publication, tables)[1].cells.size == 0
+
+
+def test_every_integer_figure_of_an_exported_mart_has_a_disclosure_role():
+    """A count added to a mart without a declared role would be published unprotected."""
+    import json
+
+    from stv_pipeline.defs.exports import EXPORTED_MARTS
+    from stv_pipeline.settings import DBT_PROJECT_DIR
+
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text("utf-8"))
+    undeclared = [
+        (node["name"], name)
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["name"] in EXPORTED_MARTS
+        for name, column in node["columns"].items()
+        if (column.get("data_type") or "").lower() in {"bigint", "integer", "hugeint"}
+        and not (column.get("meta") or {}).get("disclosure")
+        # months of lag or maturity and ranks: integers, but not counts of persons
+        and name
+        not in {"lag_months", "mature_months", "rank_success", "rank_fidelity", "selection_order"}
+    ]
+    assert undeclared == []
