@@ -47,6 +47,10 @@ class TableDeclaration:
     relations: tuple[dict[str, Any], ...] = ()
     bounds: tuple[dict[str, Any], ...] = ()
     derived_rows: dict[str, Any] | None = None
+    # a table whose rows are a selection of cells other tables publish whole (nowcast: the
+    # provisional months only): its rows alone do not make a total add up, so relations are
+    # formed from the cells of whole tables only
+    selection: bool = False
 
 
 def declarations(manifest_path: Path | None = None) -> dict[str, TableDeclaration]:
@@ -87,6 +91,7 @@ def declaration_from_meta(
         relations=tuple(meta.get("relations", ())),
         bounds=tuple(meta.get("bounds", ())),
         derived_rows=meta.get("derived_rows"),
+        selection=bool(meta.get("selection", False)),
     )
 
 
@@ -208,11 +213,13 @@ def build_system(
         )
     cells = occurrences.drop_duplicates("cell").sort_values("cell")
     cells = cells[["cell", *DIMENSIONS, "value"]].reset_index(drop=True)
+    selections = [n for n, t in tables.items() if t.selection]
+    in_whole_table = occurrences.loc[~occurrences["table"].isin(selections), "cell"].unique()
 
     eq_parts, eq_kinds, rhs = [], [], []
     offset = 0
     for kind, dimension, mapping in relation_mappings(frames, tables, windows, cells):
-        rows = sum_equations(cells, dimension, mapping)
+        rows = sum_equations(cells[cells["cell"].isin(in_whole_table)], dimension, mapping)
         if rows.empty:
             continue
         rows["eq"] += offset

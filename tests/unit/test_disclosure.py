@@ -465,3 +465,18 @@ def test_every_integer_figure_of_an_exported_mart_has_a_disclosure_role():
         not in {"lag_months", "mature_months", "rank_success", "rank_fidelity", "selection_order"}
     ]
     assert undeclared == []
+
+
+def test_a_table_of_selected_rows_makes_no_total_of_its_own(tables):
+    """nowcast holds only the provisional months' cells: alle there is not the sum of the
+    groups it happens to hold, so alone it forms no relation (it would be false)."""
+    month = date(2019, 3, 1)
+    frames = {
+        "nowcast": nowcast(
+            [(101, month, KH, "population", 3), (101, month, "alle", "population", 33)]
+        )
+    }
+    system = build_system(frames, tables, WINDOWS)
+    assert system.equations.empty
+    publication = suppress_export(frames, tables, WINDOWS, WIDTH)
+    assert publication.masks["nowcast"]["observed"].tolist() == [True, False]
