@@ -6,8 +6,9 @@ Phases: start (from the launch - process start, imports, definitions, or the que
 worker for a launched run - or, when the launch time is not known, from the run's creation,
 until it starts), load of each register snapshot (from the loader's per-file log lines),
 load of the other sources, dbt (the one `dbt build`, with int_person_models' own duration from
-dbt), checks (the GX and quarantine checks), disclosure (marts read, disclosure-controlled and
-written, until the export logs that it is done), exports (report, workbook, manifest),
+dbt), checks (the GX and quarantine checks), disclosure (the published_tables step: marts read
+and disclosure-controlled as one system, and its audit check), exports (the files, report,
+workbook and manifest),
 orchestration (time between steps) and end (the run's end until the process exits).
 """
 
@@ -27,7 +28,8 @@ REGISTER_PREFIXES = {"register_benefits": "benefits", "register_earnings": "earn
 # reference_seeds: the separate seeds build of runs before issue 13, so older runs compare
 DBT_STEPS = ("stv_dbt_models", "reference_seeds")
 EXPORT_STEP = "exports__star_export"
-DISCLOSURE_DONE = "disclosure control applied"
+# the published_tables asset and its disclosure_audit check
+DISCLOSURE_STEP_PREFIX = "exports__published_tables"
 DBT_MODEL_SHOWN = ("intermediate", "int_person_months")
 RUN_STARTED = ("PIPELINE_START", "RUN_START")
 RUN_FINISHED = ("PIPELINE_SUCCESS", "PIPELINE_FAILURE", "RUN_SUCCESS", "RUN_FAILURE")
@@ -86,13 +88,10 @@ def phases(
             add("load other sources", ended - mark)
         elif step in DBT_STEPS:
             add("dbt", ended - started)
+        elif step.startswith(DISCLOSURE_STEP_PREFIX):
+            add("disclosure", ended - started)
         elif step == EXPORT_STEP:
-            done = next(
-                (e.timestamp for e in events if e.step == step and DISCLOSURE_DONE in e.message),
-                started,
-            )
-            add("disclosure", done - started)
-            add("exports", ended - done)
+            add("exports", ended - started)
         else:
             add("checks", ended - started)
     add("orchestration", finished - begun - in_steps)

@@ -7,7 +7,7 @@ import os
 import dagster as dg
 
 from stv_pipeline.defs.dbt import build_dbt_assets
-from stv_pipeline.defs.exports import star_export
+from stv_pipeline.defs.exports import disclosure_audit, published_tables, star_export
 from stv_pipeline.defs.ingest import ingest_assets, quarantine_checks
 from stv_pipeline.defs.jobs import stv_full_job
 from stv_pipeline.defs.quality import gx_asset_checks
@@ -22,8 +22,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     project = dbt_project()
     return dg.Definitions(
-        assets=[*ingest_assets(), *build_dbt_assets(project), star_export],
-        asset_checks=[*gx_asset_checks(), *quarantine_checks()],
+        assets=[*ingest_assets(), *build_dbt_assets(project), published_tables, star_export],
+        asset_checks=[*gx_asset_checks(), *quarantine_checks(), disclosure_audit],
         jobs=[stv_full_job],
         schedules=[stv_nightly],
         sensors=[build_inbox_sensor(settings)],

@@ -48,6 +48,7 @@ def test_every_layer_is_present_in_its_group(defs):
         },
         dg.AssetKey(["quality", "input_files"]): "quality",
         dg.AssetKey(["exports", "star_export"]): "exports",
+        dg.AssetKey(["exports", "published_tables"]): "exports",
     }
     for key, group in expected.items():
         assert key in specs, key
@@ -57,7 +58,10 @@ def test_every_layer_is_present_in_its_group(defs):
 def test_lineage_runs_from_inbox_through_dbt_to_the_export(defs):
     graph = defs.resolve_asset_graph()
     upstream = graph.get(dg.AssetKey(["exports", "star_export"])).parent_keys
-    assert dg.AssetKey(["marts", "success_criteria_monthly"]) in upstream
+    assert upstream == {dg.AssetKey(["exports", "published_tables"])}
+    published = graph.get(dg.AssetKey(["exports", "published_tables"])).parent_keys
+    assert dg.AssetKey(["marts", "success_criteria_monthly"]) in published
+    assert dg.AssetKey(["quality", "register_vintage_history"]) in published
     staging = graph.get(dg.AssetKey(["staging", "stg_register__benefit_weeks"])).parent_keys
     assert staging == {dg.AssetKey(["raw", "register_benefits"])}
     # The loaders read the seed CSVs themselves: raw depends on nothing, and the seeds sit
@@ -96,6 +100,7 @@ def test_checks_include_gx_suite_and_dbt_tests(defs):
     check_keys = {k for k in defs.resolve_asset_graph().asset_check_keys}
     names = {(k.asset_key.to_user_string(), k.name) for k in check_keys}
     assert ("marts/success_criteria_monthly", "gx_success_criteria_monthly") in names
+    assert ("exports/published_tables", "disclosure_audit") in names
     assert any(
         a == "marts/success_criteria_monthly" and n.startswith("unique_combination")
         for a, n in names

@@ -1,6 +1,9 @@
 """STAR exports: the metric tables written to data/exports/<YYYY-MM-DD>_<run id>/."""
 
 import json
+import os
+import shutil
+import time
 from datetime import date
 from pathlib import Path
 
@@ -9,8 +12,10 @@ import duckdb
 import pandas as pd
 
 from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
+from stv_pipeline.exports.audit import describe
+from stv_pipeline.exports.cells import declarations
 from stv_pipeline.exports.dictionary import SUPPRESSION_NOTE, table_docs
-from stv_pipeline.exports.disclosure import RULES, suppress
+from stv_pipeline.exports.disclosure import Publication, audit_publication, suppress_export
 from stv_pipeline.exports.folders import content_fingerprint, unchanged_since
 from stv_pipeline.exports.labels import read_labels
 from stv_pipeline.exports.manifest import input_files, write_manifest
@@ -70,8 +75,7 @@ def export_folder(exports_root: Path, run_id: str, today: date | None = None) ->
     return exports_root / f"{(today or date.today()).isoformat()}_{run_id[:8]}"
 
 
-def published_table(con: duckdb.DuckDBPyConnection, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One mart after disclosure control, with the mask of suppressed cells."""
+def read_mart(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
     frame = con.execute(f"select * from marts.{name} order by all").df()
     # pandas reads DATE as a timestamp; give dates back their type so Parquet keeps date32
     for column, sql_type in con.execute(
@@ -79,23 +83,22 @@ def published_table(con: duckdb.DuckDBPyConnection, name: str) -> tuple[pd.DataF
     ).fetchall():
         if sql_type == "DATE":
             frame[column] = frame[column].dt.date
-    return suppress(frame, RULES[name])
+    return frame
 
 
-def write_table(frame: pd.DataFrame, name: str, folder: Path) -> None:
-    """A published table as CSV for Danish Excel and as typed Parquet."""
-    write_csv_for_excel(frame, folder / f"{name}.csv")
-    write_parquet(frame, folder / f"{name}.parquet")
-
-
-def export_table(
-    con: duckdb.DuckDBPyConnection, name: str, folder: Path
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One mart, disclosure-controlled, as CSV and Parquet; returns it as published, with the
-    mask of suppressed cells."""
-    published, mask = published_table(con, name)
-    write_table(published, name, folder)
-    return published, mask
+def read_disclosure_inputs(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[dict[str, pd.DataFrame], dict[str, tuple[date, date]], float]:
+    """The exported marts, the evaluation windows and the protection width (seeds)."""
+    frames = {name: read_mart(con, name) for name in EXPORTED_MARTS}
+    windows = {
+        window: (start, end)
+        for window, start, end in con.execute(
+            "select evaluation_window, start_date, end_date from reference.evaluation_windows"
+        ).fetchall()
+    }
+    (width,) = con.execute("select protection_width from reference.evaluation_settings").fetchone()
+    return frames, windows, float(width)
 
 
 def check_outcomes(context: dg.AssetExecutionContext) -> list[dict[str, object]]:
@@ -113,21 +116,106 @@ def check_outcomes(context: dg.AssetExecutionContext) -> list[dict[str, object]]
                 "passed": evaluation.passed,
                 "severity": evaluation.severity.value,
                 "description": evaluation.description,
+                "metadata": {
+                    key: value.value
+                    for key, value in (evaluation.metadata or {}).items()
+                    if isinstance(value.value, int | float | str | bool)
+                },
             }
         )
     return sorted(outcomes, key=lambda o: (o["asset"], o["check"]))
 
 
+DISCLOSURE_DEPS = [
+    *(dg.AssetKey(["marts", name]) for name in EXPORTED_MARTS),
+    # The quality models are not exported, but their checks must run (and an ERROR pass)
+    # before anything is.
+    dg.AssetKey(["quality", "register_vintage_history"]),
+    dg.AssetKey(["quality", "register_snapshot_losses"]),
+]
+
+
+@dg.asset(
+    key=dg.AssetKey(["exports", "published_tables"]),
+    group_name="exports",
+    deps=DISCLOSURE_DEPS,
+    owners=["team:stv-data"],
+    pool=WAREHOUSE_POOL,
+    required_resource_keys={"warehouse"},
+)
+def published_tables(context: dg.AssetExecutionContext) -> Publication:
+    """The exported tables as STAR will receive them, disclosure-controlled as one system
+    (DESIGN §4): counts of 1-4 persons and the figures computed from them are empty, and so are
+    the complementary cells that keep them from being recovered through any relation between
+    the tables. Audited by the disclosure_audit check before anything is written."""
+    with warehouse_connection(context.resources.warehouse) as con:
+        frames, windows, width = read_disclosure_inputs(con)
+    publication = suppress_export(frames, declarations(), windows, width)
+    context.add_output_metadata(
+        {
+            "suppression_seconds": dg.MetadataValue.float(publication.seconds),
+            "suppressions": dg.MetadataValue.json(publication.suppressions),
+        }
+    )
+    return publication
+
+
+@dg.asset_check(
+    asset=published_tables,
+    description=(
+        "ERROR: an intruder's linear program over every exported table and every relation "
+        "between them (totals, windows, pools, revisions, shares, bounds) must leave each "
+        "suppressed count an interval at least protection_width wide (DESIGN §4)."
+    ),
+    blocking=True,
+    pool=WAREHOUSE_POOL,
+    required_resource_keys={"warehouse"},
+)
+def disclosure_audit(
+    context: dg.AssetCheckExecutionContext, published_tables: Publication
+) -> dg.AssetCheckResult:
+    started = time.perf_counter()
+    with warehouse_connection(context.resources.warehouse) as con:
+        frames, windows, width = read_disclosure_inputs(con)
+    system, result = audit_publication(frames, published_tables, declarations(), windows, width)
+    exposed = describe(system, result)
+    for line in exposed:
+        context.log.error(f"disclosure audit: suppressed cell recoverable: {line}")
+    figures = result.figures()
+    return dg.AssetCheckResult(
+        passed=not exposed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(
+            f"{figures['cells_checked']} suppressed cells checked in {figures['groups']} groups, "
+            f"none recoverable"
+            if not exposed
+            else f"{figures['cells_exposed']} suppressed cell(s) recoverable: "
+            + " | ".join(exposed)
+        ),
+        metadata={
+            **{k: v for k, v in figures.items() if v is not None},
+            "audit_seconds": dg.MetadataValue.float(time.perf_counter() - started),
+        },
+    )
+
+
+def partial_folder(folder: Path) -> Path:
+    """Where an export is written before it is complete: hidden, beside its final place."""
+    return folder.parent / f".{folder.name}.partial"
+
+
+def remove_partial_folders(exports_root: Path) -> list[Path]:
+    """Leftovers of an export that was killed before it was complete."""
+    leftovers = sorted(exports_root.glob(".*.partial")) if exports_root.is_dir() else []
+    for leftover in leftovers:
+        shutil.rmtree(leftover)
+    return leftovers
+
+
 @dg.asset(
     key=dg.AssetKey(["exports", "star_export"]),
     group_name="exports",
-    # The quality models are not exported, but their checks must run (and an ERROR pass)
-    # before anything is.
-    deps=[
-        *(dg.AssetKey(["marts", name]) for name in EXPORTED_MARTS),
-        dg.AssetKey(["quality", "register_vintage_history"]),
-        dg.AssetKey(["quality", "register_snapshot_losses"]),
-    ],
+    ins={"published_tables": dg.AssetIn(key=published_tables.key)},
     kinds={"csv", "parquet"},
     owners=["team:stv-data"],
     pool=WAREHOUSE_POOL,
@@ -136,24 +224,25 @@ def check_outcomes(context: dg.AssetExecutionContext) -> list[dict[str, object]]
     op_tags={"dagster/priority": "-1"},
     required_resource_keys={"warehouse", "settings"},
 )
-def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def star_export(
+    context: dg.AssetExecutionContext, published_tables: Publication
+) -> dg.MaterializeResult:
     """The tables STAR receives, written for this run to `data/exports/<YYYY-MM-DD>_<run id>/`:
     each metric table of DESIGN §3.1-3.6 as CSV for Danish Excel (UTF-8 with BOM, semicolon,
-    decimal comma) and as typed Parquet. Disclosure control first: counts of 1-4 persons, the
-    figures computed from them, and the cells that would give them back from a total are left
-    empty. Not written when an ERROR check failed, nor when the tables and check outcomes
-    equal the newest export's (unless `stv run --force-export`)."""
+    decimal comma) and as typed Parquet, the workbook, the report and manifest.json, as
+    published_tables left them after the disclosure audit passed. The folder is written under
+    a hidden name beside its place and renamed into place when complete (manifest.json last),
+    so a folder with a normal name is always a whole delivery. Not written when an ERROR check
+    failed, nor when the tables and check outcomes equal the newest export's (unless
+    `stv run --force-export`)."""
     settings: Settings = context.resources.settings
-    published = {}
+    for leftover in remove_partial_folders(settings.exports):
+        context.log.warning(f"Removed the unfinished export {leftover}")
     with warehouse_connection(context.resources.warehouse) as con:
-        for name in EXPORTED_MARTS:
-            published[name] = published_table(con, name)
-        # bench/phases.py splits the step's time at this line
-        context.log.info(f"disclosure control applied to {len(published)} marts")
         inputs = input_files(con)
         labels = read_labels(con)
     checks = check_outcomes(context)
-    fingerprint = content_fingerprint({n: frame for n, (frame, _) in published.items()}, checks)
+    fingerprint = content_fingerprint(published_tables.tables, checks)
     same = None if settings.force_export else unchanged_since(settings.exports, fingerprint)
     if same is not None:
         context.log.info(f"Tables and check outcomes equal the newest export {same}: not written")
@@ -167,16 +256,12 @@ def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
                 "content_fingerprint": dg.MetadataValue.text(fingerprint),
             }
         )
-    folder = export_folder(settings.exports, context.run_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, (frame, _) in published.items():
-        write_table(frame, name, folder)
-    docs = table_docs()
     graph = context.job_def.asset_layer.asset_graph
     definitions = {
         (key.asset_key.to_user_string(), key.name): graph.get_check_spec(key).description or ""
         for key in graph.asset_check_keys
     }
+    docs = table_docs()
     about = ReportInputs(
         run_id=context.run_id,
         labels=labels,
@@ -185,30 +270,10 @@ def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         checks=[{**c, "definition": definitions.get((c["asset"], c["check"]), "")} for c in checks],
         from_sample=is_sample(inputs),
     )
-    report = build_report({n: frame for n, (frame, _) in published.items()}, about)
-    (folder / "report.html").write_text(report, "utf-8")
-    for name in WORKBOOK_NEWEST_VINTAGE_ONLY:
-        description, columns = docs.get(name, ("", []))
-        docs[name] = (description + NEWEST_VINTAGE_NOTE, columns)
-    write_workbook(folder / WORKBOOK, workbook_sheets(published), docs, SUPPRESSION_NOTE, labels)
-    tables = {
-        name: {
-            "rows": len(frame),
-            "suppressed_cells": int(mask.to_numpy().sum()),
-            "files": [
-                f"{name}.csv",
-                f"{name}.parquet",
-                f"{WORKBOOK} (sheet {name}"
-                + (", newest vintage only)" if name in WORKBOOK_NEWEST_VINTAGE_ONLY else ")"),
-            ],
-        }
-        for name, (frame, mask) in published.items()
-    }
-    write_manifest(
-        folder,
-        run_id=context.run_id,
-        inputs=inputs,
-        tables=tables,
+    folder, tables = write_export(
+        export_folder(settings.exports, context.run_id),
+        published_tables,
+        about=about,
         checks=checks,
         content_fingerprint=fingerprint,
     )
@@ -221,3 +286,65 @@ def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             "content_fingerprint": dg.MetadataValue.text(fingerprint),
         }
     )
+
+
+def write_export(
+    folder: Path,
+    publication: Publication,
+    *,
+    about: ReportInputs,
+    checks: list[dict[str, object]],
+    content_fingerprint: str | None = None,
+) -> tuple[Path, dict[str, dict[str, object]]]:
+    """Write the export folder whole or not at all: every file goes into a hidden folder
+    beside it, manifest.json last, and the folder is renamed into place when complete."""
+    partial = partial_folder(folder)
+    partial.mkdir(parents=True)
+    published = {n: (publication.tables[n], publication.masks[n]) for n in EXPORTED_MARTS}
+    for name, (frame, _) in published.items():
+        write_csv_for_excel(frame, partial / f"{name}.csv")
+        write_parquet(frame, partial / f"{name}.parquet")
+    report = build_report({n: frame for n, (frame, _) in published.items()}, about)
+    (partial / "report.html").write_text(report, "utf-8")
+    docs = table_docs()
+    for name in WORKBOOK_NEWEST_VINTAGE_ONLY:
+        description, columns = docs.get(name, ("", []))
+        docs[name] = (description + NEWEST_VINTAGE_NOTE, columns)
+    write_workbook(
+        partial / WORKBOOK, workbook_sheets(published), docs, SUPPRESSION_NOTE, about.labels
+    )
+    tables = {
+        name: {
+            "rows": len(frame),
+            **publication.suppressions[name],
+            "files": [
+                f"{name}.csv",
+                f"{name}.parquet",
+                f"{WORKBOOK} (sheet {name}"
+                + (", newest vintage only)" if name in WORKBOOK_NEWEST_VINTAGE_ONLY else ")"),
+            ],
+        }
+        for name, (frame, _) in published.items()
+    }
+    write_manifest(
+        partial,
+        run_id=about.run_id,
+        inputs=about.inputs,
+        tables=tables,
+        checks=checks,
+        content_fingerprint=content_fingerprint,
+        disclosure_audit={
+            **audit_figures(checks),
+            "suppression_seconds": round(publication.seconds, 3),
+        },
+    )
+    os.rename(partial, folder)
+    return folder, tables
+
+
+def audit_figures(checks: list[dict[str, object]]) -> dict[str, object]:
+    """The disclosure audit's figures, as its check reported them in this run."""
+    for outcome in checks:
+        if outcome["check"] == "disclosure_audit":
+            return {"passed": outcome["passed"], **outcome["metadata"]}
+    return {}

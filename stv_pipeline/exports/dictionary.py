@@ -11,7 +11,8 @@ from stv_pipeline.settings import DBT_PROJECT_DIR
 
 SUPPRESSION_NOTE = (
     "An empty cell (in the workbook: '..') is suppressed for disclosure control: a count of 1-4 "
-    "persons, a figure computed from one, or a cell that would give one back from a total."
+    "persons, a figure computed from one, or a cell that would give one back through a relation "
+    "between the exported tables (a total, a window, a pool, a revision, a share)."
 )
 
 

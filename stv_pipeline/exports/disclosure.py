@@ -1,12 +1,22 @@
-"""Statistical disclosure control on the exported tables (DESIGN §4).
+"""Statistical disclosure control over all exported tables together (DESIGN §4).
 
 Primary suppression: a count from 1 to 4 is suppressed; so is every figure computed from a
-suppressed count (a share whose numerator is 1-4 or whose denominator is under 5, a change, a
-revision, an estimate), because with the other figures of the row it would give the count back.
-Secondary suppression: where a row is the total of other rows (the target groups and 'alle'; the
-municipalities and the pooled participants or comparison group), a relation with exactly one
-suppressed cell would give it back by subtraction, so the smallest other cell of the relation is
-suppressed too, until no relation has exactly one. Zeros are never suppressed for themselves.
+suppressed count (a share, a change, a revision, an estimate). A cell that several tables publish
+is one cell (stv_pipeline/exports/cells.py), so it is suppressed in all of them or in none.
+
+Secondary suppression, in two steps over the joint cell system:
+1. Totals: a total relation with exactly one suppressed cell gives it back by subtraction, so
+   each such relation gets one more suppressed cell, until none has exactly one. The heuristic
+   minimises the persons hidden per relation closed: among the relation's published non-zero
+   cells it hides the one with the smallest value divided by the number of open relations it
+   sits in (a cell that closes several relations at once counts as cheaper), ties to the lower
+   cell id so the result does not depend on the order of the tables.
+2. The audit's repair: relations can also expose a cell together (two suppressed cells in two
+   totals, a bound such as n_either <= n_company + n_hours), which step 1 does not see. The
+   audit (stv_pipeline/exports/audit.py) finds every cell whose interval is narrower than
+   `protection_width`; for each, the smallest published non-zero cell sharing a relation with
+   it is suppressed too, step 1 runs again, and so on until the audit passes.
+Zeros are never suppressed: a zero reveals no person.
 
 Everything here works on aggregated tables (one row per municipality and month at the finest),
 never on person-level data.
@@ -14,117 +24,181 @@ never on person-level data.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
-SMALL = range(1, 5)  # counts of 1 to 4 persons are not published
+from stv_pipeline.exports.audit import AuditResult, audit
+from stv_pipeline.exports.cells import CellSystem, TableDeclaration, build_system
+
+SMALLEST_PUBLISHED = 5  # counts of 1 to 4 persons are not published
 
 
-@dataclass(frozen=True)
-class Relations:
-    """Additive relations of a table, one entry per member row: `relation` numbers the
-    relation, `row` is a row position, and `is_total` marks the row that sums the others."""
-
-    relation: np.ndarray
-    row: np.ndarray
-    is_total: np.ndarray
-
-    @classmethod
-    def none(cls) -> Relations:
-        empty = np.array([], dtype=np.int64)
-        return cls(empty, empty, empty.astype(bool))
-
-    def __add__(self, other: Relations) -> Relations:
-        offset = self.relation.max() + 1 if self.relation.size else 0
-        return Relations(
-            np.concatenate([self.relation, other.relation + offset]),
-            np.concatenate([self.row, other.row]),
-            np.concatenate([self.is_total, other.is_total]),
-        )
+def primary_suppression(values: np.ndarray) -> np.ndarray:
+    return (values >= 1) & (values < SMALLEST_PUBLISHED)
 
 
-@dataclass(frozen=True)
-class DisclosureRule:
-    counts: tuple[str, ...] = ()
-    # figure -> the counts it would reveal (with the other figures of the row)
-    derived: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    # the table's additive relations, found from its rows
-    relations: Callable[[pd.DataFrame], Relations] = lambda frame: Relations.none()
-    # further figures revealing a count of another row (e.g. a revision and the previous value)
-    reveals_other_rows: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame] | None = None
-
-
-def parts_and_total(frame: pd.DataFrame, keys: list[str], column: str, total: str) -> Relations:
-    """Rows with equal `keys`: the one whose `column` is `total` sums the others."""
-    if frame.empty:
-        return Relations.none()
-    group = frame.groupby(keys, dropna=False, sort=False).ngroup().to_numpy()
-    is_total = (frame[column] == total).to_numpy(dtype=bool, na_value=False)
-    n_groups = group.max() + 1
-    n_totals = np.bincount(group[is_total], minlength=n_groups)
-    n_parts = np.bincount(group[~is_total], minlength=n_groups)
-    member = ((n_totals == 1) & (n_parts > 0))[group]
-    positions = frame.index.to_numpy()  # the caller's row positions (a subset keeps them)
-    return Relations(group[member], positions[member], is_total[member])
-
-
-def secondary_suppression(values: np.ndarray, hidden: np.ndarray, rel: Relations) -> np.ndarray:
-    """Hide more cells of one column until no relation has exactly one hidden cell: in each
-    such relation the smallest visible part (zeros last, then the first row), else the total.
-    All relations are settled together per round, so the result does not depend on order."""
+def close_totals(system: CellSystem, hidden: np.ndarray) -> np.ndarray:
+    """Step 1 of the secondary suppression (see the module docstring)."""
     hidden = hidden.copy()
-    if rel.relation.size == 0:
+    sums = system.equations[system.equations["eq"] < system.total_equations]
+    if sums.empty:
         return hidden
-    n_relations = rel.relation.max() + 1
+    eq = sums["eq"].to_numpy(dtype=np.int64)
+    cell = sums["cell"].to_numpy(dtype=np.int64)
+    values = system.values
+    n_eq = eq.max() + 1
     while True:
-        member_hidden = hidden[rel.row]
-        single = np.bincount(rel.relation, weights=member_hidden, minlength=n_relations) == 1
-        if not single.any():
+        member_hidden = hidden[cell]
+        open_ = np.bincount(eq, weights=member_hidden, minlength=n_eq) == 1
+        candidate = np.flatnonzero(open_[eq] & ~member_hidden & (values[cell] > 0))
+        if candidate.size == 0:
             return hidden
-        member_values = values[rel.row]
-        candidate = np.flatnonzero(
-            single[rel.relation] & ~rel.is_total & ~member_hidden & ~np.isnan(member_values)
-        )
-        order = np.lexsort(
-            (
-                rel.row[candidate],
-                member_values[candidate],
-                member_values[candidate] == 0,
-                rel.relation[candidate],
-            )
-        )
-        candidate = candidate[order]
-        first = np.r_[True, rel.relation[candidate][1:] != rel.relation[candidate][:-1]]
-        picked = candidate[first] if candidate.size else candidate
-        without_pick = single.copy()
-        without_pick[rel.relation[picked]] = False
-        totals = np.flatnonzero(rel.is_total & without_pick[rel.relation])
-        new = np.concatenate([rel.row[picked], rel.row[totals]])
-        new = new[~hidden[new]]
-        if new.size == 0:
-            return hidden
-        hidden[new] = True
+        closes = np.bincount(cell[candidate], minlength=values.size)
+        cost = values[cell[candidate]] / closes[cell[candidate]]
+        ranked = candidate[np.lexsort((cell[candidate], cost, eq[candidate]))]
+        first = np.r_[True, eq[ranked][1:] != eq[ranked][:-1]]
+        hidden[cell[ranked[first]]] = True
 
 
-def suppress(frame: pd.DataFrame, rule: DisclosureRule) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return the frame with suppressed cells emptied, and the mask of suppressed cells."""
-    frame = frame.reset_index(drop=True)
-    mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
-    relations = rule.relations(frame)
-    for column in rule.counts:
-        values = frame[column].to_numpy(dtype=float, na_value=np.nan)
-        primary = frame[column].isin(SMALL).to_numpy(dtype=bool)
-        mask[column] = secondary_suppression(values, primary, relations)
-    for column, sources in rule.derived.items():
-        mask[column] = mask[column] | mask[list(sources)].any(axis=1)
-    if rule.reveals_other_rows is not None:
-        mask = rule.reveals_other_rows(frame, mask)
-    published = frame.astype({c: _nullable(frame[c].dtype) for c in mask.columns if mask[c].any()})
-    published = published.mask(mask)
-    return published, mask
+def repair_candidates(system: CellSystem, hidden: np.ndarray, exposed: np.ndarray) -> np.ndarray:
+    """Step 2: per exposed cell, the smallest published non-zero cell sharing a relation."""
+    values = system.values
+    picks = []
+    for rows, key in ((system.equations, "eq"), (system.inequalities, "ineq")):
+        if rows.empty:
+            continue
+        con = rows[key].to_numpy(dtype=np.int64)
+        cell = rows["cell"].to_numpy(dtype=np.int64)
+        touching = np.isin(con, np.unique(con[np.isin(cell, exposed)]))
+        members = pd.DataFrame({"con": con[touching], "partner": cell[touching]})
+        members = members[~hidden[members["partner"].to_numpy()]]
+        members = members[values[members["partner"].to_numpy()] > 0]
+        exposed_rows = pd.DataFrame({"con": con[touching], "cell": cell[touching]})
+        exposed_rows = exposed_rows[np.isin(exposed_rows["cell"], exposed)]
+        pairs = exposed_rows.merge(members, on="con")
+        picks.append(pairs.assign(value=values[pairs["partner"].to_numpy()]))
+    if not picks:
+        return np.zeros(0, dtype=np.int64)
+    pairs = pd.concat(picks).sort_values(["cell", "value", "partner"])
+    return np.unique(pairs.drop_duplicates("cell")["partner"].to_numpy(dtype=np.int64))
+
+
+def secondary_suppression(
+    system: CellSystem, primary: np.ndarray, protection_width: float
+) -> np.ndarray:
+    """Close the totals, then repair what the audit finds until it finds nothing. A group of
+    suppressed cells the audit has settled keeps its constraints until a new suppressed cell
+    joins it, so each round audits only the groups with a new cell."""
+    hidden = close_totals(system, primary)
+    settled = np.zeros_like(hidden)
+    while True:
+        result = audit(system, hidden, protection_width, explain=False, only=hidden & ~settled)
+        exposed = result.exposed
+        settled = hidden.copy()
+        settled[exposed] = False
+        more = repair_candidates(system, hidden, exposed)
+        if exposed.size == 0 or more.size == 0:
+            return hidden
+        hidden[more] = True
+        hidden = close_totals(system, hidden)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """The tables as published (suppressed cells empty), the masks of suppressed cells, the
+    suppressions per table and the suppression's own audit."""
+
+    tables: dict[str, pd.DataFrame]
+    masks: dict[str, pd.DataFrame]
+    suppressions: dict[str, dict[str, int]]
+    seconds: float = 0.0  # the suppression's wall time, for the manifest and the benchmark
+
+
+def masks_for(
+    frames: dict[str, pd.DataFrame],
+    tables: dict[str, TableDeclaration],
+    system: CellSystem,
+    hidden: np.ndarray,
+) -> dict[str, pd.DataFrame]:
+    """Which exported figures are empty when the cells `hidden` are suppressed: the counts of
+    those cells in every table, and every figure computed from one of them."""
+    masks = {}
+    occurrences = system.occurrences
+    for name, frame in frames.items():
+        frame = frame.reset_index(drop=True)
+        mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+        table = tables.get(name)
+        if table is None:
+            masks[name] = mask
+            continue
+        mine = occurrences[occurrences["table"] == name]
+        for column, rows in mine.groupby("column"):
+            values = np.zeros(len(frame), dtype=bool)
+            values[rows["row"].to_numpy()] = hidden[rows["cell"].to_numpy()]
+            mask[column] = values
+        pending = dict(table.linked)
+        while pending:
+            progressed = False
+            for column, role in list(pending.items()):
+                upstream = [s for s in role.get("from", ()) if s in pending]
+                if upstream:
+                    continue
+                sources = system.linked[(name, column)]
+                known = sources >= 0
+                hides = (known & hidden[np.where(known, sources, 0)]).any(axis=1)
+                for source in role.get("from", ()):
+                    if source in table.linked:
+                        hides |= mask[source].to_numpy()
+                mask[column] = hides
+                del pending[column]
+                progressed = True
+            if not progressed:
+                raise ValueError(f"{name}: derived columns depend on each other: {list(pending)}")
+        if table.derived_rows:
+            mask = _mask_derived_rows(frame, mask, table)
+        masks[name] = mask
+    return masks
+
+
+def _mask_derived_rows(
+    frame: pd.DataFrame, mask: pd.DataFrame, table: TableDeclaration
+) -> pd.DataFrame:
+    """Rows computed from other rows (did from participants and comparison): a figure is
+    suppressed when that figure of a row it is computed from is."""
+    spec = table.derived_rows
+    match = list(spec["match"])
+    columns = list(table.linked)
+    source = frame[spec["column"]].isin(spec["from"]).to_numpy()
+    hidden_in_source = (
+        pd.concat([frame.loc[source, match], mask.loc[source, columns]], axis=1)
+        .groupby(match, dropna=False)[columns]
+        .any()
+    )
+    derived = frame[spec["column"]].eq(spec["value"]).to_numpy()
+    looked_up = frame.loc[derived, match].merge(
+        hidden_in_source, left_on=match, right_index=True, how="left"
+    )
+    mask = mask.copy()
+    for column in columns:
+        extra = looked_up[column].fillna(False).to_numpy(dtype=bool)
+        mask.loc[derived, column] = mask.loc[derived, column].to_numpy() | extra
+    return mask
+
+
+def published_tables(
+    frames: dict[str, pd.DataFrame], masks: dict[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    out = {}
+    for name, frame in frames.items():
+        frame = frame.reset_index(drop=True)
+        mask = masks[name]
+        suppressed = [c for c in mask.columns if mask[c].any()]
+        out[name] = frame.astype({c: _nullable(frame[c].dtype) for c in suppressed}).mask(mask)
+    return out
 
 
 def _nullable(dtype) -> str | object:
@@ -132,135 +206,67 @@ def _nullable(dtype) -> str | object:
     return "Int64" if pd.api.types.is_integer_dtype(dtype) else dtype
 
 
-MEASURES = ("company", "hours", "either")
-WINDOWS = ("baseline", "endline")
-
-
-def _success_relations(frame: pd.DataFrame) -> Relations:
-    return parts_and_total(frame, ["municipality_code", "month"], "target_group", "alle")
-
-
-def _baseline_endline_relations(frame: pd.DataFrame) -> Relations:
-    municipal = frame[frame["scope"] == "municipality"]
-    relations = parts_and_total(municipal, ["municipality_code"], "target_group", "alle")
-    # municipalities add up to the pooled participants or comparison row of the same group
-    for pool, member in (("participants", True), ("comparison", False)):
-        in_pool = frame["scope"].eq(pool) | (
-            frame["scope"].eq("municipality") & frame["is_participant"].eq(member).fillna(False)
-        )
-        relations = relations + parts_and_total(frame[in_pool], ["target_group"], "scope", pool)
-    return relations
-
-
-def _revision_relations(frame: pd.DataFrame) -> Relations:
-    return parts_and_total(
-        frame, ["municipality_code", "month", "measure", "vintage"], "target_group", "alle"
+def suppress_export(
+    frames: dict[str, pd.DataFrame],
+    tables: dict[str, TableDeclaration],
+    windows: dict[str, tuple[date, date]],
+    protection_width: float,
+) -> Publication:
+    """Primary and secondary suppression over every exported table at once."""
+    started = time.perf_counter()
+    frames = {n: f.reset_index(drop=True) for n, f in frames.items()}
+    # A derived figure is suppressed with the counts it is computed from, so its equation only
+    # ever holds published cells: the suppression can leave those equations out.
+    without_derived = {
+        n: f.assign(**{c: np.nan for c in tables[n].linked}) if n in tables else f
+        for n, f in frames.items()
+    }
+    system = build_system(frames, tables, windows, published=without_derived)
+    primary = primary_suppression(system.values)
+    hidden = secondary_suppression(system, primary, protection_width)
+    masks = masks_for(frames, tables, system, hidden)
+    primary_masks = masks_for(frames, tables, system, primary)
+    # a figure counts as suppressed when the mart has a value there and the export leaves it empty
+    emptied = {n: int((masks[n] & frames[n].notna()).to_numpy().sum()) for n in frames}
+    primary_only = {n: int((primary_masks[n] & frames[n].notna()).to_numpy().sum()) for n in frames}
+    suppressions = {
+        name: {
+            "primary": primary_only[name],
+            "secondary": emptied[name] - primary_only[name],
+            "suppressed_cells": emptied[name],
+        }
+        for name in frames
+    }
+    return Publication(
+        published_tables(frames, masks), masks, suppressions, time.perf_counter() - started
     )
 
 
-def _revision_reveals_previous_value(frame: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
-    """value - revision_abs is the previous vintage's value: hide the revision when that is."""
-    keys = ["municipality_code", "month", "target_group", "measure"]
-    hidden = frame.loc[mask["value"], [*keys, "vintage"]].rename(
-        columns={"vintage": "previous_vintage"}
-    )
-    hidden["previous_hidden"] = True
-    merged = frame[[*keys, "previous_vintage"]].merge(
-        hidden, on=[*keys, "previous_vintage"], how="left"
-    )
-    previous_hidden = merged["previous_hidden"].fillna(False).astype(bool).to_numpy()
-    mask = mask.copy()
-    for column in ("revision_abs", "revision_rel"):
-        mask[column] = mask[column].to_numpy() | previous_hidden
-    return mask
+def hidden_cells(system: CellSystem, masks: dict[str, pd.DataFrame]) -> np.ndarray:
+    """The cells an intruder does not see: suppressed in every table that publishes them."""
+    occurrences = system.occurrences
+    shown = np.zeros(len(system.cells), dtype=bool)
+    for name, rows in occurrences.groupby("table"):
+        mask = masks[name]
+        for column, part in rows.groupby("column"):
+            visible = ~mask[column].to_numpy()[part["row"].to_numpy()]
+            np.logical_or.at(shown, part["cell"].to_numpy()[visible], True)
+    return ~shown
 
 
-RULES: dict[str, DisclosureRule] = {
-    "success_criteria_monthly": DisclosureRule(
-        counts=("population", "n_company", "n_hours", "n_either"),
-        derived={f"share_{m}": (f"n_{m}", "population") for m in MEASURES},
-        relations=_success_relations,
-    ),
-    "baseline_endline": DisclosureRule(
-        counts=tuple(
-            [f"population_{w}" for w in WINDOWS] + [f"n_{m}_{w}" for m in MEASURES for w in WINDOWS]
-        ),
-        derived={
-            **{
-                f"share_{m}_{w}": (f"n_{m}_{w}", f"population_{w}")
-                for m in MEASURES
-                for w in WINDOWS
-            },
-            **{
-                f"{kind}_{m}": tuple(f"{c}_{w}" for w in WINDOWS for c in (f"n_{m}", "population"))
-                for m in MEASURES
-                for kind in ("change_pp", "relative_change")
-            },
-        },
-        relations=_baseline_endline_relations,
-    ),
-    "implementation_fidelity": DisclosureRule(counts=("n_respondents",)),
-    "goal_attainment": DisclosureRule(
-        counts=("actual",), derived={"attainment": ("actual",), "attainment_final": ("actual",)}
-    ),
-    "registration_revisions": DisclosureRule(
-        counts=("value",),
-        derived={"revision_abs": ("value",), "revision_rel": ("value",)},
-        relations=_revision_relations,
-        reveals_other_rows=_revision_reveals_previous_value,
-    ),
-    "registration_lag": DisclosureRule(
-        counts=("person_weeks",),
-        derived={
-            c: ("person_weeks",)
-            for c in ("lag_median_days", "lag_p90_days", "lag_p99_days", "share_over_8_weeks")
-        },
-    ),
-    "reconciliation": DisclosureRule(
-        counts=("municipal_count", "register_count"),
-        derived={"gap_rel": ("municipal_count", "register_count")},
-    ),
-    # A provider's tally, the jobcentre's count and the providers' sum are counts of persons;
-    # a share or a gap would give back the counts it is computed from.
-    "monitoring_by_provider": DisclosureRule(
-        counts=("provider_count", "jobcentre_count", "providers_sum"),
-        derived={
-            "provider_share": ("provider_count", "jobcentre_count"),
-            "gap_abs": ("providers_sum", "jobcentre_count"),
-            "gap_rel": ("providers_sum", "jobcentre_count"),
-        },
-    ),
-    "nowcast": DisclosureRule(
-        counts=("observed",),
-        derived={c: ("observed",) for c in ("estimate", "lower", "upper")},
-    ),
-    # no counts: changes in percentage points and mean scores of whole jobcentres
-    "case_selection": DisclosureRule(),
-    # Jobindsats' own figures (DESIGN §2.7): no pooled 'alle' row, as the tables' persons overlap
-    "jobindsats_success_monthly": DisclosureRule(
-        counts=("population", "n_company", "n_hours"),
-        derived={f"share_{m}": (f"n_{m}", "population") for m in ("company", "hours")},
-    ),
-    "jobindsats_vs_register": DisclosureRule(
-        counts=tuple(
-            f"{c}_{side}"
-            for c in ("population", "n_company", "n_hours")
-            for side in ("jobindsats", "register")
-        ),
-        derived={
-            **{
-                f"share_{m}_{side}": (f"n_{m}_{side}", f"population_{side}")
-                for m in ("company", "hours")
-                for side in ("jobindsats", "register")
-            },
-            **{
-                f"difference_pp_{m}": tuple(
-                    f"{c}_{side}"
-                    for c in (f"n_{m}", "population")
-                    for side in ("jobindsats", "register")
-                )
-                for m in ("company", "hours")
-            },
-        },
-    ),
-}
+def audit_publication(
+    frames: dict[str, pd.DataFrame],
+    publication: Publication,
+    tables: dict[str, TableDeclaration],
+    windows: dict[str, tuple[date, date]],
+    protection_width: float,
+) -> tuple[CellSystem, AuditResult]:
+    """The audit of what is published: the cells come from the marts, the equations of derived
+    figures only from those the publication shows, the suppressed cells from its masks."""
+    system = build_system(
+        {n: f.reset_index(drop=True) for n, f in frames.items()},
+        tables,
+        windows,
+        published=publication.tables,
+    )
+    return system, audit(system, hidden_cells(system, publication.masks), protection_width)

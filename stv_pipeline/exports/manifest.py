@@ -59,6 +59,7 @@ def write_manifest(
     tables: dict[str, dict[str, Any]],
     checks: list[dict[str, Any]],
     content_fingerprint: str | None = None,
+    disclosure_audit: dict[str, Any] | None = None,
 ) -> Path:
     manifest = {
         "run_id": run_id,
@@ -70,6 +71,9 @@ def write_manifest(
         # What `stv run` compares to write no new folder when nothing changed (folders.py).
         "content_fingerprint": content_fingerprint,
         "disclosure_control": SUPPRESSION_NOTE,
+        # cells checked, groups, the narrowest interval an intruder's LP leaves a suppressed
+        # count (at least as narrow as the truth for cells settled in batch), the width required
+        "disclosure_audit": disclosure_audit or {},
     }
     path = folder / "manifest.json"
     path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8")

@@ -138,7 +138,7 @@ def test_the_readme_table_is_replaced_between_its_markers(tmp_path):
 def test_phases_split_a_run_by_its_event_log():
     """A made-up run: launched at t=0, created at 4, started at 5; two benefit snapshots of
     1.5 s and 2 s then 0.5 s for the rest of the loader; dbt 10 s; a check 1 s; the export
-    3 s of which the disclosure 2 s; ended at 25, the process exited at 26."""
+    disclosure 2 s (suppression 1.5 s, its audit 0.5 s), the export 1 s; ended at 25, the process exited at 26."""
     from bench.phases import Event, dbt_model_seconds, phases
 
     loaded = "loaded benefits_{v}.parquet (register_benefits): 10 rows, vintage {v}"
@@ -154,8 +154,11 @@ def test_phases_split_a_run_by_its_event_log():
         Event(19.5, "STEP_SUCCESS", "stv_dbt_models"),
         Event(20.0, "STEP_START", "marts__x_gx_y"),
         Event(21.0, "STEP_SUCCESS", "marts__x_gx_y"),
-        Event(22.0, "STEP_START", "exports__star_export"),
-        Event(24.0, "LOG", "exports__star_export", "disclosure control applied to 9 marts"),
+        Event(22.0, "STEP_START", "exports__published_tables"),
+        Event(23.5, "STEP_SUCCESS", "exports__published_tables"),
+        Event(23.5, "STEP_START", "exports__published_tables_disclosure_audit"),
+        Event(24.0, "STEP_SUCCESS", "exports__published_tables_disclosure_audit"),
+        Event(24.0, "STEP_START", "exports__star_export"),
         Event(25.0, "STEP_SUCCESS", "exports__star_export"),
         Event(25.0, "PIPELINE_SUCCESS"),
     ]

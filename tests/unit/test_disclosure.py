@@ -1,23 +1,55 @@
-"""Disclosure control on adversarial little tables: no suppressed cell can be given back."""
+"""Disclosure control as one system over the exported tables, attacked on little tables.
+
+Each adversarial fixture is first protected table by table (every table suppressed alone, as the
+export used to be) and attacked by the audit's linear program over all tables, which recovers a
+suppressed cell; then protected jointly, after which no suppressed cell can be recovered. The
+cells and relations come from the marts' declarations in the dbt manifest (dbt/models/marts/*.yml).
+"""
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
+import pytest
 
-from stv_pipeline.exports.disclosure import RULES, suppress
+from stv_pipeline.exports.audit import audit, describe
+from stv_pipeline.exports.cells import CellSystem, build_system, declarations
+from stv_pipeline.exports.disclosure import (
+    Publication,
+    audit_publication,
+    close_totals,
+    hidden_cells,
+    primary_suppression,
+    published_tables,
+    suppress_export,
+)
 
 KH, RF, IY = (
     "kontanthjaelp_aktivitetsparat",
     "ressourceforloeb",
     "integrationsydelse_aktivitetsparat",
 )
+WINDOWS = {
+    "baseline": (date(2016, 7, 1), date(2016, 9, 30)),
+    "endline": (date(2018, 7, 1), date(2018, 7, 31)),
+}
+WIDTH = 2.0
+NEWEST, OLDER, OLDEST = date(2019, 4, 15), date(2019, 1, 15), date(2018, 10, 15)
 
 
-def success_rows(rows):
+@pytest.fixture(scope="module")
+def tables():
+    return declarations()
+
+
+def success(rows):
+    """success_criteria_monthly rows: (municipality, month, group, population, n_company,
+    n_hours, n_either), shares computed."""
     frame = pd.DataFrame(
         rows,
         columns=[
             "municipality_code",
+            "month",
             "target_group",
             "population",
             "n_company",
@@ -25,160 +57,426 @@ def success_rows(rows):
             "n_either",
         ],
     )
-    frame.insert(1, "month", date(2017, 3, 1))
     for m in ("company", "hours", "either"):
         frame[f"share_{m}"] = frame[f"n_{m}"] / frame["population"]
+    frame["provisional"] = False
     return frame
 
 
-def hidden(mask, frame, column):
-    return sorted(frame.loc[mask[column], "target_group"])
+def window_row(scope, code, participant, group, **counts):
+    row = {
+        "scope": scope,
+        "municipality_code": code,
+        "is_participant": participant,
+        "target_group": group,
+    }
+    for w in ("baseline", "endline"):
+        population = counts.get(f"population_{w}", np.nan)
+        row[f"population_{w}"] = float(population)
+        for m in ("company", "hours", "either"):
+            row[f"n_{m}_{w}"] = float(counts.get(f"n_{m}_{w}", population * 0))
+    frame = pd.DataFrame([row])
+    for m in ("company", "hours", "either"):
+        for w in ("baseline", "endline"):
+            frame[f"share_{m}_{w}"] = frame[f"n_{m}_{w}"] / frame[f"population_{w}"]
+        frame[f"change_pp_{m}"] = (frame[f"share_{m}_endline"] - frame[f"share_{m}_baseline"]) * 100
+        frame[f"relative_change_{m}"] = frame[f"change_pp_{m}"] / 100 / frame[f"share_{m}_baseline"]
+    frame["provisional"] = False
+    return frame
 
 
-def test_one_small_cell_beside_its_total_takes_the_smallest_other_part_with_it():
-    frame = success_rows(
-        [
-            (450, KH, 3, 0, 0, 0),
-            (450, RF, 20, 10, 5, 12),
-            (450, IY, 10, 6, 5, 8),
-            (450, "alle", 33, 16, 10, 20),
-        ]
-    )
-    published, mask = suppress(frame, RULES["success_criteria_monthly"])
-    assert hidden(mask, frame, "population") == sorted([KH, IY])
-    assert published.loc[3, "population"] == 33  # the total stays
-    # the shares of a hidden population go too; zeros are not hidden for themselves
-    assert hidden(mask, frame, "share_company") == sorted([KH, IY])
-    assert not mask.loc[0, "n_company"]
-    assert pd.isna(published.loc[0, "population"]) and str(published["population"].dtype) == "Int64"
+def baseline_endline(*rows):
+    return pd.concat(rows, ignore_index=True).astype({"municipality_code": "Int64"})
 
 
-def test_two_small_cells_in_a_row_are_each_protected_in_their_own_column():
-    frame = success_rows(
-        [
-            (450, KH, 30, 2, 3, 5),
-            (450, RF, 20, 10, 5, 12),
-            (450, IY, 10, 6, 6, 8),
-            (450, "alle", 60, 18, 14, 25),
-        ]
-    )
-    _, mask = suppress(frame, RULES["success_criteria_monthly"])
-    assert hidden(mask, frame, "n_company") == sorted([KH, IY])  # 2, then the smallest other 6
-    assert hidden(mask, frame, "n_hours") == sorted([KH, RF])  # 3, then 5 (before IY's 6)
-    assert hidden(mask, frame, "n_either") == []  # 5 is publishable
-    assert hidden(mask, frame, "population") == []
-    assert hidden(mask, frame, "share_company") == sorted([KH, IY])
-
-
-def test_a_small_total_is_not_given_away_by_its_parts():
-    frame = success_rows(
-        [
-            (450, KH, 1, 0, 0, 0),
-            (450, RF, 3, 0, 0, 0),
-            (450, IY, 0, 0, 0, 0),
-            (450, "alle", 4, 0, 0, 0),
-        ]
-    )
-    _, mask = suppress(frame, RULES["success_criteria_monthly"])
-    assert hidden(mask, frame, "population") == sorted([KH, RF, "alle"])
-
-
-def test_no_relation_is_left_with_a_single_hidden_cell_across_two_dimensions():
-    rows = []
-    for code, g1, g2 in ((450, 3, 40), (813, 50, 60)):
-        for group, pop in ((KH, g1), (RF, g2), ("alle", g1 + g2)):
-            rows.append(("municipality", code, True, group, pop))
-    for group, pop in ((KH, 53), (RF, 100), ("alle", 153)):
-        rows.append(("participants", None, True, group, pop))
+def revisions(rows):
+    """registration_revisions rows: (municipality, month, group, measure, vintage, value,
+    previous vintage); revisions computed from the previous vintage's value."""
     frame = pd.DataFrame(
         rows,
         columns=[
-            "scope",
             "municipality_code",
-            "is_participant",
+            "month",
             "target_group",
-            "population_baseline",
+            "measure",
+            "vintage",
+            "value",
+            "previous_vintage",
         ],
     )
-    for column in (
-        "population_endline",
-        "n_company_baseline",
-        "n_company_endline",
-        "n_hours_baseline",
-        "n_hours_endline",
-        "n_either_baseline",
-        "n_either_endline",
-    ):
-        frame[column] = 100
-    for m in ("company", "hours", "either"):
-        for w in ("baseline", "endline"):
-            frame[f"share_{m}_{w}"] = 1.0
-        frame[f"change_pp_{m}"] = 0.0
-        frame[f"relative_change_{m}"] = 0.0
-    _, mask = suppress(frame, RULES["baseline_endline"])
-    cells = {
-        (r.municipality_code, r.target_group)
-        for r in frame[mask["population_baseline"]].itertuples()
+    keys = ["municipality_code", "month", "target_group", "measure"]
+    previous = frame[[*keys, "vintage", "value"]].rename(
+        columns={"vintage": "previous_vintage", "value": "previous_value"}
+    )
+    frame = frame.merge(previous, on=[*keys, "previous_vintage"], how="left")
+    frame["revision_abs"] = (frame["value"] - frame["previous_value"]).astype("Int64")
+    frame["revision_rel"] = frame["revision_abs"] / frame["previous_value"]
+    return frame.drop(columns="previous_value")
+
+
+def nowcast(rows):
+    frame = pd.DataFrame(
+        rows, columns=["municipality_code", "month", "target_group", "measure", "observed"]
+    )
+    frame["completion_factor"] = 0.9
+    frame["estimate"] = frame["observed"] / 0.9
+    frame["lower"], frame["upper"] = frame["estimate"] - 1, frame["estimate"] + 1
+    return frame
+
+
+def table_by_table(frames, tables) -> Publication:
+    """Each table protected alone, as the export used to do."""
+    parts = {
+        name: suppress_export({name: frame}, tables, WINDOWS, WIDTH)
+        for name, frame in frames.items()
     }
-    # 450 KH is small; its row partner 450 RF, its column partner 813 KH and so 813 RF follow
-    assert cells == {(450, KH), (450, RF), (813, KH), (813, RF)}
-    assert mask.loc[frame["municipality_code"] == 450, "change_pp_company"].tolist() == [
+    return Publication(
+        {n: p.tables[n] for n, p in parts.items()},
+        {n: p.masks[n] for n, p in parts.items()},
+        {n: p.suppressions[n] for n, p in parts.items()},
+    )
+
+
+def attack(frames, publication, tables):
+    system, result = audit_publication(frames, publication, tables, WINDOWS, WIDTH)
+    return system, result
+
+
+def exposed_cells(frames, publication, tables):
+    system, result = attack(frames, publication, tables)
+    return {
+        tuple(system.cells.loc[c, ["measure", "area", "period", "group"]]) for c in result.exposed
+    }, result
+
+
+SEPT, AUG, JUL = date(2016, 9, 1), date(2016, 8, 1), date(2016, 7, 1)
+
+
+def test_one_hidden_month_of_a_window_is_recovered_from_the_window_total(tables):
+    frames = {
+        "success_criteria_monthly": success(
+            [
+                (101, JUL, "alle", 10, 0, 0, 0),
+                (101, AUG, "alle", 3, 0, 0, 0),
+                (101, SEPT, "alle", 12, 0, 0, 0),
+            ]
+        ),
+        "baseline_endline": baseline_endline(
+            window_row("municipality", 101, True, "alle", population_baseline=25)
+        ),
+    }
+    exposed, _ = exposed_cells(frames, table_by_table(frames, tables), tables)
+    # 25 - 10 - 12 = 3: August's population given back by the baseline figure
+    assert exposed == {("population", "101", "2016-08-01", "alle")}
+
+    joint = suppress_export(frames, tables, WINDOWS, WIDTH)
+    exposed, result = exposed_cells(frames, joint, tables)
+    assert exposed == set() and result.narrowest >= WIDTH
+    # the cheapest complement: July (10), the smallest other month of the window
+    assert joint.masks["success_criteria_monthly"]["population"].tolist() == [True, True, False]
+    assert not joint.masks["baseline_endline"]["population_baseline"].any()
+    # August is primary, July secondary; their shares go with them
+    assert joint.suppressions["success_criteria_monthly"]["primary"] == 1 + 3
+    assert joint.suppressions["success_criteria_monthly"]["secondary"] == 1 + 3
+
+
+def pool(participant_flag):
+    return baseline_endline(
+        window_row("municipality", 101, participant_flag(True), "alle", population_baseline=3),
+        window_row("municipality", 102, participant_flag(True), "alle", population_baseline=20),
+        window_row("municipality", 103, participant_flag(True), "alle", population_baseline=30),
+        window_row("municipality", 104, participant_flag(False), "alle", population_baseline=40),
+        window_row("participants", None, participant_flag(True), "alle", population_baseline=53),
+        window_row("comparison", None, participant_flag(False), "alle", population_baseline=40),
+    )
+
+
+def test_one_hidden_municipality_is_recovered_from_its_pool_unless_a_second_one_is_hidden(tables):
+    # the mart used to drop is_participant, so the pool relation never applied
+    old = {"baseline_endline": pool(lambda flag: None)}
+    fixed = {"baseline_endline": pool(lambda flag: flag)}
+    exposed, result = exposed_cells(fixed, table_by_table(old, tables), tables)
+    # 53 - 20 - 30 = 3
+    assert exposed == {("population", "101", "baseline", "alle")}
+    assert (
+        "areas -> participants" in describe(*attack(fixed, table_by_table(old, tables), tables))[0]
+    )
+
+    joint = suppress_export(fixed, tables, WINDOWS, WIDTH)
+    exposed, _ = exposed_cells(fixed, joint, tables)
+    assert exposed == set()
+    hidden = joint.masks["baseline_endline"]["population_baseline"].tolist()
+    assert hidden == [True, True, False, False, False, False]  # 101 and the smaller 102
+
+
+def test_a_cell_hidden_in_one_table_is_hidden_in_every_table_that_repeats_it(tables):
+    month = date(2019, 3, 1)
+    frames = {
+        "success_criteria_monthly": success(
+            [
+                (101, month, KH, 3, 0, 0, 0),
+                (101, month, RF, 20, 0, 0, 0),
+                (101, month, IY, 10, 0, 0, 0),
+                (101, month, "alle", 33, 0, 0, 0),
+            ]
+        ),
+        # only the integration benefit's month is still provisional, so nowcast repeats it alone
+        "nowcast": nowcast([(101, month, IY, "population", 10)]),
+        "registration_revisions": revisions(
+            [
+                (101, month, g, "population", NEWEST, v, None)
+                for g, v in ((KH, 3), (RF, 20), (IY, 10), ("alle", 33))
+            ]
+        ),
+    }
+    old = table_by_table(frames, tables)
+    assert old.masks["success_criteria_monthly"]["population"].tolist() == [
         True,
+        False,
         True,
         False,
     ]
+    assert not old.masks["nowcast"]["observed"].any()
+    exposed, _ = exposed_cells(frames, old, tables)
+    # 33 - 20 - 10 (nowcast) = 3
+    assert ("population", "101", "2019-03-01", KH) in exposed
+
+    joint = suppress_export(frames, tables, WINDOWS, WIDTH)
+    assert exposed_cells(frames, joint, tables)[0] == set()
+    assert joint.masks["nowcast"]["observed"].tolist() == [True]
+    assert joint.masks["registration_revisions"]["value"].tolist() == [True, False, True, False]
 
 
-def test_a_revision_is_hidden_when_either_value_is():
-    keys = {
-        "municipality_code": 450,
-        "month": date(2017, 3, 1),
-        "target_group": "alle",
-        "measure": "population",
+def test_a_revision_chain_across_three_vintages_does_not_give_a_hidden_vintage_back(tables):
+    month = date(2018, 9, 1)
+    frames = {
+        "registration_revisions": revisions(
+            [
+                (101, month, "alle", "population", OLDEST, 7, None),
+                (101, month, "alle", "population", OLDER, 3, OLDEST),
+                (101, month, "alle", "population", NEWEST, 8, OLDER),
+            ]
+        )
     }
-    frame = pd.DataFrame(
-        [
-            {
-                **keys,
-                "vintage": date(2017, 4, 10),
-                "value": 3,
-                "previous_vintage": None,
-                "revision_abs": None,
-                "revision_rel": None,
-            },
-            {
-                **keys,
-                "vintage": date(2017, 7, 10),
-                "value": 9,
-                "previous_vintage": date(2017, 4, 10),
-                "revision_abs": 6,
-                "revision_rel": 2.0,
-            },
-        ]
+    joint = suppress_export(frames, tables, WINDOWS, WIDTH)
+    mask = joint.masks["registration_revisions"]
+    assert mask["value"].tolist() == [False, True, False]
+    # the middle vintage's revision and the newest's (8 - 3) would give 3 back
+    assert mask["revision_abs"].tolist() == [False, True, True]
+    assert mask["revision_rel"].tolist() == [False, True, True]
+    assert exposed_cells(frames, joint, tables)[0] == set()
+
+    # weakened: the newest revision published -> 8 - 5 = 3
+    weakened = Publication(
+        joint.tables
+        | {
+            "registration_revisions": frames["registration_revisions"].assign(
+                value=frames["registration_revisions"]["value"].where(~mask["value"])
+            )
+        },
+        joint.masks | {"registration_revisions": mask.assign(revision_abs=[False, True, False])},
+        joint.suppressions,
     )
-    published, mask = suppress(frame, RULES["registration_revisions"])
-    assert mask["value"].tolist() == [True, False]
-    assert mask["revision_abs"].tolist() == [True, True]  # 9 - 6 would give the hidden 3
-    assert published.loc[1, "value"] == 9
+    exposed, result = exposed_cells(frames, weakened, tables)
+    assert exposed == {("population", "101", "2018-09-01", "alle")}
+    assert result.lower.tolist() == [3.0] and result.upper.tolist() == [3.0]
 
 
-def test_a_small_provider_tally_or_jobcentre_count_takes_its_share_and_gap_with_it():
-    # 450: jobcentre 80, providers 3 and 70 (sum 73); 461: jobcentre 4, one provider 6.
-    frame = pd.DataFrame(
-        {
-            "municipality_code": [450, 450, 461],
-            "provider": ["anden aktør", "jobmentor", "jobmentor"],
-            "provider_count": [3, 70, 6],
-            "jobcentre_count": [80, 80, 4],
-            "provider_share": [3 / 80, 70 / 80, 6 / 4],
-            "providers_sum": [73, 73, 6],
-            "gap_abs": [-7, -7, 2],
-            "gap_rel": [-7 / 80, -7 / 80, 2 / 4],
-        }
+def test_a_published_share_times_its_published_denominator_gives_the_count_back(tables):
+    month = date(2019, 3, 1)
+    frames = {
+        "success_criteria_monthly": success(
+            [
+                (101, month, KH, 20, 3, 0, 3),
+                (101, month, RF, 20, 10, 0, 10),
+                (101, month, "alle", 40, 13, 0, 13),
+            ]
+        )
+    }
+    joint = suppress_export(frames, tables, WINDOWS, WIDTH)
+    mask = joint.masks["success_criteria_monthly"]
+    assert mask["n_company"].tolist() == [True, True, False]
+    assert mask["share_company"].tolist() == [True, True, False]
+    assert not mask["population"].any()
+    assert exposed_cells(frames, joint, tables)[0] == set()
+    # the count hidden (as when another table hid it) but its share left published: 0.15 x 20
+    weakened = Publication(
+        published_tables(
+            frames,
+            joint.masks
+            | {"success_criteria_monthly": mask.assign(share_company=[False, True, False])},
+        ),
+        joint.masks | {"success_criteria_monthly": mask.assign(share_company=[False, True, False])},
+        joint.suppressions,
     )
-    published, mask = suppress(frame, RULES["monitoring_by_provider"])
-    assert mask["provider_count"].tolist() == [True, False, False]
-    assert mask["provider_share"].tolist() == [True, False, True]
-    assert mask["jobcentre_count"].tolist() == [False, False, True]
-    assert mask["gap_abs"].tolist() == mask["gap_rel"].tolist() == [False, False, True]
-    assert published.loc[1, "provider_share"] == 70 / 80 and published.loc[0, "gap_abs"] == -7
+    exposed, _ = exposed_cells(frames, weakened, tables)
+    # KH from the share, then RF from alle - KH; n_either with them, since with n_hours = 0
+    # the bounds n_company <= n_either <= n_company + n_hours make it equal to n_company
+    assert exposed == {
+        (measure, "101", "2019-03-01", group)
+        for measure in ("n_company", "n_either")
+        for group in (KH, RF)
+    }
+
+
+def test_zeros_stay_published_and_the_same_input_gives_the_same_suppression(tables):
+    month = date(2019, 3, 1)
+    frames = {
+        "success_criteria_monthly": success(
+            [
+                (101, month, KH, 2, 0, 0, 0),
+                (101, month, RF, 9, 0, 0, 0),
+                (101, month, IY, 6, 0, 0, 0),
+                (101, month, "alle", 17, 0, 0, 0),
+            ]
+        )
+    }
+    first = suppress_export(frames, tables, WINDOWS, WIDTH)
+    again = suppress_export(
+        {"success_criteria_monthly": frames["success_criteria_monthly"][::-1]},
+        tables,
+        WINDOWS,
+        WIDTH,
+    )
+    mask = first.masks["success_criteria_monthly"]
+    assert mask["population"].tolist() == [True, False, True, False]  # 2 and the smaller 6
+    assert not mask[["n_company", "n_hours", "n_either"]].any().any()
+    assert again.masks["success_criteria_monthly"]["population"][::-1].tolist() == [
+        True,
+        False,
+        True,
+        False,
+    ]
+    published = first.tables["success_criteria_monthly"]
+    assert str(published["population"].dtype) == "Int64" and pd.isna(published.loc[0, "population"])
+
+
+def test_hidden_cells_are_those_no_table_shows(tables):
+    month = date(2019, 3, 1)
+    frames = {
+        "success_criteria_monthly": success([(101, month, "alle", 3, 0, 0, 0)]),
+        "nowcast": nowcast([(101, month, "alle", "population", 3)]),
+    }
+    system = build_system(frames, tables, WINDOWS)
+    assert len(system.cells) == 4  # one population cell shared by both tables, three zeros
+    masks = suppress_export(frames, tables, WINDOWS, WIDTH).masks
+    hidden = hidden_cells(system, masks)
+    assert hidden.sum() == 1
+    masks["nowcast"].loc[0, "observed"] = False
+    assert hidden_cells(system, masks).sum() == 0
+
+
+def test_one_cell_with_two_values_in_two_tables_is_an_error(tables):
+    month = date(2019, 3, 1)
+    frames = {
+        "success_criteria_monthly": success([(101, month, "alle", 30, 0, 0, 0)]),
+        "nowcast": nowcast([(101, month, "alle", "population", 31)]),
+    }
+    with pytest.raises(ValueError, match="different values"):
+        build_system(frames, tables, WINDOWS)
+
+
+def rectangle_system(values, totals):
+    """Four cells a b / c d with their row and column totals published as equations."""
+    cells = pd.DataFrame({"cell": range(4), "value": values})
+    for d in ("measure", "area", "period", "group", "vintage", "detail"):
+        cells[d] = ""
+    rows = [(0, 0), (0, 1), (1, 2), (1, 3), (2, 0), (2, 2), (3, 1), (3, 3)]
+    equations = pd.DataFrame(
+        {"eq": [r for r, _ in rows], "cell": [c for _, c in rows], "coef": 1.0}
+    )
+    return CellSystem(
+        occurrences=cells.assign(table="t", row=range(4), column="n"),
+        cells=cells,
+        equations=equations,
+        eq_rhs=np.array(totals, dtype=float),
+        eq_kind=np.array(["rows", "rows", "columns", "columns"], dtype=object),
+        inequalities=pd.DataFrame({"ineq": [], "cell": [], "coef": []}),
+        ineq_kind=np.array([], dtype=object),
+        linked={},
+        total_equations=4,
+    )
+
+
+def test_the_audit_finds_the_intervals_of_a_suppressed_rectangle_by_hand():
+    # a=1 b=5 / c=4 d=7: a moves by t, b and c against it, d with it; t in [-1, 4]
+    system = rectangle_system([1, 5, 4, 7], [6, 11, 5, 12])
+    result = audit(system, np.ones(4, dtype=bool), WIDTH)
+    assert result.lower.tolist() == [0, 1, 0, 6]
+    assert result.upper.tolist() == [5, 6, 5, 11]
+    assert result.exposed.size == 0 and result.narrowest == 5
+    # with d published the rectangle is gone: b = 12 - 7, then a = 6 - b and c = 11 - 7
+    hidden = np.array([True, True, True, False])
+    result = audit(system, hidden, WIDTH)
+    assert result.exposed.tolist() == [0, 1, 2]
+    assert result.lower.tolist() == result.upper.tolist() == [1, 5, 4]
+    assert describe(system, result)[0].endswith("through columns; rows")
+
+
+def test_a_total_with_one_suppressed_part_takes_the_cheapest_other_part():
+    # parts 3 (primary), 8, 20 of a total 31: the 8 goes, not the 20 or the total
+    cells = pd.DataFrame({"cell": range(4), "value": [3.0, 8.0, 20.0, 31.0]})
+    for d in ("measure", "area", "period", "group", "vintage", "detail"):
+        cells[d] = ""
+    system = CellSystem(
+        occurrences=cells.assign(table="t", row=range(4), column="n"),
+        cells=cells,
+        equations=pd.DataFrame({"eq": [0] * 4, "cell": range(4), "coef": [1.0, 1, 1, -1]}),
+        eq_rhs=np.zeros(1),
+        eq_kind=np.array(["parts -> total"], dtype=object),
+        inequalities=pd.DataFrame({"ineq": [], "cell": [], "coef": []}),
+        ineq_kind=np.array([], dtype=object),
+        linked={},
+        total_equations=1,
+    )
+    primary = primary_suppression(system.values)
+    assert primary.tolist() == [True, False, False, False]
+    assert close_totals(system, primary).tolist() == [True, True, False, False]
+
+
+def test_a_table_without_counts_or_rows_passes_through(tables):
+    frames = {
+        "success_criteria_monthly": success([]),
+        "case_selection": pd.DataFrame({"municipality_code": [101], "success_change": [0.1]}),
+    }
+    publication = suppress_export(frames, tables, WINDOWS, WIDTH)
+    assert publication.tables["case_selection"].equals(frames["case_selection"])
+    assert publication.suppressions["success_criteria_monthly"]["suppressed_cells"] == 0
+    assert attack(frames, publication, tables)[1].cells.size == 0
+
+
+def test_every_integer_figure_of_an_exported_mart_has_a_disclosure_role():
+    """A count added to a mart without a declared role would be published unprotected."""
+    import json
+
+    from stv_pipeline.defs.exports import EXPORTED_MARTS
+    from stv_pipeline.settings import DBT_PROJECT_DIR
+
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text("utf-8"))
+    undeclared = [
+        (node["name"], name)
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["name"] in EXPORTED_MARTS
+        for name, column in node["columns"].items()
+        if (column.get("data_type") or "").lower() in {"bigint", "integer", "hugeint"}
+        and not (column.get("meta") or {}).get("disclosure")
+        # months of lag or maturity and ranks: integers, but not counts of persons
+        and name
+        not in {"lag_months", "mature_months", "rank_success", "rank_fidelity", "selection_order"}
+    ]
+    assert undeclared == []
+
+
+def test_a_table_of_selected_rows_makes_no_total_of_its_own(tables):
+    """nowcast holds only the provisional months' cells: alle there is not the sum of the
+    groups it happens to hold, so alone it forms no relation (it would be false)."""
+    month = date(2019, 3, 1)
+    frames = {
+        "nowcast": nowcast(
+            [(101, month, KH, "population", 3), (101, month, "alle", "population", 33)]
+        )
+    }
+    system = build_system(frames, tables, WINDOWS)
+    assert system.equations.empty
+    publication = suppress_export(frames, tables, WINDOWS, WIDTH)
+    assert publication.masks["nowcast"]["observed"].tolist() == [True, False]

@@ -38,6 +38,7 @@ wide as (
     select
         scope,
         municipality_code,
+        is_participant,
         target_group,
         sum(provisional_months) > 0 as provisional,
         {%- for window in ['baseline', 'endline'] %}

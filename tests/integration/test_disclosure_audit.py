@@ -1,0 +1,110 @@
+"""The shipped sample's export attacked as an intruder would (DESIGN §4).
+
+The sample is run once through `stv run`. The attack then works from the delivered files only:
+every count the marts hold but the export's Parquet files leave empty is a suppressed cell, and
+a linear program over all exported tables and every declared relation must leave each one an
+interval at least protection_width wide. The same marts protected table by table (as the export
+used to be) fail that attack, and so does the audit check itself on such a weakened publication.
+"""
+
+import json
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pytest
+from dagster_duckdb import DuckDBResource
+
+from stv_pipeline.defs.exports import (
+    EXPORTED_MARTS,
+    disclosure_audit,
+    read_disclosure_inputs,
+)
+from stv_pipeline.exports.cells import declarations
+from stv_pipeline.exports.disclosure import Publication, audit_publication, suppress_export
+from stv_pipeline.settings import SAMPLE_DIR
+from tests.helpers import run_stv
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("sample_export")
+    shutil.copytree(SAMPLE_DIR, tmp / "inbox")
+    assert run_stv(tmp) == 0
+    (folder,) = [p for p in (tmp / "exports").iterdir()]
+    with duckdb.connect(str(tmp / "w.duckdb"), read_only=True) as con:
+        frames, windows, width = read_disclosure_inputs(con)
+    return tmp, folder, frames, windows, width
+
+
+def publication_from_files(folder: Path, frames: dict[str, pd.DataFrame]) -> Publication:
+    """What the delivery shows: a figure is suppressed where the mart has it and the file not."""
+    tables, masks = {}, {}
+    for name in EXPORTED_MARTS:
+        shown = pd.read_parquet(folder / f"{name}.parquet")
+        assert len(shown) == len(frames[name])
+        tables[name] = shown
+        masks[name] = shown.isna() & frames[name].notna()
+    return Publication(tables, masks, {})
+
+
+def test_no_suppressed_cell_of_the_sample_export_can_be_recovered(sample_run):
+    _, folder, frames, windows, width = sample_run
+    assert width == 2  # the seed's default
+    published = publication_from_files(folder, frames)
+    system, result = audit_publication(frames, published, declarations(), windows, width)
+    assert result.cells.size > 1000
+    assert result.exposed.size == 0
+    assert result.narrowest >= width
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["disclosure_audit"]["passed"] is True
+    assert manifest["disclosure_audit"]["cells_exposed"] == 0
+    assert manifest["disclosure_audit"]["cells_checked"] == result.cells.size
+    for name in EXPORTED_MARTS:
+        figures = manifest["tables"][name]
+        # every table is delivered, with its suppressions counted from what the file shows
+        assert figures["rows"] == len(frames[name])
+        assert figures["suppressed_cells"] == int(published.masks[name].to_numpy().sum())
+        assert figures["primary"] + figures["secondary"] == figures["suppressed_cells"]
+    # the relations across tables cost complements: success criteria and revisions have some
+    assert manifest["tables"]["success_criteria_monthly"]["secondary"] > 0
+    assert manifest["tables"]["baseline_endline"]["secondary"] > 0
+    # the same cell in two tables: nowcast.observed is empty exactly where the newest vintage
+    # of registration_revisions is
+    newest = frames["registration_revisions"]["vintage"].max()
+    revisions = published.tables["registration_revisions"]
+    keys = ["municipality_code", "month", "target_group", "measure"]
+    joined = published.tables["nowcast"][[*keys, "observed"]].merge(
+        revisions[revisions["vintage"] == newest][[*keys, "value"]], on=keys
+    )
+    assert len(joined) == len(frames["nowcast"])
+    assert (joined["observed"].isna() == joined["value"].isna()).all()
+
+
+def table_by_table(frames, windows, width) -> Publication:
+    tables = declarations()
+    parts = {n: suppress_export({n: f}, tables, windows, width) for n, f in frames.items()}
+    return Publication(
+        {n: p.tables[n] for n, p in parts.items()},
+        {n: p.masks[n] for n, p in parts.items()},
+        {n: p.suppressions[n] for n, p in parts.items()},
+    )
+
+
+def test_the_audit_check_fails_on_tables_protected_one_by_one(sample_run):
+    tmp, _, frames, windows, width = sample_run
+    weakened = table_by_table(frames, windows, width)
+    context = dg.build_asset_check_context(
+        resources={"warehouse": DuckDBResource(database=str(tmp / "w.duckdb"))}
+    )
+    result = disclosure_audit(context, published_tables=weakened)
+    assert not result.passed
+    assert result.severity == dg.AssetCheckSeverity.ERROR
+    assert result.metadata["cells_exposed"].value > 0
+    # the log line names a cell, the tables publishing it and the relations exposing it
+    assert "through" in result.description and "->" in result.description
