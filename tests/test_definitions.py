@@ -140,5 +140,5 @@ def test_the_jobindsats_mart_runs_from_its_raw_table_to_the_export(defs):
         dg.AssetKey(["raw", "jobindsats"]),
         dg.AssetKey(["reference", "jobindsats_measures"]),
     } <= (ancestors(mart))
-    export_parents = graph.get(dg.AssetKey(["exports", "star_export"])).parent_keys
-    assert {mart, dg.AssetKey(["marts", "jobindsats_vs_register"])} <= export_parents
+    published = graph.get(dg.AssetKey(["exports", "published_tables"])).parent_keys
+    assert {mart, dg.AssetKey(["marts", "jobindsats_vs_register"])} <= published
