@@ -87,7 +87,7 @@ def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, 
     # one line per phase, with its counts, before anything else
     lines = out.splitlines()
     assert lines[2].startswith("Reference data:") and lines[7].startswith("Export:")
-    assert "8 files loaded, 0 files rejected, 0 files unchanged (6 sources" in lines[3]
+    assert "8 files loaded, 0 files rejected, 0 files unchanged (7 sources" in lines[3]
     assert "\x1b[" not in out  # captured, not a terminal: no control codes
     assert len(lines) <= 40
     log = Path(lines[1].removeprefix("Full log: "))
