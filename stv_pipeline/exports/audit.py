@@ -149,6 +149,8 @@ def audit(
     return AuditResult(variables, lower, upper, groups_with_constraints, protection_width, exposing)
 
 
+# Batch solves before the cells left open are solved one per group at a time.
+BATCH_ROUNDS = 8
 # An upper bound no count reaches: a cell the LP pushes this high is unbounded above.
 UNBOUNDED = 1e9
 
@@ -182,8 +184,9 @@ def _intervals(a_eq, b_eq, a_ub, b_ub, group, width: float, exact: bool):
     open_ = np.ones(n, dtype=bool)
     rng = np.random.default_rng(0)
     directions = [np.full(n, -1.0), np.full(n, 1.0)]
-    stale = 0
-    while open_.any() and stale < 2:
+    stale, rounds = 0, 0
+    while open_.any() and stale < 2 and rounds < BATCH_ROUNDS:
+        rounds += 1
         before = open_.sum()
         signs = directions.pop(0) if directions else rng.choice([-1.0, 1.0], size=n)
         x = _solve(np.where(open_, signs, 0.0), a_eq, b_eq, a_ub, b_ub)
