@@ -27,6 +27,8 @@ from stv_pipeline.defs.exports import (
 )
 from stv_pipeline.exports.cells import declarations
 from stv_pipeline.exports.disclosure import Publication, suppress_export
+from stv_pipeline.exports.labels import Labels
+from stv_pipeline.exports.report import ReportInputs
 from tests.helpers import INBOX_SMALL, run_stv
 
 pytestmark = pytest.mark.integration
@@ -35,8 +37,10 @@ WRITER = """
 import pickle, sys
 from pathlib import Path
 from stv_pipeline.defs.exports import write_export
+from stv_pipeline.exports.labels import Labels
+from stv_pipeline.exports.report import ReportInputs
 publication, folder = pickle.loads(Path(sys.argv[1]).read_bytes()), Path(sys.argv[2])
-write_export(folder, publication, run_id="crash-test", inputs=[], municipality_names={},
+write_export(folder, publication, about=ReportInputs(run_id="crash-test", labels=Labels()),
              checks=[])
 print("DONE", flush=True)
 """
@@ -111,7 +115,7 @@ def test_a_killed_export_leaves_no_delivery_and_the_next_one_cleans_up(
     assert remove_partial_folders(root) == [partial]
     publication = pickle.loads(publication_file.read_bytes())
     written, _ = write_export(
-        folder, publication, run_id="rerun", inputs=[], municipality_names={}, checks=[]
+        folder, publication, about=ReportInputs(run_id="rerun", labels=Labels()), checks=[]
     )
     assert sorted(p.name for p in root.iterdir()) == [folder.name]
     assert len(list(written.iterdir())) == FILES

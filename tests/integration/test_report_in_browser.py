@@ -72,7 +72,8 @@ def test_report_loads_in_danish_and_is_not_blank(tmp_path):
         timeout=120,
         check=True,
     ).stdout
-    assert dom.count("<svg") == 4 and "Udvælgelse af cases" in dom
+    # success, baseline/endline, goals, providers, revisions
+    assert dom.count("<svg") == 5 and "Udvælgelse af cases" in dom
     # the shipped sample says so; names, not codes; Danish numbers; no English labels
     assert "syntetiske eksempeldatasæt" in dom and "Aalborg" in dom and "Ja" in dom
     assert "Forskel-i-forskelle" in dom and "pct.-point" in dom
