@@ -137,8 +137,9 @@ def test_the_readme_table_is_replaced_between_its_markers(tmp_path):
 
 def test_phases_split_a_run_by_its_event_log():
     """A made-up run: launched at t=0, created at 4, started at 5; two benefit snapshots of
-    1.5 s and 2 s then 0.5 s for the rest of the loader; dbt 10 s; a check 1 s; the export
-    disclosure 2 s (suppression 1.5 s, its audit 0.5 s), the export 1 s; ended at 25, the process exited at 26."""
+    1.5 s and 2 s then 0.5 s for the rest of the loader; dbt 10 s; a check 1 s; disclosure
+    2 s (suppression 1.5 s, its audit 0.5 s); the export 1 s; ended at 25, the process
+    exited at 26."""
     from bench.phases import Event, dbt_model_seconds, phases
 
     loaded = "loaded benefits_{v}.parquet (register_benefits): 10 rows, vintage {v}"
