@@ -14,12 +14,17 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dagster_duckdb import DuckDBResource
 
+from stv_pipeline.defs.engine import (
+    dbt_target_args,
+    expose_spark_tables,
+    spark_warehouse_folder,
+)
 from stv_pipeline.defs.resources import (
     WAREHOUSE_POOL,
     wait_for_free_warehouse,
     warehouse_connection,
 )
-from stv_pipeline.settings import DBT_PROJECT_DIR
+from stv_pipeline.settings import DBT_PROJECT_DIR, Settings
 
 GROUP_BY_SCHEMA = {
     "reference": "reference",
@@ -83,6 +88,26 @@ def _build(
     yield from dbt.cli(["build"], context=context, target_path=target).stream()
 
 
+def _build_on_spark(settings: Settings):
+    """The models' build on Spark (STV_ENGINE=spark): Spark gets its own copy of the seeds (the
+    loaders validate against the DuckDB copy), dbt builds on the `spark` target, and the tables
+    Spark wrote then replace the built tables in DuckDB as views over its Parquet files."""
+
+    def build(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource, target
+    ) -> Iterator:
+        target_args = dbt_target_args(settings)
+        dbt.cli(
+            ["seed", *target_args], manifest=dbt.project.manifest_path, target_path=target
+        ).wait()
+        yield from dbt.cli(["build", *target_args], context=context, target_path=target).stream()
+        with warehouse_connection(warehouse) as con:
+            exposed = expose_spark_tables(con, spark_warehouse_folder(settings))
+        context.log.info(f"{exposed} tables built on Spark, read from its Parquet files")
+
+    return build
+
+
 def _build_seeds_unless_loaded(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource, target
 ) -> Iterator:
@@ -125,12 +150,17 @@ def _dbt_build(
     return _assets
 
 
-def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
+def build_dbt_assets(project: DbtProject, settings: Settings) -> list[dg.AssetsDefinition]:
     # Seeds build first and apart: the loaders validate codes against them.
     return [
         _dbt_build(
             project, "reference_seeds", _build_seeds_unless_loaded, select="resource_type:seed"
         ),
         # Unit tests test the SQL, not the data: CI runs them (tests/integration), runs do not.
-        _dbt_build(project, "stv_dbt_models", exclude="resource_type:seed resource_type:unit_test"),
+        _dbt_build(
+            project,
+            "stv_dbt_models",
+            _build_on_spark(settings) if settings.engine == "spark" else _build,
+            exclude="resource_type:seed resource_type:unit_test",
+        ),
     ]
