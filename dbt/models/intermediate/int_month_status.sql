@@ -26,10 +26,10 @@ select
     l.municipality_code,
     l.month,
     l.target_group,
-    last_day(l.month) + to_months(s.maturity_months) > n.vintage as too_recent,
+    {{ add_months('last_day(l.month)', 's.maturity_months') }} > n.vintage as too_recent,
     l.last_revision_exceeds,
     l.last_revision_rel_max,
-    (last_day(l.month) + to_months(s.maturity_months) > n.vintage)
+    ({{ add_months('last_day(l.month)', 's.maturity_months') }} > n.vintage)
         or l.last_revision_exceeds as provisional
 from last_revision as l
 cross join newest as n

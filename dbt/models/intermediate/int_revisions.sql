@@ -77,10 +77,10 @@ select
     ) as exceeds_threshold,
     -- whole months between the month's end and the vintage (0 = the vintage was taken
     -- in the month right after)
-    datediff('month', w.month, w.vintage) - 1 as lag_months,
+    {{ calendar_months_between('w.month', 'w.vintage') }} - 1 as lag_months,
     -- the month had ended at least maturity_months before the previous vintage
     coalesce(
-        last_day(w.month) + to_months(s.maturity_months) <= w.previous_vintage, false
+        {{ add_months('last_day(w.month)', 's.maturity_months') }} <= w.previous_vintage, false
     ) as mature_at_previous
 from with_previous as w
 cross join settings as s

@@ -84,9 +84,9 @@ means as (
 
 select
     cast(e.municipality_code as integer) as municipality_code,
-    cast(e.wave as varchar) as wave,
-    cast(e.respondent_group as varchar) as respondent_group,
-    cast(e.requirement as varchar) as requirement,
+    cast(e.wave as string) as wave,
+    cast(e.respondent_group as string) as respondent_group,
+    cast(e.requirement as string) as requirement,
     cast(e.mean_score as double) as mean_score,
     cast(e.n_respondents as bigint) as n_respondents,
     -- endline minus baseline, on the endline row

@@ -66,8 +66,10 @@ select
     ) as flagged,
     -- the register's count for a recent week can still grow
     cast(
-        last_day(c.extract_date - cast(isodow(c.extract_date) as integer) + 4)
-            + to_months(s.maturity_months) > n.vintage
+        {{ add_months(
+            'last_day(c.extract_date - ' ~ iso_day_of_week('c.extract_date') ~ ' + 4)',
+            's.maturity_months'
+        ) }} > n.vintage
         as boolean
     ) as provisional
 from compared as c

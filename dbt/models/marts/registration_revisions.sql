@@ -2,8 +2,8 @@
 select
     cast(r.municipality_code as integer) as municipality_code,
     cast(r.month as date) as month,
-    cast(r.target_group as varchar) as target_group,
-    cast(r.measure as varchar) as measure,
+    cast(r.target_group as string) as target_group,
+    cast(r.measure as string) as measure,
     cast(r.vintage as date) as vintage,
     cast(r.value as bigint) as value,
     cast(r.previous_vintage as date) as previous_vintage,

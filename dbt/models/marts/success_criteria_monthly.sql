@@ -11,7 +11,7 @@ with counts as (
 select
     cast(c.municipality_code as integer) as municipality_code,
     cast(c.month as date) as month,
-    cast(c.target_group as varchar) as target_group,
+    cast(c.target_group as string) as target_group,
     cast(c.population as bigint) as population,
     cast(c.n_company as bigint) as n_company,
     cast(c.n_hours as bigint) as n_hours,

@@ -21,7 +21,7 @@ person_month_groups as (
         -- company-oriented activity counts in any week, not only target-group weeks
         bool_or(coalesce(a.counts_as_company_oriented, false)) as has_company_activity,
         max(w.week_monday) as last_week_monday,
-        arg_max(w.municipality_code, w.week_monday) as last_municipality_code
+        max_by(w.municipality_code, w.week_monday) as last_municipality_code
     from {{ ref('stg_register__benefit_weeks') }} as w
     inner join vintages as v
         on w.vintage = v.benefits_vintage
@@ -39,9 +39,9 @@ person_months as (
         g.person_id,
         g.month,
         -- the group with most weeks wins; ties go to the order of target_groups (priority)
-        arg_max(g.target_group, g.n_weeks * 1000 - t.priority) as target_group,
+        max_by(g.target_group, g.n_weeks * 1000 - t.priority) as target_group,
         -- the municipality of the person's last target-group week in the month
-        arg_max(g.last_municipality_code, g.last_week_monday)
+        max_by(g.last_municipality_code, g.last_week_monday)
             filter (where g.target_group is not null) as municipality_code,
         bool_or(g.has_company_activity) as has_company_activity
     from person_month_groups as g
