@@ -45,7 +45,9 @@ def _path(environ: Mapping[str, str], name: str, default: str) -> Path:
 def _engine(environ: Mapping[str, str]) -> str:
     engine = (environ.get(ENV_ENGINE) or "duckdb").strip().lower()
     if engine not in ENGINES:
-        raise UnknownEngine(f"{ENV_ENGINE}={engine!r} is not an engine: use one of {', '.join(ENGINES)}")
+        raise UnknownEngine(
+            f"{ENV_ENGINE}={engine!r} is not an engine: use one of {', '.join(ENGINES)}"
+        )
     return engine
 
 

@@ -6,8 +6,10 @@ as Dagster asset checks on the model they test.
 """
 
 import hashlib
+import subprocess
 from collections.abc import Iterator, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -21,6 +23,7 @@ from stv_pipeline.defs.engine import (
 )
 from stv_pipeline.defs.resources import (
     WAREHOUSE_POOL,
+    dbt_executable,
     wait_for_free_warehouse,
     warehouse_connection,
 )
@@ -88,6 +91,28 @@ def _build(
     yield from dbt.cli(["build"], context=context, target_path=target).stream()
 
 
+def seed_spark(target_args: list[str], target: Path) -> None:
+    """`dbt seed` on Spark, apart from this asset's build (which selects the models only)."""
+    result = subprocess.run(
+        [
+            dbt_executable(),
+            "seed",
+            *target_args,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(target),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise dg.Failure("dbt seed on Spark failed:\n" + result.stdout[-3000:])
+
+
 def _build_on_spark(settings: Settings):
     """The models' build on Spark (STV_ENGINE=spark): Spark gets its own copy of the seeds (the
     loaders validate against the DuckDB copy), dbt builds on the `spark` target, and the tables
@@ -97,9 +122,7 @@ def _build_on_spark(settings: Settings):
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource, target
     ) -> Iterator:
         target_args = dbt_target_args(settings)
-        dbt.cli(
-            ["seed", *target_args], manifest=dbt.project.manifest_path, target_path=target
-        ).wait()
+        seed_spark(target_args, target)
         yield from dbt.cli(["build", *target_args], context=context, target_path=target).stream()
         with warehouse_connection(warehouse) as con:
             exposed = expose_spark_tables(con, spark_warehouse_folder(settings))

@@ -30,10 +30,9 @@ def table_differences(
     con: duckdb.DuckDBPyConnection, left: str, right: str, tolerance: float = TOLERANCE
 ) -> list[str]:
     """Differences between two relations (SQL names or table functions) readable by `con`."""
-    left_types = dict(con.execute(f"select column_name, column_type from (describe {left})").fetchall())
-    right_types = dict(
-        con.execute(f"select column_name, column_type from (describe {right})").fetchall()
-    )
+    describe = "select column_name, column_type from (describe {})"
+    left_types = dict(con.execute(describe.format(left)).fetchall())
+    right_types = dict(con.execute(describe.format(right)).fetchall())
     if set(left_types) != set(right_types):
         return [
             f"columns differ: only left {sorted(set(left_types) - set(right_types))}, "
@@ -58,9 +57,7 @@ def table_differences(
                 i
                 for i, other in enumerate(unmatched_right)
                 if all(
-                    _close(row[j], other[j], tolerance)
-                    if j in doubles
-                    else row[j] == other[j]
+                    _close(row[j], other[j], tolerance) if j in doubles else row[j] == other[j]
                     for j in range(len(columns))
                 )
             ),
