@@ -1,7 +1,7 @@
 {#-
     On Spark the raw tables are the loaders' Parquet copies (stv_pipeline/ingest/parquet_copy.py)
     in <STV_SPARK_DIR>/raw/<table>/: each dbt run registers them afresh, so Spark sees the
-    vintages of the latest load (partitions are discovered when the table is created). On
+    vintages of the latest load (a partitioned table's partitions are recovered). On
     DuckDB the loaders write the raw schema itself and there is nothing to do.
 -#}
 {% macro register_raw_parquet() -%}
@@ -22,6 +22,11 @@
                 'create table raw.' ~ source.name
                 ~ " using parquet location '" ~ folder ~ '/' ~ source.name ~ "'"
             ) -%}
+            {#- a table over partition folders holds no partition until they are recovered -#}
+            {%- set described = run_query('describe table raw.' ~ source.name) -%}
+            {%- if '# Partition Information' in described.columns[0].values() -%}
+                {%- do run_query('msck repair table raw.' ~ source.name) -%}
+            {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
     select 1

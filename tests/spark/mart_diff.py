@@ -30,7 +30,7 @@ def table_differences(
     con: duckdb.DuckDBPyConnection, left: str, right: str, tolerance: float = TOLERANCE
 ) -> list[str]:
     """Differences between two relations (SQL names or table functions) readable by `con`."""
-    describe = "select column_name, column_type from (describe {})"
+    describe = "select column_name, column_type from (describe select * from {})"
     left_types = dict(con.execute(describe.format(left)).fetchall())
     right_types = dict(con.execute(describe.format(right)).fetchall())
     if set(left_types) != set(right_types):
