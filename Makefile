@@ -11,8 +11,8 @@ SCALE ?= small
 
 .PHONY: run test test-spark dev manifest lint install lock sample bench clean
 
-run: install manifest ## install, then run the whole job on the inbox (or the shipped sample)
-	$(BIN)/stv run
+run: install manifest ## install, then run the whole job on the shipped sample
+	$(BIN)/stv run --inbox data/sample
 
 test: install manifest ## install, then run every test tier
 	$(BIN)/pytest
@@ -27,8 +27,11 @@ test-spark: install manifest ## the job on Apache Spark, its marts and exports c
 dev: install manifest ## the Dagster UI with the lineage, on http://localhost:3000
 	$(BIN)/dagster dev -w workspace.yaml
 
+# dbt keeps its parse between runs only while the profile is unchanged, and the warehouse path
+# (STV_WAREHOUSE) is part of the profile: parse with the path the run will use (settings.py).
 manifest: install ## build dbt/target/manifest.json, which the Dagster definitions read
-	cd dbt && ../$(BIN)/dbt parse --quiet --profiles-dir .
+	cd dbt && STV_WAREHOUSE=$(abspath $(or $(STV_WAREHOUSE),data/warehouse/stv.duckdb)) \
+		../$(BIN)/dbt parse --quiet --profiles-dir .
 
 lint: install
 	$(BIN)/ruff check stv_pipeline tests bench

@@ -29,10 +29,6 @@ import duckdb
 from stv_pipeline.ingest.contracts import CONTRACTS
 from stv_pipeline.ingest.loader import load_source
 con = duckdb.connect(sys.argv[1])
-con.execute("create schema if not exists reference")
-for name in ("municipalities", "benefit_codes", "activation_codes"):
-    con.execute(f"create or replace table reference.{name} as select * from "
-                f"read_csv('{sys.argv[4]}/{name}.csv')")
 [o] = load_source(con, CONTRACTS["register_benefits"], Path(sys.argv[2]), origin="inbox",
                   quarantine_dir=Path(sys.argv[3]), pseudonym_key=None, log=print)
 print(o.status, o.rows)
@@ -79,7 +75,6 @@ def main() -> None:
                 str(work / "w.duckdb"),
                 str(inbox),
                 str(work / "q"),
-                str(ROOT / "dbt" / "seeds"),
             ],
             check=True,
         )

@@ -25,6 +25,9 @@ class Measurement:
     peak_rss_mb: float
     exit_code: int
     log: Path
+    # epoch seconds, comparable with the Dagster event log's timestamps
+    launched_at: float = 0.0
+    exited_at: float = 0.0
 
 
 def _children(pid: int) -> list[int]:
@@ -55,7 +58,7 @@ def measure(
     timer = ["/usr/bin/time", "-v"] if Path("/usr/bin/time").exists() else []
     peak = [0]
     with log.open("w") as out:
-        started = time.perf_counter()
+        launched_at, started = time.time(), time.perf_counter()
         process = subprocess.Popen(
             [*timer, *command], stdout=out, stderr=subprocess.STDOUT, env=env
         )
@@ -69,9 +72,12 @@ def measure(
         sampler.start()
         exit_code = process.wait()
         seconds = time.perf_counter() - started
+        exited_at = time.time()
         done.set()
         sampler.join()
     # the timer process itself is tiny; its report covers the largest process it waited for
     reported = re.search(r"Maximum resident set size \(kbytes\): (\d+)", log.read_text())
     peak_kb = max(peak[0], int(reported.group(1)) if reported else 0)
-    return Measurement(name, round(seconds, 2), round(peak_kb / 1024, 1), exit_code, log)
+    return Measurement(
+        name, round(seconds, 2), round(peak_kb / 1024, 1), exit_code, log, launched_at, exited_at
+    )

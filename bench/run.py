@@ -31,10 +31,12 @@ from pathlib import Path
 import duckdb
 
 from bench.floor_query import floor_sql
+from bench.launched_run import launch_and_wait
 from bench.measure import Measurement, measure
+from bench.phases import DBT_MODEL_SHOWN, dbt_model_seconds, format_phases, phases, run_events
 from bench.report import evaluate_targets, update_readme
 from stv_pipeline.sample.scenarios import SCALE_FRACTIONS
-from stv_pipeline.settings import PROJECT_ROOT
+from stv_pipeline.settings import PROJECT_ROOT, SAMPLE_DIR
 
 BENCH_DIR = PROJECT_ROOT / "bench"
 RESULTS_DIR = BENCH_DIR / "results"
@@ -131,6 +133,49 @@ def incremental_matches_floor(warehouse: Path, inbox: Path, scratch: Path) -> in
     return compare_success_criteria(warehouse, target, None)["floor"]
 
 
+def new_dagster_home(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "dagster.yaml", folder / "dagster.yaml")
+    return folder
+
+
+def sample_runs(run_dir: Path, env: dict[str, str]) -> dict:
+    """The shipped sample, from an empty warehouse each: `stv run`, and the same run launched
+    through the run queue and dagster-daemon as the schedule, the sensor and the UI launch it."""
+    results = {}
+    for how in ("cli", "launched"):
+        folder = run_dir / f"sample_{how}"
+        inbox = folder / "inbox"
+        link_inbox(SAMPLE_DIR, inbox, skip_vintage=None)
+        home = new_dagster_home(folder / "dagster_home")
+        settings = {
+            "STV_INBOX": str(inbox),
+            "STV_WAREHOUSE": str(folder / "warehouse" / "stv.duckdb"),
+            "STV_EXPORTS": str(folder / "exports"),
+        }
+        print(f"[sample] {how} ...", flush=True)
+        if how == "cli":
+            measurement = measure(
+                "sample_cli", [_bin("stv"), "run"], folder / "stv_run.log",
+                env={**env, **settings, "DAGSTER_HOME": str(home)},
+            )  # fmt: skip
+            if measurement.exit_code != 0:
+                raise SystemExit(f"stv run on the sample failed; see {measurement.log}")
+            _, events = run_events(home)
+            seconds = measurement.seconds
+            breakdown = phases(events, measurement.launched_at, measurement.exited_at)
+        else:
+            _, succeeded, seconds = launch_and_wait(home, {**env, **settings})
+            if not succeeded:
+                raise SystemExit(f"the launched run on the sample failed; see {home}")
+            _, events = run_events(home)
+            breakdown = phases(events)
+        print(f"[sample] {how}: {seconds:.1f} s")
+        results[f"sample_{how}_s"] = round(seconds, 2)
+        results[f"sample_{how}_phases"] = {k: round(v, 2) for k, v in breakdown.items()}
+    return results
+
+
 def git_sha() -> str | None:
     try:
         return subprocess.run(
@@ -154,9 +199,7 @@ def run_benchmark(scale: str, seed: int) -> dict:
     held_back = link_inbox(data, inbox, skip_vintage=newest)
     full_files = sorted((inbox / "register_benefits").iterdir())
 
-    dagster_home = run_dir / "dagster_home"
-    dagster_home.mkdir(parents=True)
-    shutil.copy(PROJECT_ROOT / "dagster.yaml", dagster_home / "dagster.yaml")
+    dagster_home = new_dagster_home(run_dir / "dagster_home")
     env = {
         **os.environ,
         "DAGSTER_HOME": str(dagster_home),
@@ -179,7 +222,17 @@ def run_benchmark(scale: str, seed: int) -> dict:
             raise SystemExit(f"{name} failed (exit {result.exit_code}); {result.log}:\n{tail}")
         return result
 
+    def breakdown(measurement: Measurement) -> dict[str, float]:
+        """The phases of the run the step just made, from the run's own event log."""
+        _, events = run_events(dagster_home)
+        seconds = phases(events, measurement.launched_at, measurement.exited_at)
+        person_months = dbt_model_seconds(events, DBT_MODEL_SHOWN)
+        if person_months is not None:
+            seconds["dbt: int_person_months"] = person_months
+        return {name: round(value, 2) for name, value in seconds.items()}
+
     pipeline = step("pipeline", stv_run)
+    pipeline_phases = breakdown(pipeline)
     floor = step(
         "floor",
         [sys.executable, "-m", "bench.floor_query", str(inbox), str(run_dir / "floor.parquet")],
@@ -192,7 +245,9 @@ def run_benchmark(scale: str, seed: int) -> dict:
     for path in held_back:
         os.link(path, inbox / path.parent.name / path.name)
     incremental = step("incremental", stv_run)
+    incremental_phases = breakdown(incremental)
     differences["floor_after_incremental"] = incremental_matches_floor(warehouse, inbox, run_dir)
+    sample = sample_runs(run_dir, env)
 
     result = {
         "scale": scale,
@@ -215,6 +270,13 @@ def run_benchmark(scale: str, seed: int) -> dict:
         "vintage_incremental": newest,
         "success_criteria_rows": differences.pop("mart_rows"),
         "rows_differing_from_pipeline": differences,
+        "phases": {
+            "pipeline": pipeline_phases,
+            "incremental": incremental_phases,
+            "sample (stv run)": sample.pop("sample_cli_phases"),
+            "sample (launched by the daemon)": sample.pop("sample_launched_phases"),
+        },
+        **sample,
         "generate_s": generate_s,
         "date": dt.date.today().isoformat(),
         "git_sha": git_sha(),
@@ -243,6 +305,14 @@ def print_summary(result: dict) -> None:
     for name in ("pipeline", "floor", "pandas", "incremental"):
         rss = result["peak_rss_mb"] if name == "pipeline" else result[f"{name}_rss_mb"]
         print(f"  {name:<12} {result[f'{name}_s']:>8.1f} s  {rss:>8.0f} MB")
+    for name in ("sample_cli", "sample_launched"):
+        if f"{name}_s" in result:
+            print(f"  {name:<16} {result[f'{name}_s']:>8.1f} s")
+    for run, breakdown in result.get("phases", {}).items():
+        print(f"  {run}, per phase (from its event log):")
+        shown = dict(breakdown)
+        person_months = shown.pop("dbt: int_person_months", None)
+        print("\n".join(format_phases(shown, person_months)))
     differing = result["rows_differing_from_pipeline"]
     print(f"  success criteria rows differing from the pipeline's: {differing}")
     for target in result["targets"]:

@@ -1,20 +1,29 @@
-"""`stv`: run the whole pipeline without the UI, or write the sample data.
+"""`stv`: run the whole pipeline without the UI, write the sample data, tidy the exports.
 
-stv run [--inbox DIR] [--warehouse FILE] [--exports DIR]
+stv run [--inbox DIR] [--warehouse FILE] [--exports DIR] [--verbose] [--force-export]
 stv sample --out DIR [--seed N] [--scale sample|small|medium|national] [--format parquet|csv]
+stv fetch-jobindsats TABLE --period P [--period P ...] [--area A ...] [--format csv|json]
+stv exports prune --keep N [--exports DIR]
+stv --version
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
 
 from stv_pipeline.sample.scenarios import REGISTER_FORMATS, SCALES
 from stv_pipeline.settings import (
+    DEFAULT_EXPORTS,
+    DEFAULT_INBOX,
+    DEFAULT_WAREHOUSE,
+    ENV_ALERT_WEBHOOK,
     ENV_EXPORTS,
     ENV_INBOX,
+    ENV_PSEUDONYM_KEY,
     ENV_WAREHOUSE,
     Settings,
 )
@@ -22,9 +31,9 @@ from stv_pipeline.settings import (
 
 def _apply_overrides(args: argparse.Namespace) -> Settings:
     for value, name in (
-        (args.inbox, ENV_INBOX),
-        (args.warehouse, ENV_WAREHOUSE),
-        (args.exports, ENV_EXPORTS),
+        (getattr(args, "inbox", None), ENV_INBOX),
+        (getattr(args, "warehouse", None), ENV_WAREHOUSE),
+        (getattr(args, "exports", None), ENV_EXPORTS),
     ):
         if value:
             os.environ[name] = str(Path(value).expanduser().resolve())
@@ -32,12 +41,62 @@ def _apply_overrides(args: argparse.Namespace) -> Settings:
 
 
 def run(args: argparse.Namespace) -> int:
+    from stv_pipeline.ingest.inbox import (
+        InboxMissing,
+        MixedOrigins,
+        Plan,
+        plan_run,
+        warehouse_origins,
+    )
+
+    settings = _apply_overrides(args)
+    try:
+        plan = plan_run(settings.inbox, settings.warehouse)
+    except (InboxMissing, MixedOrigins) as exc:
+        print(f"stv run: {exc}", file=sys.stderr)
+        return 2
+    if plan is Plan.NOTHING_TO_DO:
+        print(
+            f"Nothing to do: the inbox {settings.inbox} holds no files and the warehouse "
+            f"{settings.warehouse} holds none either. Nothing was loaded or exported. "
+            "Deliver files into the inbox's source folders, or try the shipped sample with "
+            "`make run` (stv run --inbox data/sample)."
+        )
+        return 0
+    if plan is Plan.REBUILD:
+        print(
+            f"The inbox {settings.inbox} holds no files: rebuilding from the "
+            f"{sum(warehouse_origins(settings.warehouse).values())} files the warehouse holds."
+        )
+
     from stv_pipeline.defs.resources import ensure_dbt_manifest
     from stv_pipeline.run import run_full_job
 
-    settings = _apply_overrides(args)
+    settings = dataclasses.replace(settings, force_export=args.force_export)
     ensure_dbt_manifest()
-    return run_full_job(settings)
+    return run_full_job(settings, verbose=args.verbose, ephemeral=args.no_record)
+
+
+def prune_exports(args: argparse.Namespace) -> int:
+    from stv_pipeline.exports.folders import prune
+
+    settings = _apply_overrides(args)
+    removed = prune(settings.exports, keep=args.keep)
+    for folder in removed:
+        print(f"removed {folder}")
+    print(
+        f"{len(removed)} export folder(s) removed, the newest {args.keep} kept "
+        f"in {settings.exports}"
+    )
+    return 0
+
+
+def version() -> str:
+    from importlib.metadata import version as installed
+
+    from stv_pipeline.exports.manifest import code_version
+
+    return f"stv {installed('stv_pipeline')} (code {code_version()})"
 
 
 def sample(args: argparse.Namespace) -> int:
@@ -56,14 +115,106 @@ def sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def fetch_jobindsats(args: argparse.Namespace) -> int:
+    from stv_pipeline.ingest.jobindsats_api import (
+        FetchFailed,
+        TableQuery,
+        api_url,
+        fetch_to_inbox,
+        split_values,
+        token_from_env,
+    )
+
+    settings = _apply_overrides(args)
+    query = TableQuery(
+        table=args.table.upper(),
+        periods=split_values(args.period),
+        areas=split_values(args.area),
+        format=args.format,
+    )
+    try:
+        path, new = fetch_to_inbox(query, settings.inbox, token_from_env(), api_url())
+    except FetchFailed as exc:
+        print(f"fetch-jobindsats: {exc}; nothing was written to the inbox", file=sys.stderr)
+        return 1
+    print(f"{'written' if new else 'already in the inbox, unchanged'}: {path}")
+    return 0
+
+
+class _Version(argparse.Action):
+    """--version, asking git for the commit only when it is given."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version())
+        parser.exit()
+
+
+ENVIRONMENT = f"""environment variables:
+  {ENV_INBOX:<20} inbox folder (default {DEFAULT_INBOX}, relative to the project)
+  {ENV_WAREHOUSE:<20} warehouse file (default {DEFAULT_WAREHOUSE})
+  {ENV_EXPORTS:<20} exports folder (default {DEFAULT_EXPORTS})
+  {ENV_PSEUDONYM_KEY:<20} key for pseudonymising CPR numbers (required when files hold CPR)
+  {ENV_ALERT_WEBHOOK:<20} URL notified when a run or an ERROR check fails (optional)
+  {"DAGSTER_HOME":<20} Dagster instance recording the runs (default .dagster_home)"""
+
+
+def _location_options(p: argparse.ArgumentParser, *, exports_only: bool = False) -> None:
+    if not exports_only:
+        p.add_argument(
+            "--inbox", help=f"folder of delivered files (env {ENV_INBOX}; default {DEFAULT_INBOX})"
+        )
+        p.add_argument(
+            "--warehouse",
+            help=f"DuckDB warehouse file (env {ENV_WAREHOUSE}; default {DEFAULT_WAREHOUSE})",
+        )
+    p.add_argument(
+        "--exports",
+        help=f"folder for the STAR exports (env {ENV_EXPORTS}; default {DEFAULT_EXPORTS})",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="stv", description="The STV evaluation pipeline.")
+    p = argparse.ArgumentParser(
+        prog="stv",
+        description="The STV evaluation pipeline.",
+        epilog=ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action=_Version, help="print the version and the code's commit")
     sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="materialise every asset, run every check, export for STAR")
-    r.add_argument("--inbox", help=f"folder of delivered files (env {ENV_INBOX})")
-    r.add_argument("--warehouse", help=f"DuckDB warehouse file (env {ENV_WAREHOUSE})")
-    r.add_argument("--exports", help=f"folder for the STAR exports (env {ENV_EXPORTS})")
+    r = sub.add_parser(
+        "run",
+        help="materialise every asset, run every check, export for STAR",
+        description="Materialise every asset, run every check and export for STAR. Prints one "
+        "line per phase; the full log of dbt and Dagster goes to <warehouse folder>/runs/.",
+        epilog=ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _location_options(r)
+    r.add_argument(
+        "--verbose", action="store_true", help="show dbt's and Dagster's full log on the terminal"
+    )
+    r.add_argument(
+        "--force-export",
+        action="store_true",
+        help="write an export folder even when tables and check outcomes equal the newest one's",
+    )
+    r.add_argument(
+        "--no-record",
+        action="store_true",
+        help="do not record the run in the Dagster instance (DAGSTER_HOME, default "
+        ".dagster_home in the project, where `dagster dev` shows it)",
+    )
     r.set_defaults(func=run)
+    e = sub.add_parser("exports", help="manage the export folders")
+    esub = e.add_subparsers(dest="exports_command", required=True)
+    prune = esub.add_parser("prune", help="delete all but the newest N export folders")
+    prune.add_argument("--keep", type=int, required=True, help="how many of the newest to keep")
+    _location_options(prune, exports_only=True)
+    prune.set_defaults(func=prune_exports)
     s = sub.add_parser("sample", help="write the deterministic sample of every source")
     s.add_argument("--out", required=True, help="folder to write <source>/ folders into")
     s.add_argument("--seed", type=int, default=2016, help="random seed (default 2016)")
@@ -81,6 +232,23 @@ def parser() -> argparse.ArgumentParser:
         help="file format of the register extracts (default parquet)",
     )
     s.set_defaults(func=sample)
+    f = sub.add_parser(
+        "fetch-jobindsats",
+        help="download a Jobindsats.dk table (API v2, token in JOBINDSATS_TOKEN) into the inbox",
+    )
+    f.add_argument("table", help="Jobindsats table id, e.g. Y36A02")
+    f.add_argument(
+        "--period",
+        action="append",
+        required=True,
+        help="period code(s), e.g. 2017M03 or 2017M01,2017M02 (repeatable)",
+    )
+    f.add_argument(
+        "--area", action="append", help="area name(s), e.g. Nyborg (repeatable; default all)"
+    )
+    f.add_argument("--format", choices=("csv", "json"), default="csv", help="reply format")
+    f.add_argument("--inbox", help=f"folder of delivered files (env {ENV_INBOX})")
+    f.set_defaults(func=fetch_jobindsats, warehouse=None, exports=None)
     return p
 
 

@@ -29,6 +29,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         schedules=[stv_nightly],
         sensors=[build_inbox_sensor(settings)],
         resources={**build_resources(settings, project), "settings": settings},
+        # Every run - `stv run`, the schedule, the sensor, the UI's Materialize - executes its
+        # steps in the run's own process: a process per step would pay the imports and
+        # definitions again for each of ~20 steps, and the writer pool admits one at a time.
+        executor=dg.in_process_executor,
     )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+# The shipped sample: read only when a run is pointed at it (`make run`), never as a fallback.
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 
 ENV_WAREHOUSE = "STV_WAREHOUSE"
@@ -56,12 +57,13 @@ class Settings:
     warehouse: Path
     inbox: Path
     exports: Path
-    sample: Path
     pseudonym_key: str | None
     alert_webhook: str | None
     engine: str = "duckdb"
     # Spark's run folder: the raw Parquet copies, its warehouse and its metastore.
     spark_dir: Path = PROJECT_ROOT / DEFAULT_SPARK_DIR
+    # Write an export folder also when tables and check outcomes equal the newest export's.
+    force_export: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -70,7 +72,6 @@ class Settings:
             warehouse=_path(env, ENV_WAREHOUSE, DEFAULT_WAREHOUSE),
             inbox=_path(env, ENV_INBOX, DEFAULT_INBOX),
             exports=_path(env, ENV_EXPORTS, DEFAULT_EXPORTS),
-            sample=SAMPLE_DIR,
             pseudonym_key=env.get(ENV_PSEUDONYM_KEY) or None,
             alert_webhook=env.get(ENV_ALERT_WEBHOOK) or None,
             engine=_engine(env),
@@ -81,3 +82,8 @@ class Settings:
     def quarantine(self) -> Path:
         """Rejected files go beside the inbox, so they stay with the deliveries they came from."""
         return self.inbox.parent / "quarantine"
+
+    @property
+    def run_logs(self) -> Path:
+        """Each run's full log (dbt and Dagster), beside the warehouse it wrote."""
+        return self.warehouse.parent / "runs"

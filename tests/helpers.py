@@ -22,13 +22,14 @@ INBOX_SMALL_SUCCESS_CRITERIA = [
 ]
 
 
-def run_stv(folder: Path) -> int:
-    """`stv run` on folder/inbox, with the warehouse folder/w.duckdb and exports folder/exports."""
+def run_stv(folder: Path, inbox: Path | None = None) -> int:
+    """`stv run` on inbox (default folder/inbox), with the warehouse folder/w.duckdb and the
+    exports folder/exports."""
     return main(
         [
             "run",
             "--inbox",
-            str(folder / "inbox"),
+            str(inbox or folder / "inbox"),
             "--warehouse",
             str(folder / "w.duckdb"),
             "--exports",

@@ -14,6 +14,7 @@ SOURCES = [
     "municipal_targets",
     "implementation_survey",
     "stv_participants",
+    "jobindsats",
 ]
 
 
@@ -33,7 +34,8 @@ def test_every_layer_is_present_in_its_group(defs):
         **{dg.AssetKey(["raw", s]): "ingest" for s in SOURCES},
         dg.AssetKey(["reference", "benefit_codes"]): "reference",
         dg.AssetKey(["staging", "stg_register__benefit_weeks"]): "staging",
-        dg.AssetKey(["intermediate", "int_person_months"]): "staging",
+        dg.AssetKey(["intermediate", "int_person_months"]): "intermediate",
+        dg.AssetKey(["intermediate", "int_success_window_totals"]): "intermediate",
         **{
             dg.AssetKey(["marts", m]): "marts"
             for m in (
@@ -52,14 +54,37 @@ def test_every_layer_is_present_in_its_group(defs):
         assert specs[key].group_name == group, key
 
 
-def test_lineage_runs_from_seeds_through_ingest_to_the_export(defs):
+def test_lineage_runs_from_inbox_through_dbt_to_the_export(defs):
     graph = defs.resolve_asset_graph()
     upstream = graph.get(dg.AssetKey(["exports", "star_export"])).parent_keys
     assert dg.AssetKey(["marts", "success_criteria_monthly"]) in upstream
     staging = graph.get(dg.AssetKey(["staging", "stg_register__benefit_weeks"])).parent_keys
     assert staging == {dg.AssetKey(["raw", "register_benefits"])}
-    ingest = graph.get(dg.AssetKey(["raw", "register_benefits"])).parent_keys
-    assert dg.AssetKey(["reference", "benefit_codes"]) in ingest
+    # The loaders read the seed CSVs themselves: raw depends on nothing, and the seeds sit
+    # beside staging as inputs of the intermediate models.
+    for source in SOURCES:
+        assert graph.get(dg.AssetKey(["raw", source])).parent_keys == set(), source
+    person_months = graph.get(dg.AssetKey(["intermediate", "int_person_months"])).parent_keys
+    assert dg.AssetKey(["reference", "benefit_codes"]) in person_months
+
+
+def test_no_intermediate_model_reads_a_mart(defs):
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        if key.path[0] != "intermediate":
+            continue
+        marts = [p for p in graph.get(key).parent_keys if p.path[0] == "marts"]
+        assert marts == [], key
+
+
+def test_one_dbt_build_per_run_holds_the_seeds_and_the_models(defs):
+    dbt_defs = [
+        a for a in defs.resolve_asset_graph().assets_defs if "dbt" in a.required_resource_keys
+    ]
+    assert len(dbt_defs) == 1
+    keys = dbt_defs[0].keys
+    assert dg.AssetKey(["reference", "municipalities"]) in keys
+    assert dg.AssetKey(["marts", "success_criteria_monthly"]) in keys
 
 
 def test_every_asset_has_an_analyst_description(defs):
@@ -85,3 +110,30 @@ def test_full_job_exists_and_every_warehouse_user_is_in_the_pool(defs):
         resources = assets_def.required_resource_keys
         if "warehouse" in resources or "dbt" in resources:
             assert assets_def.node_def.pool == WAREHOUSE_POOL, assets_def.keys
+
+
+def test_every_job_runs_its_steps_in_the_run_process(defs):
+    # Runs launched by the schedule, the sensor or the UI use the same executor as `stv run`.
+    assert defs.resolve_job_def("stv_full_job").executor_def == dg.in_process_executor
+    assert defs.resolve_implicit_global_asset_job_def().executor_def == dg.in_process_executor
+
+
+def test_the_jobindsats_mart_runs_from_its_raw_table_to_the_export(defs):
+    graph = defs.resolve_asset_graph()
+
+    def ancestors(key: dg.AssetKey) -> set[dg.AssetKey]:
+        found, todo = set(), [key]
+        while todo:
+            for parent in graph.get(todo.pop()).parent_keys:
+                if parent not in found:
+                    found.add(parent)
+                    todo.append(parent)
+        return found
+
+    mart = dg.AssetKey(["marts", "jobindsats_success_monthly"])
+    assert {
+        dg.AssetKey(["raw", "jobindsats"]),
+        dg.AssetKey(["reference", "jobindsats_measures"]),
+    } <= (ancestors(mart))
+    export_parents = graph.get(dg.AssetKey(["exports", "star_export"])).parent_keys
+    assert {mart, dg.AssetKey(["marts", "jobindsats_vs_register"])} <= export_parents

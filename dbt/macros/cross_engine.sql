@@ -73,17 +73,18 @@
 {%- endmacro %}
 
 
-{#- Text values joined in sorted order (string_agg(... order by ...) is DuckDB's). -#}
-{% macro sorted_string_agg(text, separator) -%}
-    {{ return(adapter.dispatch('sorted_string_agg', 'stv')(text, separator)) }}
+{#- Text values joined in sorted order, each once when `distinct` (string_agg(... order by ...)
+    is DuckDB's). -#}
+{% macro sorted_string_agg(text, separator, distinct=false) -%}
+    {{ return(adapter.dispatch('sorted_string_agg', 'stv')(text, separator, distinct)) }}
 {%- endmacro %}
 
-{% macro default__sorted_string_agg(text, separator) -%}
-    string_agg({{ text }}, {{ separator }} order by {{ text }})
+{% macro default__sorted_string_agg(text, separator, distinct) -%}
+    string_agg({{ 'distinct ' if distinct }}{{ text }}, {{ separator }} order by {{ text }})
 {%- endmacro %}
 
-{% macro spark__sorted_string_agg(text, separator) -%}
-    array_join(array_sort(collect_list({{ text }})), {{ separator }})
+{% macro spark__sorted_string_agg(text, separator, distinct) -%}
+    array_join(array_sort({{ 'collect_set' if distinct else 'collect_list' }}({{ text }})), {{ separator }})
 {%- endmacro %}
 
 
@@ -99,4 +100,91 @@
 
 {% macro spark__row_as_text(alias) -%}
     to_json(struct({{ alias }}.*))
+{%- endmacro %}
+
+
+{#- Does a text contain a match of a regular expression (anywhere, not only whole)? -#}
+{% macro matches_pattern(text, pattern) -%}
+    {{ return(adapter.dispatch('matches_pattern', 'stv')(text, pattern)) }}
+{%- endmacro %}
+
+{% macro default__matches_pattern(text, pattern) -%}
+    regexp_matches({{ text }}, {{ pattern }})
+{%- endmacro %}
+
+{% macro spark__matches_pattern(text, pattern) -%}
+    regexp_like({{ text }}, {{ pattern }})
+{%- endmacro %}
+
+
+{#- The text value of a key of a JSON object (NULL when absent). -#}
+{% macro json_text_value(json, key) -%}
+    {{ return(adapter.dispatch('json_text_value', 'stv')(json, key)) }}
+{%- endmacro %}
+
+{% macro default__json_text_value(json, key) -%}
+    ({{ json }} ->> {{ key }})
+{%- endmacro %}
+
+{% macro spark__json_text_value(json, key) -%}
+    get_json_object({{ json }}, concat('$[\'', {{ key }}, '\']'))
+{%- endmacro %}
+
+
+{#- The keys of a JSON object, as an array. -#}
+{% macro json_object_keys(json) -%}
+    {{ return(adapter.dispatch('json_object_keys', 'stv')(json)) }}
+{%- endmacro %}
+
+{% macro default__json_object_keys(json) -%}
+    json_keys({{ json }})
+{%- endmacro %}
+
+{% macro spark__json_object_keys(json) -%}
+    json_object_keys({{ json }})
+{%- endmacro %}
+
+
+{#- A text split at a (plain, one-character) separator, as an array. -#}
+{% macro split_text(text, separator) -%}
+    {{ return(adapter.dispatch('split_text', 'stv')(text, separator)) }}
+{%- endmacro %}
+
+{% macro default__split_text(text, separator) -%}
+    string_split({{ text }}, {{ separator }})
+{%- endmacro %}
+
+{% macro spark__split_text(text, separator) -%}
+    split({{ text }}, {{ separator }})
+{%- endmacro %}
+
+
+{#- After a FROM item: one row per element of an array, as `alias.column`
+    (DuckDB: `, unnest(...) as alias (column)`; Spark: `lateral view explode(...)`). -#}
+{% macro one_row_per_element(array, alias, column) -%}
+    {{ return(adapter.dispatch('one_row_per_element', 'stv')(array, alias, column)) }}
+{%- endmacro %}
+
+{% macro default__one_row_per_element(array, alias, column) -%}
+    , unnest({{ array }}) as {{ alias }} ({{ column }})
+{%- endmacro %}
+
+{% macro spark__one_row_per_element(array, alias, column) -%}
+    lateral view explode({{ array }}) {{ alias }} as {{ column }}
+{%- endmacro %}
+
+
+
+{#- The value of the row that sorts first on `keys` (a list of expressions, ascending; negate
+    a number to sort it descending). DuckDB's first(... order by ...) is its own. -#}
+{% macro value_of_first(value, keys) -%}
+    {{ return(adapter.dispatch('value_of_first', 'stv')(value, keys)) }}
+{%- endmacro %}
+
+{% macro default__value_of_first(value, keys) -%}
+    arg_min({{ value }}, row({{ keys | join(', ') }}))
+{%- endmacro %}
+
+{% macro spark__value_of_first(value, keys) -%}
+    min_by({{ value }}, struct({{ keys | join(', ') }}))
 {%- endmacro %}

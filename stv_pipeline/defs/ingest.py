@@ -1,8 +1,8 @@
 """Ingestion assets: one per DESIGN §2 source, loading `raw.<source>` from the inbox.
 
-When the inbox holds no files at all and the warehouse has never loaded inbox files, the
-shipped sample in data/sample/ is loaded instead, and the run log says so. Files that break
-their contract are moved to quarantine with a report; the others load.
+Each reads only the inbox the run was given (a missing one fails the step, naming it); the
+shipped sample loads only when the inbox is data/sample itself. Files that break their contract
+go to quarantine with a report; the others load.
 """
 
 import json
@@ -13,6 +13,13 @@ import dagster as dg
 from stv_pipeline.defs.engine import copy_raw_for_spark
 from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
 from stv_pipeline.ingest.contracts import CONTRACTS, Contract, Problem
+from stv_pipeline.ingest.inbox import (
+    InboxMissing,
+    MixedOrigins,
+    held_origins,
+    origin_of,
+    refuse_mixing,
+)
 from stv_pipeline.ingest.loader import discover_files, load_source
 from stv_pipeline.ingest.privacy import PseudonymKeyMissing
 from stv_pipeline.settings import Settings
@@ -38,20 +45,12 @@ SOURCE_DESCRIPTIONS = {
     "stv_participants": (
         "The jobcentres taking part in STV (DESIGN §2.8); the rest are the comparison group."
     ),
+    "jobindsats": (
+        "Jobindsats.dk tables (STAR's public portal, DESIGN §2.7) in any of its formats (API v2 "
+        "CSV or JSON, API v3 JSON), one row per table, area, period, dimension values and "
+        "measure; every download (vintage) kept. Aggregated figures, never person-level."
+    ),
 }
-
-SEED_KEYS = [
-    dg.AssetKey(["reference", name])
-    for name in ("municipalities", "benefit_codes", "activation_codes", "target_groups")
-]
-
-
-def input_root(settings: Settings, has_inbox_loads: bool) -> tuple[str, Path]:
-    """Where this run reads: ('inbox', path) or ('sample', path)."""
-    inbox_has_files = any(discover_files(settings.inbox / source) for source in CONTRACTS)
-    if inbox_has_files or has_inbox_loads:
-        return "inbox", settings.inbox
-    return "sample", settings.sample
 
 
 def column_schema(contract: Contract) -> dg.TableSchema:
@@ -78,7 +77,6 @@ def _ingest_asset(contract: Contract) -> dg.AssetsDefinition:
         key=dg.AssetKey(["raw", contract.source]),
         group_name="ingest",
         description=SOURCE_DESCRIPTIONS[contract.source],
-        deps=SEED_KEYS,
         kinds={"duckdb", "python"},
         owners=["team:stv-data"],
         metadata={
@@ -90,28 +88,20 @@ def _ingest_asset(contract: Contract) -> dg.AssetsDefinition:
     )
     def _load(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         settings: Settings = context.resources.settings
+        if not settings.inbox.is_dir():
+            raise dg.Failure(str(InboxMissing(settings.inbox)))
+        origin, folder = origin_of(settings.inbox), settings.inbox / contract.source
         with warehouse_connection(context.resources.warehouse) as con:
-            con.execute("create schema if not exists raw")
-            has_inbox_loads = bool(
-                con.execute(
-                    "select count(*) from information_schema.tables "
-                    "where table_schema = 'raw' and table_name = 'file_log'"
-                ).fetchone()[0]
-                and con.execute(
-                    "select count(*) from raw.file_log where origin = 'inbox'"
-                ).fetchone()[0]
-            )
-            origin, root = input_root(settings, has_inbox_loads)
-            if origin == "sample":
-                context.log.info(
-                    f"The inbox {settings.inbox} holds no files: loading the shipped sample "
-                    f"from {settings.sample}"
-                )
+            if discover_files(folder):
+                try:
+                    refuse_mixing(settings.warehouse, origin, held_origins(con))
+                except MixedOrigins as exc:
+                    raise dg.Failure(str(exc)) from None
             try:
                 outcomes = load_source(
                     con,
                     contract,
-                    root / contract.source,
+                    folder,
                     origin=origin,
                     quarantine_dir=settings.quarantine,
                     pseudonym_key=settings.pseudonym_key,
@@ -129,7 +119,7 @@ def _ingest_asset(contract: Contract) -> dg.AssetsDefinition:
         }
         return dg.MaterializeResult(
             metadata={
-                "input": dg.MetadataValue.text(f"{origin}: {root / contract.source}"),
+                "input": dg.MetadataValue.text(f"{origin}: {folder}"),
                 "files_loaded": dg.MetadataValue.int(len(by_status["loaded"])),
                 "files_unchanged": dg.MetadataValue.int(len(by_status["unchanged"])),
                 "files_rejected": dg.MetadataValue.int(len(by_status["rejected"])),
@@ -211,7 +201,8 @@ def file_log_spec() -> dg.AssetSpec:
         description=(
             "One row per file loaded by the ingestion assets: source, file name, SHA-256 of the "
             "content (a file's identity: the same content is never loaded twice), origin "
-            "(inbox or sample), rows, extract date and load time."
+            "('sample' for a file read from the shipped sample folder data/sample, else 'inbox'), "
+            "rows, extract date and load time."
         ),
         group_name="ingest",
         deps=[dg.AssetKey(["raw", source]) for source in CONTRACTS],

@@ -1,9 +1,12 @@
 """Resources shared by the asset definitions: the DuckDB warehouse and the dbt project."""
 
+import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 
@@ -12,7 +15,7 @@ import duckdb
 from dagster_dbt import DbtCliResource, DbtProject
 from dagster_duckdb import DuckDBResource
 
-from stv_pipeline.settings import DBT_PROJECT_DIR, Settings
+from stv_pipeline.settings import DBT_PROJECT_DIR, ENV_WAREHOUSE, Settings
 
 # DuckDB allows one writing process per file: every asset that writes the warehouse (loaders,
 # dbt, checks that read it while others write) runs in this pool, limited to 1 in dagster.yaml.
@@ -28,6 +31,34 @@ def _is_lock_error(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
 
 
+def lock_holder(message: str) -> str:
+    """Who holds the warehouse, as DuckDB names it in its lock error: 'PID 42 (/usr/bin/duckdb)'
+    from '... Conflicting lock is held in /usr/bin/duckdb (PID 42) by user ...'."""
+    found = re.search(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)", message)
+    if not found:
+        return "another process"
+    return f"PID {found['pid']} ({found['program']})"
+
+
+def lock_wait_message(
+    warehouse: str, message: str, attempt: int | None, now: datetime | None = None
+) -> str:
+    """The line a waiting step logs: who holds the file, and when the next attempt is."""
+    next_at = (now or datetime.now()) + timedelta(seconds=LOCK_WAIT_SECONDS)
+    tried = f" (attempt {attempt + 1} of {LOCK_RETRIES + 1})" if attempt is not None else ""
+    return (
+        f"The warehouse {warehouse} is locked by {lock_holder(message)}{tried}; "
+        f"next attempt at {next_at:%H:%M:%S}"
+    )
+
+
+def _retry_number() -> int | None:
+    try:
+        return dg.OpExecutionContext.get().retry_number
+    except Exception:  # outside a step (a test, a script) there is no attempt to count
+        return None
+
+
 @contextmanager
 def warehouse_connection(resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
     """The warehouse connection, with a held file lock turned into a retry of the step."""
@@ -36,6 +67,11 @@ def warehouse_connection(resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyCo
             yield con
     except duckdb.IOException as exc:
         if _is_lock_error(exc):
+            attempt = _retry_number()
+            if attempt is None or attempt < LOCK_RETRIES:
+                dg.get_dagster_logger().warning(
+                    lock_wait_message(resource.database, str(exc), attempt)
+                )
             raise dg.RetryRequested(
                 max_retries=LOCK_RETRIES, seconds_to_wait=LOCK_WAIT_SECONDS
             ) from exc
@@ -69,10 +105,14 @@ def dbt_executable() -> str:
 
 
 def ensure_dbt_manifest() -> Path:
-    """Build dbt/target/manifest.json (dbt parse) when missing; `make manifest` does it too."""
+    """Build dbt/target/manifest.json (dbt parse) when missing; `make manifest` does it too.
+
+    The parse is kept for the runs' dbt builds only while their profile is the same, and the
+    warehouse path is part of it: parse with the path the runs use."""
     manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
     if not manifest.exists():
         print("Building the dbt manifest (dbt parse) ...", flush=True)
+        warehouse = str(Settings.from_env().warehouse)
         subprocess.run(
             [
                 dbt_executable(),
@@ -84,6 +124,7 @@ def ensure_dbt_manifest() -> Path:
                 str(DBT_PROJECT_DIR),
             ],
             check=True,
+            env={**os.environ, ENV_WAREHOUSE: warehouse},
         )
     return manifest
 

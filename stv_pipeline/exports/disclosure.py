@@ -220,10 +220,47 @@ RULES: dict[str, DisclosureRule] = {
         counts=("municipal_count", "register_count"),
         derived={"gap_rel": ("municipal_count", "register_count")},
     ),
+    # A provider's tally, the jobcentre's count and the providers' sum are counts of persons;
+    # a share or a gap would give back the counts it is computed from.
+    "monitoring_by_provider": DisclosureRule(
+        counts=("provider_count", "jobcentre_count", "providers_sum"),
+        derived={
+            "provider_share": ("provider_count", "jobcentre_count"),
+            "gap_abs": ("providers_sum", "jobcentre_count"),
+            "gap_rel": ("providers_sum", "jobcentre_count"),
+        },
+    ),
     "nowcast": DisclosureRule(
         counts=("observed",),
         derived={c: ("observed",) for c in ("estimate", "lower", "upper")},
     ),
     # no counts: changes in percentage points and mean scores of whole jobcentres
     "case_selection": DisclosureRule(),
+    # Jobindsats' own figures (DESIGN §2.7): no pooled 'alle' row, as the tables' persons overlap
+    "jobindsats_success_monthly": DisclosureRule(
+        counts=("population", "n_company", "n_hours"),
+        derived={f"share_{m}": (f"n_{m}", "population") for m in ("company", "hours")},
+    ),
+    "jobindsats_vs_register": DisclosureRule(
+        counts=tuple(
+            f"{c}_{side}"
+            for c in ("population", "n_company", "n_hours")
+            for side in ("jobindsats", "register")
+        ),
+        derived={
+            **{
+                f"share_{m}_{side}": (f"n_{m}_{side}", f"population_{side}")
+                for m in ("company", "hours")
+                for side in ("jobindsats", "register")
+            },
+            **{
+                f"difference_pp_{m}": tuple(
+                    f"{c}_{side}"
+                    for c in (f"n_{m}", "population")
+                    for side in ("jobindsats", "register")
+                )
+                for m in ("company", "hours")
+            },
+        },
+    ),
 }

@@ -58,6 +58,7 @@ def write_manifest(
     inputs: list[dict[str, Any]],
     tables: dict[str, dict[str, Any]],
     checks: list[dict[str, Any]],
+    content_fingerprint: str | None = None,
 ) -> Path:
     manifest = {
         "run_id": run_id,
@@ -66,6 +67,8 @@ def write_manifest(
         "inputs": inputs,
         "tables": tables,
         "checks": checks,
+        # What `stv run` compares to write no new folder when nothing changed (folders.py).
+        "content_fingerprint": content_fingerprint,
         "disclosure_control": SUPPRESSION_NOTE,
     }
     path = folder / "manifest.json"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from stv_pipeline.settings import DBT_PROJECT_DIR
+
 # --- parsers: SQL over one raw text cell `{c}` that yield a typed value, or NULL when invalid ---
 TEXT = "nullif(trim({c}), '')"
 INTEGER = "try_cast(trim({c}) as bigint)"
@@ -61,6 +63,15 @@ class Column:
     expected: str  # what a valid value looks like, for error reports
     aliases: tuple[str, ...] = ()
     required: bool = True
+    # Cell texts that mean "no value" as an empty cell does (e.g. a suppressed figure shown
+    # as '..'): NULL, never a parse error.
+    missing: tuple[str, ...] = ()
+    # A column computed from another column's cell (`parse` reads that cell): it has no header
+    # of its own and is checked through the column it comes from and the contract's rules.
+    derived_from: str | None = None
+    # The column whose cell names this cell's column in the delivered file (a wide table read
+    # as long rows: the measure label of a value), shown as the column in problem reports.
+    reported_as: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,7 +93,14 @@ class Contract:
     formats: tuple[str, ...] = ("csv",)
     # Register sources identify persons (cpr or person_id) and carry a vintage.
     has_person: bool = False
+    # A regular expression for the file-name part before `_YYYY-MM-DD` that dates a vintage.
     vintage_file_prefix: str | None = None
+    # A file without a date in its name (or an extract_date column) is of the load date,
+    # instead of being rejected.
+    vintage_defaults_to_load_date: bool = False
+    # Files whose layout needs more than reading cells (see loader.CONTENT_READERS), read by
+    # this reader whatever their extension says.
+    reader: str | None = None
     unique_key: tuple[str, ...] = ()
     unique_rule: str = ""
 
@@ -96,13 +114,21 @@ class Contract:
         return cols
 
 
+def seed(name: str) -> str:
+    """SQL reading one reference seed CSV of the dbt project (dbt/seeds/<name>.csv) directly:
+    the loaders check codes against the same file dbt loads into reference.<name>, so ingestion
+    does not wait for a dbt build of the seeds."""
+    path = str(DBT_PROJECT_DIR / "seeds" / f"{name}.csv").replace("'", "''")
+    return f"read_csv('{path}', header = true)"
+
+
 MUNICIPALITY = Column(
     "municipality_code", "integer", INTEGER, "an integer municipality code", ("kommunekode",)
 )
 KNOWN_MUNICIPALITY = Rule(
     "municipality_code",
     "must be one of the 98 municipality codes (reference.municipalities)",
-    "municipality_code not in (select municipality_code from reference.municipalities)",
+    f"municipality_code not in (select municipality_code from {seed('municipalities')})",
     ("municipality_code",),
 )
 
@@ -130,13 +156,13 @@ REGISTER_BENEFITS = Contract(
         Rule(
             "benefit_code",
             "must exist in the benefit-code mapping (seed benefit_codes)",
-            "benefit_code not in (select benefit_code from reference.benefit_codes)",
+            f"benefit_code not in (select benefit_code from {seed('benefit_codes')})",
             ("benefit_code",),
         ),
         Rule(
             "activation_code",
             "must exist in the activation-code mapping (seed activation_codes) when present",
-            "activation_code not in (select activation_code from reference.activation_codes)",
+            f"activation_code not in (select activation_code from {seed('activation_codes')})",
             ("activation_code",),
         ),
         Rule(
@@ -280,6 +306,115 @@ STV_PARTICIPANTS = Contract(
     unique_rule="a municipality is listed once",
 )
 
+# --- Jobindsats (DESIGN §2.7) ---
+# An area name as a comparable key: lower case, without "Kommune", aa spelt å, hyphens and runs
+# of spaces as one space ("Høje-Taastrup Kommune" and "høje taastrup" meet).
+AREA_KEY = (
+    "regexp_replace(replace(regexp_replace(lower(trim({c})), '\\s+kommune$', ''), 'aa', 'å'), "
+    "'[\\s-]+', ' ', 'g')"
+)
+MUNICIPALITY_BY_NAME = (
+    f"(select m.municipality_code from {seed('municipalities')} as m "
+    f"where {AREA_KEY.format(c='m.municipality_name')} = {AREA_KEY})"
+)
+# Areas that are not a municipality keep their name and no code.
+NOT_A_MUNICIPALITY = (
+    "(lower(trim({c})) = 'hele landet' or lower(trim({c})) like 'rar %' or lower(trim({c})) in "
+    f"(select distinct lower(region) from {seed('municipalities')}))"
+)
+# Period codes: 2017M03 (month), 2017K1 / 2017Q1 (quarter), 2020QMAT02 (the four quarters
+# ending with quarter 2 of 2020), 2024Y01 (year).
+PERIOD_PATTERNS = {
+    "month": "\\d{{4}}M(0[1-9]|1[0-2])",
+    "quarter": "\\d{{4}}[KQ][1-4]",
+    "moving_annual_total": "\\d{{4}}QMAT0?[1-4]",
+    "year": "\\d{{4}}Y(01)?",
+}
+PERIOD_TEXT = "upper(trim({c}))"
+PERIOD_YEAR = f"cast(left({PERIOD_TEXT}, 4) as integer)"
+PERIOD_LAST_DIGIT = f"cast(right({PERIOD_TEXT}, 1) as integer)"
+PERIOD_TYPE = (
+    "case "
+    + " ".join(
+        f"when regexp_full_match({PERIOD_TEXT}, '{pattern}') then '{kind}'"
+        for kind, pattern in PERIOD_PATTERNS.items()
+    )
+    + " end"
+)
+# The first month of the period and its number of months.
+PERIOD_FIRST_MONTH = (
+    f"case {PERIOD_TYPE} "
+    f"when 'month' then make_date({PERIOD_YEAR}, cast(substr({PERIOD_TEXT}, 6, 2) as integer), 1) "
+    f"when 'quarter' then make_date({PERIOD_YEAR}, 3 * {PERIOD_LAST_DIGIT} - 2, 1) "
+    f"when 'moving_annual_total' then make_date({PERIOD_YEAR}, 3 * {PERIOD_LAST_DIGIT} - 2, 1) "
+    "- interval 9 months "
+    f"when 'year' then make_date({PERIOD_YEAR}, 1, 1) end"
+)
+PERIOD_MONTHS = (
+    f"case {PERIOD_TYPE} when 'month' then 1 when 'quarter' then 3 "
+    "when 'moving_annual_total' then 12 when 'year' then 12 end"
+)
+PERIOD_START = f"({PERIOD_FIRST_MONTH})::date"
+PERIOD_END = f"(({PERIOD_FIRST_MONTH}) + to_months({PERIOD_MONTHS}) - interval 1 day)::date"
+# A dimension value ending in ' i alt' ("Køn i alt") totals the others of its dimension.
+HAS_TOTAL_VALUE = (
+    "coalesce(list_bool_or(list_transform(json_extract_string({c}, '$.*'), "
+    "lambda v: regexp_matches(lower(trim(v)), '(^| )i alt$'))), false)"
+)
+
+JOBINDSATS = Contract(
+    source="jobindsats",
+    formats=("csv", "json", "txt"),
+    reader="jobindsats",
+    # Y36A02_2024-05-01.csv: the table id, then the download date; without a date, the load date.
+    vintage_file_prefix="[A-Za-z0-9]+",
+    vintage_defaults_to_load_date=True,
+    columns=(
+        Column("table_id", "varchar", f"upper({TEXT})", "a Jobindsats table id"),
+        Column("area", "varchar", TEXT, "an area name", ("område",)),
+        Column(
+            "municipality_code",
+            "integer",
+            f"case when not {NOT_A_MUNICIPALITY} then {MUNICIPALITY_BY_NAME} end",
+            "the code of a municipality",
+            derived_from="area",
+        ),
+        Column(
+            "period",
+            "varchar",
+            f"case when ({PERIOD_TYPE}) is not null then {PERIOD_TEXT} end",
+            "a Jobindsats period: 2017M03, 2017K1 or 2017Q1, 2020QMAT02 or 2024Y01",
+            ("periode",),
+        ),
+        Column("period_type", "varchar", PERIOD_TYPE, "a period type", derived_from="period"),
+        Column("period_start", "date", PERIOD_START, "a date", derived_from="period"),
+        Column("period_end", "date", PERIOD_END, "a date", derived_from="period"),
+        Column("dimensions", "json", "json({c})", "a JSON object of dimension values"),
+        Column("is_total", "boolean", HAS_TOTAL_VALUE, "a flag", derived_from="dimensions"),
+        Column("measure", "varchar", TEXT, "a measure label"),
+        Column(
+            "value",
+            "double",
+            DECIMAL,
+            "a number (decimal comma or point), or empty, null, -, . or .. when suppressed",
+            required=False,
+            missing=("-", ".", "..", "null"),
+            reported_as="measure",
+        ),
+    ),
+    rules=(
+        Rule(
+            "area",
+            "must be a municipality of reference.municipalities (ignoring case, 'Kommune', "
+            "aa/å and hyphens), Hele landet, a region or an RAR area",
+            f"municipality_code is null and not {NOT_A_MUNICIPALITY.format(c='area')}",
+            ("area",),
+        ),
+    ),
+    unique_key=("table_id", "area", "period", "dimensions", "measure"),
+    unique_rule="one value per table, area, period, dimension values and measure",
+)
+
 CONTRACTS: dict[str, Contract] = {
     c.source: c
     for c in (
@@ -289,6 +424,7 @@ CONTRACTS: dict[str, Contract] = {
         MUNICIPAL_TARGETS,
         IMPLEMENTATION_SURVEY,
         STV_PARTICIPANTS,
+        JOBINDSATS,
     )
 }
 

@@ -13,15 +13,24 @@ import json
 import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 
 from .contracts import Contract, Problem
+from .jobindsats import read_jobindsats
 from .privacy import PseudonymKeyMissing, mask_cpr
 from .readers import READERS, UnreadableFile, drop_relation, file_format, read_to_table
-from .validation import Typed, validate, vintage_from_name
+from .validation import (
+    TypedScan,
+    Validation,
+    count_repeats,
+    find_problems,
+    other_files_of_vintage,
+    typed_scan,
+    vintage_from_name,
+)
 
 FILE_LOG_DDL = """
 create table if not exists raw.file_log (
@@ -36,6 +45,8 @@ create table if not exists raw.file_log (
 )
 """
 LOADER_MEMORY_LIMIT = "1GB"
+# Readers for sources whose files are told apart by their content, not their extension.
+CONTENT_READERS = {"jobindsats": read_jobindsats}
 META_COLUMNS = (
     "_file_name varchar not null, _file_sha256 varchar not null, _loaded_at timestamp not null"
 )
@@ -120,31 +131,110 @@ def _quarantine(
     outcome.report = str(report_path)
 
 
-def _read_and_validate(
+# Raised inside DuckDB by the first row breaking a rule: the insert stops and rolls back.
+BROKEN_ROW = "stv_pipeline: a row breaks the contract of its source"
+TYPED = "_incoming_typed"
+
+
+def _read_and_scan(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
     path: Path,
     pseudonym_key: str | None,
     outcome: FileOutcome,
-) -> tuple[list[Problem], int, Typed | None]:
+) -> TypedScan | Validation:
     fmt = file_format(path)
-    if fmt not in contract.formats or fmt not in READERS:
+    reader = CONTENT_READERS[contract.reader] if contract.reader else None
+    if fmt not in contract.formats or (reader is None and fmt not in READERS):
         accepted = ", ".join(contract.formats)
-        return (
-            [
-                Problem(
-                    f"file type .{fmt} is not accepted for {contract.source} (accepted: {accepted})"
-                )
-            ],
-            1,
-            None,
-        )
+        rule = f"file type .{fmt} is not accepted for {contract.source} (accepted: {accepted})"
+        return Validation([Problem(rule)], 1)
     try:
-        outcome.row_numbering = read_to_table(con, path, "_incoming")
+        outcome.row_numbering = read_to_table(con, path, "_incoming", reader)
     except UnreadableFile as exc:
-        return [Problem(mask_cpr(str(exc)), row=exc.row)], 1, None
-    validation, typed = validate(con, contract, "_incoming", path, pseudonym_key)
-    return validation.problems, validation.total, typed
+        return Validation([Problem(mask_cpr(str(exc)), row=exc.row)], 1)
+    return typed_scan(con, contract, "_incoming", path, pseudonym_key)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    rows: int
+    extract_date: date | None
+
+
+def _insert_checked(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    path: Path,
+    sha: str,
+    origin: str,
+    scan: TypedScan,
+    *,
+    check: bool,
+) -> Loaded | None:
+    """Load the file in one transaction, parsing it once: the insert reads the typed scan and a
+    broken row aborts it; then the inserted (typed) rows are checked for repeated keys. Returns
+    None, with nothing changed, when a row breaks a rule or a key may repeat (`check`)."""
+    names = ", ".join(f'"{c.name}"' for c in contract.output_columns)
+    rows_sql = scan.select
+    if check:
+        rows_sql = (
+            f"select * from ({scan.select}) "
+            f"where case when {scan.any_broken} then error('{BROKEN_ROW}') else true end"
+        )
+    this_file = (
+        f"(select * from raw.{contract.source} "
+        "where _file_name = $file_name and _loaded_at = $loaded_at)"
+    )
+    loaded_at = datetime.now()
+    meta = {"file_name": path.name, "sha256": sha, "loaded_at": loaded_at}
+    con.execute("begin transaction")
+    in_transaction = True
+    try:
+        con.execute(f"delete from raw.{contract.source} where _file_name = ?", [path.name])
+        con.execute(
+            "update raw.file_log set replaced_at = ? "
+            "where source = ? and file_name = ? and replaced_at is null",
+            [loaded_at, contract.source, path.name],
+        )
+        try:
+            rows = con.execute(
+                f"insert into raw.{contract.source} ({names}, _file_name, _file_sha256, "
+                f"_loaded_at) select {names}, $file_name, $sha256, $loaded_at from ({rows_sql})",
+                {**scan.params, **meta},
+            ).fetchone()[0]
+        except duckdb.Error as exc:
+            if BROKEN_ROW not in str(exc):
+                raise
+            in_transaction = False
+            con.execute("rollback")
+            return None
+        first = last = None
+        if contract.vintage_file_prefix:
+            first, last = con.execute(
+                f"select min(extract_date), max(extract_date) from {this_file}",
+                {"file_name": path.name, "loaded_at": loaded_at},
+            ).fetchone()
+        if check and (
+            other_files_of_vintage(con, contract, path.name, first, last)
+            or count_repeats(
+                con, contract, this_file, {"file_name": path.name, "loaded_at": loaded_at}
+            )
+        ):
+            in_transaction = False
+            con.execute("rollback")
+            return None
+        con.execute(
+            "insert into raw.file_log values (?, ?, ?, ?, ?, ?, ?, null)",
+            [contract.source, path.name, sha, origin, rows, last, loaded_at],
+        )
+        in_transaction = False
+        con.execute("commit")
+    except BaseException:
+        if in_transaction:
+            con.execute("rollback")
+        raise
+    return Loaded(rows, last)
 
 
 def load_file(
@@ -173,39 +263,28 @@ def load_file(
     if already:
         return outcome
 
-    problems, total, typed = _read_and_validate(con, contract, path, pseudonym_key, outcome)
-    if problems or typed is None:
-        outcome.status, outcome.problems = "rejected", problems
-        outcome.total_problems = max(total, len(problems))
-        _quarantine(path, outcome, quarantine_dir, keep_original=origin == "sample")
-        return outcome
+    scan = _read_and_scan(con, contract, path, pseudonym_key, outcome)
+    if isinstance(scan, Validation):
+        return _reject(path, outcome, scan, quarantine_dir, origin)
+    loaded = _insert_checked(con, contract, path, sha, origin, scan, check=True)
+    if loaded is None:
+        # A broken row or a possibly repeated key: find every problem with its place. None
+        # found means a hash collision, or another file of the vintage without shared keys.
+        validation = find_problems(con, contract, scan, path, TYPED)
+        if validation.total:
+            return _reject(path, outcome, validation, quarantine_dir, origin)
+        loaded = _insert_checked(con, contract, path, sha, origin, scan, check=False)
+    outcome.status, outcome.rows = "loaded", loaded.rows
+    outcome.vintage = loaded.extract_date.isoformat() if loaded.extract_date else None
+    return outcome
 
-    names = ", ".join(f'"{c.name}"' for c in contract.output_columns)
-    loaded_at = datetime.now()
-    con.execute("begin transaction")
-    try:
-        con.execute(f"delete from raw.{contract.source} where _file_name = ?", [path.name])
-        con.execute(
-            "update raw.file_log set replaced_at = ? "
-            "where source = ? and file_name = ? and replaced_at is null",
-            [loaded_at, contract.source, path.name],
-        )
-        con.execute(
-            f"insert into raw.{contract.source} ({names}, _file_name, _file_sha256, _loaded_at) "
-            f"select {names}, ?, ?, ? from {typed.relation}",
-            [path.name, sha, loaded_at],
-        )
-        rows, vintage = typed.rows, typed.extract_date
-        con.execute(
-            "insert into raw.file_log values (?, ?, ?, ?, ?, ?, ?, null)",
-            [contract.source, path.name, sha, origin, rows, vintage, loaded_at],
-        )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    outcome.status, outcome.rows = "loaded", rows
-    outcome.vintage = vintage.isoformat() if vintage else None
+
+def _reject(
+    path: Path, outcome: FileOutcome, validation: Validation, quarantine_dir: Path, origin: str
+) -> FileOutcome:
+    outcome.status, outcome.problems = "rejected", validation.problems
+    outcome.total_problems = max(validation.total, len(validation.problems))
+    _quarantine(path, outcome, quarantine_dir, keep_original=origin == "sample")
     return outcome
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -201,15 +202,21 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> str:
 READERS = {"csv": _read_csv, "txt": _read_csv, "parquet": _read_parquet, "xlsx": _read_xlsx}
 
 
-def read_to_table(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> str:
+Reader = Callable[[duckdb.DuckDBPyConnection, Path, str], str]
+
+
+def read_to_table(
+    con: duckdb.DuckDBPyConnection, path: Path, table: str, reader: Reader | None = None
+) -> str:
     """Create temp table `table` holding `_row` plus every column of the file as text; return
-    how `_row` numbers the file's rows, for the reports."""
+    how `_row` numbers the file's rows, for the reports. `reader` replaces the reader of the
+    file's extension, for sources whose layout is told by the content."""
     fmt = file_format(path)
     if path.stat().st_size == 0:
         raise UnreadableFile("the file is empty")
     drop_relation(con, table)
     try:
-        return READERS[fmt](con, path, table)
+        return (reader or READERS[fmt])(con, path, table)
     except UnreadableFile:
         raise
     except duckdb.Error as exc:

@@ -1,13 +1,14 @@
 """Turn a contract into SQL that parses a file's text cells and lists every broken rule.
 
-Input: a temp table or view of text cells (see `readers.py`). Output: a temp view
-`<name>_typed` with the contract's typed columns (plus `<column>__raw` text for reporting), and
-the problems found.
+Input: a temp table or view of text cells (see `readers.py`). Output: a `TypedScan`, the SQL
+that parses those cells into the contract's typed columns (plus `<column>__raw` text for
+reporting) with a flag for rows breaking any row rule, and, for a file with problems, every
+problem with its row, column and value.
 
-Why a view: a register extract has millions of rows and is valid nearly always, so the file is
-checked in one pass (a count of rows breaking any rule, and a hashed key count for repeats) and
-then parsed a second time straight into the warehouse; no typed copy is ever materialised. Only
-a file with problems pays for the detailed per-rule queries that name rows and columns.
+Why one scan: a register extract has millions of rows and is valid nearly always, so the loader
+inserts it straight from this parse and lets a broken row abort the insert (loader.py); no
+typed copy is materialised and the file is parsed once. Only a file with problems pays for the
+detailed per-rule queries that name rows and columns.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .contracts import (
     CPR_ALIASES,
     EXTRACT_DATE_ALIASES,
     PERSON_ID_ALIASES,
+    Column,
     Contract,
     Problem,
     Validation,
@@ -43,8 +45,10 @@ def _quote(name: str) -> str:
 
 
 def vintage_from_name(path: Path, prefix: str) -> date | None:
-    # benefits_2019-01-15.csv, or benefits_2019-01-15_0450.csv when split per municipality
-    pattern = rf"{re.escape(prefix)}_(\d{{4}}-\d{{2}}-\d{{2}})(?:[_.-].*)?"
+    """The date in `<prefix>_YYYY-MM-DD[...].ext`; `prefix` is a regular expression.
+
+    benefits_2019-01-15.csv, or benefits_2019-01-15_0450.csv when split per municipality."""
+    pattern = rf"(?:{prefix})_(\d{{4}}-\d{{2}}-\d{{2}})(?:[_.-].*)?"
     match = re.fullmatch(pattern, path.stem, re.IGNORECASE)
     if not match:
         return None
@@ -73,13 +77,27 @@ def map_headers(headers: list[str], contract: Contract) -> HeaderMap:
             problems.append(Problem(f"column '{h}' appears twice in the header", row=1, column=h))
         by_norm[_norm(h)] = h
 
-    def find(names: tuple[str, ...]) -> str | None:
+    def find(field: str, names: tuple[str, ...]) -> str | None:
+        """The header delivering `field`; two would be ambiguous, which rejects the file."""
         hits = [by_norm[n] for n in names if n in by_norm]
+        if len(hits) > 1:
+            quoted = [f"'{h}'" for h in hits]
+            named = ", ".join(quoted[:-1]) + " and " + quoted[-1]
+            each = "both" if len(hits) == 2 else "all"
+            problems.append(
+                Problem(
+                    f"columns {named} {each} deliver the field {field}: deliver one of them",
+                    row=1,
+                    column=field,
+                )
+            )
         return hits[0] if hits else None
 
     mapped: dict[str, str] = {}
     for col in contract.columns:
-        header = find((col.name, *col.aliases))
+        if col.derived_from:
+            continue
+        header = find(col.name, (col.name, *col.aliases))
         if header is not None:
             mapped[col.name] = header
         elif col.required:
@@ -88,8 +106,8 @@ def map_headers(headers: list[str], contract: Contract) -> HeaderMap:
 
     cpr_header = None
     if contract.has_person:
-        cpr_header = find(CPR_ALIASES)
-        person_header = find(PERSON_ID_ALIASES)
+        cpr_header = find("cpr", CPR_ALIASES)
+        person_header = find("person_id", PERSON_ID_ALIASES)
         if cpr_header and person_header:
             problems.append(Problem("give either cpr or person_id, not both", row=1))
         elif person_header:
@@ -97,10 +115,17 @@ def map_headers(headers: list[str], contract: Contract) -> HeaderMap:
         elif not cpr_header:
             problems.append(Problem("required column missing (expected cpr or person_id)", row=1))
     if contract.vintage_file_prefix:
-        header = find(EXTRACT_DATE_ALIASES)
+        header = find("extract_date", EXTRACT_DATE_ALIASES)
         if header:
             mapped["extract_date"] = header
     return HeaderMap(mapped, problems, cpr_header)
+
+
+def _is_missing(col: Column, raw: str) -> str:
+    """SQL: the raw cell holds no value (empty, or one of the column's missing markers)."""
+    markers = ", ".join("'" + m.replace("'", "''") + "'" for m in col.missing)
+    blank = f"nullif(trim({raw}), '') is null"
+    return f"({blank} or trim({raw}) in ({markers}))" if col.missing else blank
 
 
 def _typed_select(contract: Contract, headers: HeaderMap, vintage: date | None) -> list[str]:
@@ -117,9 +142,12 @@ def _typed_select(contract: Contract, headers: HeaderMap, vintage: date | None) 
             parts.append(f"{literal} as extract_date")
             parts.append(f"'{vintage.isoformat() if vintage else ''}' as extract_date__raw")
             continue
-        header = headers.columns.get(col.name)
+        header = headers.columns.get(col.derived_from or col.name)
         raw = _quote(header) if header else "null::varchar"
-        parts.append(f"({col.parse.format(c=raw)})::{col.sql_type} as {_quote(col.name)}")
+        parsed = col.parse.format(c=raw)
+        if col.missing:
+            parsed = f"case when {_is_missing(col, raw)} then null else {parsed} end"
+        parts.append(f"({parsed})::{col.sql_type} as {_quote(col.name)}")
         parts.append(f"{raw} as {_quote(col.name + '__raw')}")
     return parts
 
@@ -140,8 +168,10 @@ def _row_checks(contract: Contract, cpr: bool) -> list[RowCheck]:
         checks.append(RowCheck(column, rule, where, order))
 
     for i, col in enumerate(contract.output_columns):
+        if col.derived_from:
+            continue
         raw, parsed = _quote(col.name + "__raw"), _quote(col.name)
-        blank = f"nullif(trim({raw}), '') is null"
+        blank = _is_missing(col, raw)
         expected = col.expected
         if col.name == "person_id" and cpr:
             expected = "a CPR number of 10 digits (DDMMYY-XXXX or DDMMYYXXXX)"
@@ -171,10 +201,14 @@ def _row_checks(contract: Contract, cpr: bool) -> list[RowCheck]:
 
 def _problem_queries(contract: Contract, typed: str, cpr: bool, file_name: str) -> list[str]:
     queries = []
+    reported_as = {c.name: c.reported_as for c in contract.output_columns if c.reported_as}
     for check in _row_checks(contract, cpr):
         rule_sql = check.rule.replace("'", "''")
+        column = f"'{check.column}'"
+        if check.column in reported_as:
+            column = f"coalesce({_quote(reported_as[check.column] + '__raw')}, {column})"
         queries.append(
-            f"select {ROW_COLUMN} as row_number, '{check.column}' as column_name, "
+            f"select {ROW_COLUMN} as row_number, {column} as column_name, "
             f"{_quote(check.column + '__raw')} as value, '{rule_sql}' as rule, "
             f"{check.order} as ord from {typed} where {check.where}"
         )
@@ -205,42 +239,72 @@ def _problem_queries(contract: Contract, typed: str, cpr: bool, file_name: str) 
 
 
 @dataclass(frozen=True)
-class Typed:
-    """A checked file: the temp relation of its typed rows, their count and extract date."""
+class TypedScan:
+    """A file's rows parsed by its contract: `select` (over the file's text cells, with the
+    named `params` it binds) yields the typed columns, their `__raw` text and `_row`;
+    `any_broken` is SQL over those, true for a row that breaks a row rule."""
 
-    relation: str
-    rows: int
-    extract_date: date | None
+    select: str
+    params: dict[str, object]
+    any_broken: str
+    cpr: bool
 
 
-def _check_pass(
-    con: duckdb.DuckDBPyConnection, contract: Contract, typed: str, cpr: bool
-) -> tuple[int, int, date | None, date | None]:
-    """One pass over the file: rows breaking any row rule, rows, and the extract dates."""
+def typed_scan(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    incoming: str,
+    path: Path,
+    pseudonym_key: str | None,
+) -> TypedScan | Validation:
+    """How to parse and check `incoming`, or the problems of a header that cannot be used."""
+    headers = [r[0] for r in con.execute(f"describe {incoming}").fetchall()]
+    header_map = map_headers(headers, contract)
+    if header_map.problems:
+        return Validation(header_map.problems, len(header_map.problems))
+    if header_map.cpr_header and not pseudonym_key:
+        raise PseudonymKeyMissing(
+            f"{path.name} has a CPR column but STV_PSEUDONYM_KEY is not set: set the key "
+            "(see .env.example) so CPR numbers can be pseudonymised before anything is written"
+        )
+    vintage = (
+        vintage_from_name(path, contract.vintage_file_prefix or "")
+        if contract.vintage_file_prefix
+        else None
+    )
+    if vintage is None and contract.vintage_defaults_to_load_date:
+        vintage = date.today()
+    cpr = bool(header_map.cpr_header)
+    select = (
+        "select " + ", ".join(_typed_select(contract, header_map, vintage)) + f" from {incoming}"
+    )
     any_broken = " or ".join(f"({c.where})" for c in _row_checks(contract, cpr)) or "false"
-    dates = "min(extract_date), max(extract_date)" if contract.vintage_file_prefix else "null, null"
-    return con.execute(
-        f"select count(*) filter (where {any_broken}), count(*), {dates} from {typed}"
-    ).fetchone()
+    params = hmac_pads(pseudonym_key) if cpr and pseudonym_key else {}
+    return TypedScan(select, dict(params), any_broken, cpr)
 
 
-def _count_repeats(con: duckdb.DuckDBPyConnection, contract: Contract, typed: str) -> int:
-    """Keys occurring more than once in the file, counted on a 64-bit hash of the key (one
-    cheap aggregate); a hash collision only sends the file to the exact per-row queries, which
-    then find nothing."""
+def count_repeats(
+    con: duckdb.DuckDBPyConnection, contract: Contract, rows: str, params: dict[str, object]
+) -> int:
+    """Keys occurring more than once in `rows` (SQL of a typed relation, binding `params`),
+    counted on a 64-bit hash of the key (one cheap aggregate); a hash collision only sends the
+    file to the exact per-row queries, which then find nothing."""
     if not contract.unique_key:
         return 0
     key = [*contract.unique_key, *(["extract_date"] if contract.vintage_file_prefix else [])]
     keyed = " and ".join(f"{_quote(k)} is not null" for k in contract.unique_key)
     return con.execute(
         f"select count(*) from (select hash({', '.join(_quote(k) for k in key)}) as h "
-        f"from {typed} where {keyed} group by h having count(*) > 1)"
+        f"from {rows} where {keyed} group by h having count(*) > 1)",
+        params,
     ).fetchone()[0]
 
 
-def _other_files_of_vintage(
+def other_files_of_vintage(
     con: duckdb.DuckDBPyConnection, contract: Contract, file_name: str, first, last
 ) -> bool:
+    """Whether the file log holds another file of the vintages first..last (then the rows
+    must be checked against that file's for repeated keys)."""
     if not contract.vintage_file_prefix or first is None:
         return False
     return bool(
@@ -252,51 +316,18 @@ def _other_files_of_vintage(
     )
 
 
-def validate(
-    con: duckdb.DuckDBPyConnection,
-    contract: Contract,
-    incoming: str,
-    path: Path,
-    pseudonym_key: str | None,
-) -> tuple[Validation, Typed | None]:
-    """Parse and check `incoming`; return the problems and the typed rows (None when the header
-    itself is unusable or a rule is broken)."""
-    headers = [r[0] for r in con.execute(f"describe {incoming}").fetchall()]
-    header_map = map_headers(headers, contract)
-    if header_map.problems:
-        return Validation(header_map.problems, len(header_map.problems)), None
-    if header_map.cpr_header and not pseudonym_key:
-        raise PseudonymKeyMissing(
-            f"{path.name} has a CPR column but STV_PSEUDONYM_KEY is not set: set the key "
-            "(see .env.example) so CPR numbers can be pseudonymised before anything is written"
-        )
-    vintage = (
-        vintage_from_name(path, contract.vintage_file_prefix or "")
-        if contract.vintage_file_prefix
-        else None
-    )
-    typed = f"{incoming}_typed"
-    cpr = bool(header_map.cpr_header)
-    select = (
-        "select " + ", ".join(_typed_select(contract, header_map, vintage)) + f" from {incoming}"
-    )
+def find_problems(
+    con: duckdb.DuckDBPyConnection, contract: Contract, scan: TypedScan, path: Path, typed: str
+) -> Validation:
+    """Every broken rule of the file with its row, column and value (the first
+    REPORTED_PROBLEMS), from the parse in temp relation `typed`."""
     drop_relation(con, typed)
-    if cpr:
+    if scan.params:
         # The key is bound as a parameter, which a view cannot hold: materialise the hashes.
-        con.execute(f"create temp table {typed} as {select}", hmac_pads(pseudonym_key))
+        con.execute(f"create temp table {typed} as {scan.select}", scan.params)
     else:
-        con.execute(f"create temp view {typed} as {select}")
-
-    broken, rows, first, last = _check_pass(con, contract, typed, cpr)
-    suspect = (
-        broken > 0
-        or _other_files_of_vintage(con, contract, path.name, first, last)
-        or _count_repeats(con, contract, typed) > 0
-    )
-    if not suspect:
-        return Validation([], 0), Typed(typed, rows, last)
-    validation = _problems(con, contract, typed, path, cpr)
-    return validation, None if validation.total else Typed(typed, rows, last)
+        con.execute(f"create temp view {typed} as {scan.select}")
+    return _problems(con, contract, typed, path, scan.cpr)
 
 
 def _problems(
@@ -305,7 +336,9 @@ def _problems(
     """Every broken rule with its row, column and value (the first REPORTED_PROBLEMS)."""
     problems_sql = " union all ".join(_problem_queries(contract, typed, cpr, path.name))
     drop_relation(con, f"{typed}_problems")
-    con.execute(f"create temp table {typed}_problems as {problems_sql}")
+    # distinct: a source row read as several rows (a wide table made long) breaks a rule of
+    # its shared cells once, not once per row made of it
+    con.execute(f"create temp table {typed}_problems as select distinct * from ({problems_sql})")
     total = con.execute(f"select count(*) from {typed}_problems").fetchone()[0]
     rows = con.execute(
         f"select * from {typed}_problems order by 1, 5 limit {REPORTED_PROBLEMS}"

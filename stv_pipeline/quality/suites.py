@@ -5,20 +5,28 @@ slash-separated asset key) and the default severity (`ERROR` blocks the STAR exp
 only shows). An expectation may override the severity in its own `meta`. Optional: `query`,
 the SQL selecting the rows to validate (default: the whole table), and `example_columns`,
 the columns that identify a failing row in the check's metadata.
+
+Thresholds live once, in the evaluation settings seed (DESIGN §3.6): an expectation's kwarg
+written `{"$setting": "<column>"}` (optionally with `"times": <factor>`, e.g. -1 for a lower
+bound) takes its value from that column of the settings table the marts were built with.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+if TYPE_CHECKING:
+    import duckdb
 
+SETTINGS_TABLE = "reference.evaluation_settings"
+SETTING_KEY = "$setting"
 
 @dataclass(frozen=True)
 class SuiteFile:
@@ -57,18 +65,33 @@ def discover_suites(folder: Path) -> list[SuiteFile]:
     return [read_suite(p) for p in sorted(folder.glob("*.json"))]
 
 
-def validate_frame(suite: SuiteFile, frame: pd.DataFrame) -> dict[str, Any]:
-    """Validate `frame` with the suite in an ephemeral GX context; return GX's result as JSON."""
+@functools.cache
+def _gx_context() -> Any:
+    """The one GX context of this process, with a pandas data source: importing GX and making a
+    context cost seconds, so every suite of a run validates in the same one."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}
-    batch_definition = (
-        context.data_sources.add_pandas("stv")
-        .add_dataframe_asset(name=suite.asset.replace("/", "__"))
-        .add_batch_definition_whole_dataframe("whole_table")
-    )
-    gx_suite = context.suites.add(
+    context.data_sources.add_pandas("stv")
+    return context
+
+
+def validate_frame(suite: SuiteFile, frame: pd.DataFrame) -> dict[str, Any]:
+    """Validate `frame` with the suite in the process's GX context; return GX's result as JSON."""
+    import great_expectations as gx
+
+    context = _gx_context()
+    source = context.data_sources.get("stv")
+    # One data asset per suite, registered on its first validation in this process.
+    if suite.name in source.get_asset_names():
+        batch_definition = source.get_asset(suite.name).get_batch_definition("whole_table")
+    else:
+        batch_definition = source.add_dataframe_asset(
+            name=suite.name
+        ).add_batch_definition_whole_dataframe("whole_table")
+    gx_suite = context.suites.add_or_update(
         gx.ExpectationSuite(name=suite.name, expectations=suite.body["expectations"])
     )
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
@@ -76,3 +99,48 @@ def validate_frame(suite: SuiteFile, frame: pd.DataFrame) -> dict[str, Any]:
     if suite.example_columns:
         result_format["unexpected_index_column_names"] = list(suite.example_columns)
     return batch.validate(gx_suite, result_format=result_format).to_json_dict()
+
+
+def resolve_settings(value: Any, settings: dict[str, Any]) -> Any:
+    """`value` (a suite body or any part of it) with every `{"$setting": name}` replaced by the
+    setting's value (times the optional `times` factor). An unknown name is an error naming
+    the known ones, so a typo in a suite cannot silently drop a threshold."""
+    if isinstance(value, dict):
+        if SETTING_KEY in value:
+            name = value[SETTING_KEY]
+            if name not in settings:
+                known = ", ".join(sorted(settings))
+                raise KeyError(
+                    f"suite refers to setting {name!r}, not in {SETTINGS_TABLE} ({known})"
+                )
+            return settings[name] * value.get("times", 1)
+        return {k: resolve_settings(v, settings) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_settings(v, settings) for v in value]
+    return value
+
+
+def read_settings(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The one row of the evaluation settings seed as the warehouse holds it."""
+    cursor = con.execute(f"select * from {SETTINGS_TABLE}")
+    names = [d[0] for d in cursor.description]
+    rows = cursor.fetchall()
+    if len(rows) != 1:
+        raise ValueError(f"{SETTINGS_TABLE} must hold exactly one row, not {len(rows)}")
+    return dict(zip(names, rows[0], strict=True))
+
+
+def with_settings(suite: SuiteFile, settings: dict[str, Any]) -> SuiteFile:
+    """The suite with its `$setting` thresholds filled in from `settings`."""
+    return replace(suite, body=resolve_settings(suite.body, settings))
+
+
+def validate_in_warehouse(
+    suite: SuiteFile, con: duckdb.DuckDBPyConnection
+) -> tuple[dict[str, Any], int]:
+    """Run the suite's query in the warehouse and validate its rows with the suite, thresholds
+    read from the settings the marts were built with; GX's result and the rows validated."""
+    # In a fixed order, so the failing rows a check shows as examples do not depend on how
+    # the engine that built the table stored it (DuckDB or Spark's Parquet, DESIGN §7).
+    frame = con.execute(f"select * from ({suite.query}) order by all").df()
+    return validate_frame(with_settings(suite, read_settings(con)), frame), len(frame)

@@ -26,14 +26,18 @@ What the data models:
   a tail of several weeks, ~3 % over eight weeks, none over twelve weeks), scaled per
   municipality. A vintage is the snapshot of rows registered up to its extract date, so
   the older vintage is a strict subset of the newer one and recent months grow between
-  vintages.
+  vintages. The benefits and earnings registers have their own snapshot dates, which do
+  not line up, and some benefits snapshots come as one file per region (scenarios.py).
 * Ordinary hours per person-month come from weekly work hazards (high off benefits, low
   on benefits, rising with the participant uplift); a month's earnings are reported a few
   days to a few months after the month, so the last two months of a vintage are partial.
 * Municipal monitoring counts are the register's "truth" for the ISO week of the extract
   date times a municipal reporting ratio (mostly a little below; Frederikshavn clearly
-  below, to exercise the reconciliation flag); Odense and Frederikshavn split their
-  counts by provider (rows to be summed per municipality, extract date and measure).
+  below, to exercise the reconciliation flag). Odense and Frederikshavn deliver, beside
+  the jobcentre's own count (empty provider), the tallies of their providers, which miss
+  some of the jobcentre's registrations and hold some it has not registered yet, so they
+  need not add up to it; on a few dates the jobcentre's own count is missing and only the
+  providers' tallies arrive.
   Targets rise from the 2016 H2 level. The implementation survey has per municipality
   and wave 1 leder, 1 projektleder, 4-6 sagsbehandlere and 2-3 virksomhedskonsulenter;
   endline mostly higher, but Holbæk's management declines (not eligible for case
@@ -55,10 +59,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from .scenarios import REGISTER_FORMATS, Scenario, scenario
+from .jobindsats import write_jobindsats_sample
+from .scenarios import REGISTER_FORMATS, Scenario, region_file_labels, scenario
 
 # --------------------------------------------------------------------------------------
 # Tunable figures (the municipalities and vintages are in scenarios.py)
@@ -126,9 +132,13 @@ MONITORING_RATIO_SD = 0.04
 MONITORING_WINDOW_WEEKS = 4  # referrals / deregistrations counted over the preceding weeks
 MONITORING_MEASURES = ("active_company_placements", "referrals", "deregistrations")
 PROVIDER_SPLITS = {  # municipality -> (provider names, share of the first provider)
-    461: (("Jobcenter Odense", "Virksomhedsservice Fyn"), 0.65),
-    813: (("Jobcenter Frederikshavn", "Læsø-Sæby Mentorhus"), 0.75),
+    461: (("Anden aktør Fyn", "STV jobmentorer"), 0.65),
+    813: (("Læsø-Sæby Mentorhus", "STV jobmentorer"), 0.75),
 }
+# A provider's tally against its true share of the jobcentre's count: registrations the
+# provider has not made yet, and registrations the jobcentre has not made yet.
+PROVIDER_MISSING_SHARE, PROVIDER_AHEAD_SHARE = 0.06, 0.05
+JOBCENTRE_COUNT_MISSING_PROBABILITY = 0.1  # dates where only the providers' tallies arrive
 
 # Targets: (target date, multiple of the 2016 H2 level) per measure.
 TARGET_POINTS = {
@@ -199,13 +209,19 @@ def generate_sample(
 
     written: dict[str, list[Path]] = {source: [] for source in SOURCES}
     ext = register_format
-    for extract in scn.vintages:
-        written["register_benefits"].append(
-            write_table(
-                benefits_vintage(benefits, calendar, sim, munis, extract),
-                out_dir / "register_benefits" / f"benefits_{extract}.{ext}",
+    for extract in scn.benefits_vintages:
+        snapshot = benefits_vintage(benefits, calendar, sim, munis, extract)
+        folder = out_dir / "register_benefits"
+        if extract in scn.benefits_split_by_region:
+            for label, part in split_by_region(snapshot):
+                written["register_benefits"].append(
+                    write_table(part, folder / f"benefits_{extract}_{label}.{ext}")
+                )
+        else:
+            written["register_benefits"].append(
+                write_table(snapshot, folder / f"benefits_{extract}.{ext}")
             )
-        )
+    for extract in scn.earnings_vintages:
         written["register_earnings"].append(
             write_table(
                 earnings_vintage(earnings, sim, extract),
@@ -227,6 +243,16 @@ def generate_sample(
     written["stv_participants"].append(
         write_csv(participant_rows(munis), out_dir / "stv_participants" / "participants.csv")
     )
+    if scale == "sample":  # the public tables a user without register access has (§2.7)
+        written["jobindsats"] = write_jobindsats_sample(
+            out_dir / "jobindsats",
+            sim,
+            calendar,
+            earnings,
+            [m.name for m in scn.municipalities],
+            download=max(scn.benefits_vintages[-1], scn.earnings_vintages[-1]),
+            seed=seed,
+        )
     return written
 
 
@@ -480,6 +506,19 @@ def benefits_vintage(
     return pa.Table.from_pydict(columns, schema=BENEFITS_SCHEMA)
 
 
+def split_by_region(snapshot: pa.Table) -> list[tuple[str, pa.Table]]:
+    """One part of a benefits snapshot per region with rows, as regions deliver them."""
+    by_label: dict[str, list[int]] = {}
+    for code, label in region_file_labels().items():
+        by_label.setdefault(label, []).append(code)
+    parts = []
+    for label, codes in sorted(by_label.items()):
+        part = snapshot.filter(pc.is_in(snapshot["municipality_code"], pa.array(codes, pa.int64())))
+        if part.num_rows:
+            parts.append((label, part))
+    return parts
+
+
 def _labels(indices: np.ndarray, labels, missing: np.ndarray | None = None) -> pa.Array:
     """Strings by index, built in Arrow rather than as millions of Python objects."""
     codes = pa.array(indices.astype(np.int32), mask=missing)
@@ -641,12 +680,19 @@ def monitoring_rows(
 
 
 def split_by_provider(rng: np.random.Generator, code: int, total: int) -> list[tuple[str, int]]:
-    """One row with an empty provider, or one row per provider (summing to the total)."""
+    """The jobcentre's own count (empty provider) and, where the municipality has providers,
+    each provider's own tally beside it; the tallies need not add up to the jobcentre's
+    count, and on some dates the jobcentre's own count is not delivered."""
     if code not in PROVIDER_SPLITS:
         return [("", total)]
     (first, second), share = PROVIDER_SPLITS[code]
     n_first = int(rng.binomial(total, share))
-    return [(first, n_first), (second, total - n_first)]
+    rows = [] if rng.random() < JOBCENTRE_COUNT_MISSING_PROBABILITY else [("", total)]
+    for provider, true_count in ((first, n_first), (second, total - n_first)):
+        registered = int(rng.binomial(true_count, 1 - PROVIDER_MISSING_SHARE))
+        ahead = int(rng.poisson(PROVIDER_AHEAD_SHARE * true_count))
+        rows.append((provider, registered + ahead))
+    return rows
 
 
 def target_rows(sim: Simulation, calendar: pd.DataFrame, munis: MuniTable) -> pd.DataFrame:

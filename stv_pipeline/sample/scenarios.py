@@ -1,12 +1,17 @@
 """Which municipalities, sizes and vintages a synthetic data set has (`stv sample --scale`).
 
 * ``sample`` — the committed ``data/sample/``: ten municipalities (six STV participants), two
-  vintages; small enough for git and for every test.
+  benefits and two earnings snapshots; small enough for git and for every test.
 * ``small``, ``medium``, ``national`` — all 98 municipalities, 27 of them STV participants (as
   in the evaluation), each with a person pool proportional to its population, and four monthly
-  vintages. ``national`` is the size STAR runs: about 130,000 persons in the target groups and
-  15–20 million person-weeks per vintage. ``medium`` is a quarter and ``small`` a fiftieth of
-  that, so the three sizes differ only in rows (the benchmark's slope, see ``bench/``).
+  snapshots of each register. ``national`` is the size STAR runs: about 130,000 persons in the
+  target groups and 15–20 million person-weeks per vintage. ``medium`` is a quarter and
+  ``small`` a fiftieth of that, so the three sizes differ only in rows (the benchmark's
+  slope, see ``bench/``).
+
+The two registers are extracted separately, as DREAM and eIndkomst are: their snapshot dates do
+not line up (an earnings snapshot lags the benefits one, another leads it), and a benefits
+snapshot may arrive as one file per region on one date (DESIGN §2.1, §3.6).
 
 Municipal behaviour (activation level, STV uplift, registration speed, reporting ratio) is fixed
 for the ten sample municipalities and drawn from the seed for the others.
@@ -40,7 +45,10 @@ class MunicipalitySpec:
 class Scenario:
     name: str
     municipalities: tuple[MunicipalitySpec, ...]
-    vintages: tuple[date, ...]
+    benefits_vintages: tuple[date, ...]
+    earnings_vintages: tuple[date, ...]
+    # the benefits snapshots delivered as one file per region rather than one file
+    benefits_split_by_region: tuple[date, ...]
     # participant code -> (management change, staff change) of survey scores, endline - baseline
     fidelity_change: dict[int, tuple[float, float]]
 
@@ -69,14 +77,24 @@ SAMPLE_FIDELITY_CHANGE = {
     461: (0.4, 0.3),
     316: (-0.6, 0.3),  # Holbæk's management declines: not eligible for case selection
 }
-SAMPLE_VINTAGES = (date(2019, 1, 15), date(2019, 4, 15))
+# earnings 2019-02-05 lags the first benefits snapshot by three weeks, 2019-04-08 leads the
+# second by a week; the newest benefits snapshot comes as one file per region
+SAMPLE_BENEFITS_VINTAGES = (date(2019, 1, 15), date(2019, 4, 15))
+SAMPLE_EARNINGS_VINTAGES = (date(2019, 2, 5), date(2019, 4, 8))
+SAMPLE_BENEFITS_SPLIT = (date(2019, 4, 15),)
 
 # Register persons (on any benefit code at some point) per inhabitant at national scale:
 # calibrated so that about 130,000 persons are in a target group and a vintage has 15-20
 # million person-weeks, the size of the national STV extract.
 NATIONAL_PERSONS_PER_INHABITANT = 0.032
 SCALE_FRACTIONS = {"small": 1 / 50, "medium": 1 / 4, "national": 1.0}
-SCALE_VINTAGES = (date(2019, 1, 15), date(2019, 2, 15), date(2019, 3, 15), date(2019, 4, 15))
+SCALE_BENEFITS_VINTAGES = (
+    date(2019, 1, 15),
+    date(2019, 2, 15),
+    date(2019, 3, 15),
+    date(2019, 4, 15),
+)
+SCALE_EARNINGS_VINTAGES = (date(2019, 1, 8), date(2019, 2, 20), date(2019, 3, 8), date(2019, 4, 8))
 N_PARTICIPANTS = 27
 MIN_PERSONS = 2  # Læsø and Fanø still get a pool at small scale
 
@@ -87,7 +105,14 @@ REGISTER_FORMATS = ("parquet", "csv")
 def scenario(scale: str = "sample", seed: int = 2016) -> Scenario:
     """The scenario of a scale; the drawn municipal parameters depend on the seed only."""
     if scale == "sample":
-        return Scenario("sample", SAMPLE_MUNICIPALITIES, SAMPLE_VINTAGES, SAMPLE_FIDELITY_CHANGE)
+        return Scenario(
+            "sample",
+            SAMPLE_MUNICIPALITIES,
+            SAMPLE_BENEFITS_VINTAGES,
+            SAMPLE_EARNINGS_VINTAGES,
+            SAMPLE_BENEFITS_SPLIT,
+            SAMPLE_FIDELITY_CHANGE,
+        )
     if scale not in SCALE_FRACTIONS:
         raise ValueError(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}")
     return _all_municipalities(scale, seed)
@@ -100,11 +125,28 @@ def populations() -> dict[int, int]:
         return {int(r["municipality_code"]): int(r["population"]) for r in csv.DictReader(fh)}
 
 
-def _names() -> dict[int, str]:
+def _municipality_seed() -> list[dict[str, str]]:
     from stv_pipeline.settings import DBT_PROJECT_DIR
 
     with (DBT_PROJECT_DIR / "seeds" / "municipalities.csv").open(encoding="utf-8") as fh:
-        return {int(r["municipality_code"]): r["municipality_name"] for r in csv.DictReader(fh)}
+        return list(csv.DictReader(fh))
+
+
+def _names() -> dict[int, str]:
+    return {int(r["municipality_code"]): r["municipality_name"] for r in _municipality_seed()}
+
+
+def region_file_labels() -> dict[int, str]:
+    """Municipality code -> its region as a file-name label ('Region Sjælland' -> 'sjaelland')."""
+    return {
+        int(r["municipality_code"]): r["region"]
+        .removeprefix("Region ")
+        .lower()
+        .replace("æ", "ae")
+        .replace("ø", "oe")
+        .replace("å", "aa")
+        for r in _municipality_seed()
+    }
 
 
 def _all_municipalities(scale: str, seed: int) -> Scenario:
@@ -134,4 +176,11 @@ def _all_municipalities(scale: str, seed: int) -> Scenario:
         )
         if is_participant:
             fidelity[code] = change
-    return Scenario(scale, tuple(specs), SCALE_VINTAGES, fidelity)
+    return Scenario(
+        scale,
+        tuple(specs),
+        SCALE_BENEFITS_VINTAGES,
+        SCALE_EARNINGS_VINTAGES,
+        SCALE_BENEFITS_VINTAGES,
+        fidelity,
+    )

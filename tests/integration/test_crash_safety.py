@@ -15,8 +15,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from stv_pipeline.settings import DBT_PROJECT_DIR
-
 pytestmark = pytest.mark.integration
 
 LOADER = """
@@ -30,14 +28,6 @@ load_source(con, CONTRACTS["register_benefits"], Path(sys.argv[2]), origin="inbo
             quarantine_dir=Path(sys.argv[3]), pseudonym_key=None, log=print)
 print("DONE", flush=True)
 """
-
-
-def make_warehouse(path: Path) -> None:
-    with duckdb.connect(str(path)) as con:
-        con.execute("create schema reference")
-        for name in ("municipalities", "benefit_codes", "activation_codes"):
-            seed = DBT_PROJECT_DIR / "seeds" / f"{name}.csv"
-            con.execute(f"create table reference.{name} as select * from read_csv('{seed}')")
 
 
 def write_register(path: Path, persons: int, first: int = 0) -> None:
@@ -64,7 +54,6 @@ def state(warehouse: Path) -> tuple[int, int]:
 
 def test_a_killed_load_leaves_all_or_nothing(tmp_path):
     warehouse = tmp_path / "w.duckdb"
-    make_warehouse(warehouse)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     write_register(inbox / "benefits_2018-01-15.csv", persons=100)

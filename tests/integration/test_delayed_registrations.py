@@ -1,13 +1,15 @@
 """Vintages over time: a late registration keeps a month provisional until an extract no
-longer revises it; a revision of a month already mature fails the ERROR check and blocks the
-STAR export.
+longer revises it; a revision of a month already mature makes it provisional again, with the
+revision as the reason, and is a WARN: the STAR export still goes out (DESIGN §3.6).
 
 Nyborg (450), March 2017, persons A and B on kontanthjælp from the start; C's March week is
 registered only on 20 June, D's on 1 December:
   benefits_2017-04-10  A, B      March population 2   provisional (too recent)
   benefits_2017-07-10  A, B, C                    3   provisional (revised +50 %)
   benefits_2017-10-10  A, B, C                    3   final (not revised, old enough)
-  benefits_2018-01-10  A, B, C, D                 4   revised +33 % although mature: ERROR
+  benefits_2018-01-10  A, B, C, D                 4   revised +33 % although mature: WARN,
+                                                      provisional again (n_company 1 -> 2, +100 %)
+No earnings register is delivered: n_hours and n_either are unknown (empty) throughout.
 """
 
 from pathlib import Path
@@ -48,7 +50,7 @@ def tmp(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_late_registration_then_maturity_then_a_blocking_revision(tmp, capsys):
+def test_late_registration_then_maturity_then_a_revision_that_warns(tmp, capsys):
     deliver(tmp / "inbox", "2017-04-10", A_B)
     deliver(tmp / "inbox", "2017-07-10", A_B + C)
     assert run_stv(tmp) == 0
@@ -71,15 +73,30 @@ def test_late_registration_then_maturity_then_a_blocking_revision(tmp, capsys):
         f"from marts.registration_revisions {MARCH} and measure = 'population' "
         f"order by vintage",
     ) == [("2017-04-10", 2, None, None), ("2017-07-10", 3, 1, 0.5), ("2017-10-10", 3, 0, 0.0)]
-    # the seeds did not change, so the second run did not load them again
-    assert query(tmp, "select count(*) from raw.reference_seed_log") == [(1,)]
+    # the one dbt build of each run loads the seeds too
+    assert query(tmp, "select count(*) from reference.municipalities") == [(98,)]
     exports_before = sorted((tmp / "exports").iterdir())
     capsys.readouterr()
 
     deliver(tmp / "inbox", "2018-01-10", A_B + C + D)
-    assert run_stv(tmp) == 1
+    assert run_stv(tmp) == 0
     out = capsys.readouterr().out
-    assert "registration_revisions:gx_registration_revisions_mature_months failed (ERROR)" in out
+    assert "registration_revisions:gx_registration_revisions_mature_months failed (WARN)" in out
     assert "municipality_code=450, month=2017-03-01" in out
-    assert "no export written" in out
-    assert sorted((tmp / "exports").iterdir()) == exports_before
+    assert "failed (ERROR)" not in out
+    assert query(
+        tmp,
+        "select population, n_company, n_hours, n_either, provisional, provisional_reason "
+        f"from marts.success_criteria_monthly {MARCH}",
+    ) == [
+        (
+            4,
+            2,
+            None,
+            None,
+            True,
+            "revised by +100.0 % in the newest extract (n_company, extract of 2018-01-10)",
+        )
+    ]
+    (new_export,) = set((tmp / "exports").iterdir()) - set(exports_before)
+    assert (new_export / "success_criteria_monthly.parquet").exists()

@@ -52,6 +52,35 @@ def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, 
     rows = mart(workspace)
     assert [r[:7] for r in rows] == EXPECTED
     assert [r[7] for r in rows] == [2 / 3, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0]
+    # Monitoring (DESIGN §2.3): 450 counts 2 on 6 March beside its providers' 2 + 1; 461
+    # counts 0 then, and on 3 April only its providers deliver (6 + 1).
+    with duckdb.connect(str(workspace / "w.duckdb"), read_only=True) as con:
+        assert con.execute(
+            "select municipality_code, extract_date::varchar, actual, actual_source "
+            "from marts.goal_attainment order by all"
+        ).fetchall() == [
+            (450, "2017-03-06", 2, "jobcentre"),
+            (461, "2017-03-06", 0, "jobcentre"),
+            (461, "2017-04-03", 7, "providers_sum"),
+        ]
+        assert con.execute(
+            "select municipality_code, extract_date::varchar, municipal_count, "
+            "municipal_count_source, register_count from marts.reconciliation order by all"
+        ).fetchall() == [
+            (450, "2017-03-06", 2, "jobcentre", 1),  # D: VP in 2017-W10
+            (461, "2017-03-06", 0, "jobcentre", 1),  # F: VP in 2017-W10
+            (461, "2017-04-03", 7, "providers_sum", 1),  # E: NY in 2017-W14
+        ]
+        assert con.execute(
+            "select municipality_code, provider, provider_count, jobcentre_count, "
+            "provider_share, providers_sum, gap_abs, gap_rel, flagged "
+            "from marts.monitoring_by_provider order by all"
+        ).fetchall() == [
+            (450, "anden aktør", 2, 2, 1.0, 3, 1, 0.5, True),
+            (450, "jobmentor", 1, 2, 0.5, 3, 1, 0.5, True),
+            (461, "anden aktør", 1, None, None, 7, None, None, False),
+            (461, "jobmentor", 6, None, None, 7, None, None, False),
+        ]
 
     out = capsys.readouterr().out
     folder = Path(out.strip().splitlines()[-1].removeprefix("Exports: "))
@@ -72,7 +101,9 @@ def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, 
         "no_quarantined_files",
         "gx_register_vintage_anomalies",
     }
-    assert len(EXPORTED_MARTS) == 9  # every metric table of DESIGN §3.1-3.6
+    # every metric table of DESIGN §3.1-3.6, monitoring_by_provider (§2.3) and the two from
+    # Jobindsats (§2.7)
+    assert len(EXPORTED_MARTS) == 12
     # every count in this tiny inbox is 0-3 persons: all the non-zero ones leave empty
     exported = pd.read_parquet(folder / "success_criteria_monthly.parquet")
     assert len(exported) == 7
@@ -108,6 +139,21 @@ def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, 
         # the eight good files, each logged once although the second run saw them again
         assert con.execute("select count(*) from raw.file_log").fetchone()[0] == 8
         assert con.execute("select count(*) from raw.register_benefits").fetchone()[0] == 21
+
+    # Delivered files are archived away: an empty inbox rebuilds from the warehouse and exports.
+    shutil.move(workspace / "inbox", workspace / "archive")
+    (workspace / "inbox").mkdir()
+    assert run_stv(workspace) == 0
+    out = capsys.readouterr().out
+    assert f"The inbox {workspace / 'inbox'} holds no files: rebuilding from the 8 files" in out
+    assert mart(workspace) == rows
+    rebuilt = Path(out.strip().splitlines()[-1].removeprefix("Exports: "))
+    assert rebuilt != folder and (rebuilt / "success_criteria_monthly.parquet").exists()
+    with duckdb.connect(str(workspace / "w.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*), min(origin) from raw.file_log").fetchone() == (
+            8,
+            "inbox",
+        )
 
 
 CPRS = {

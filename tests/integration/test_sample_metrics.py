@@ -23,11 +23,20 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("sample_run")
-    (tmp / "inbox").mkdir()
-    code = run_stv(tmp)
+    code = run_stv(tmp, inbox=SAMPLE_DIR)
     assert code == 0
     with duckdb.connect(str(tmp / "w.duckdb"), read_only=True) as con:
         yield con
+
+
+def test_the_sample_is_loaded_as_asked_and_left_in_place(warehouse):
+    shipped = sorted(
+        p.name for p in SAMPLE_DIR.rglob("*") if p.is_file() and not p.name.startswith(".")
+    )
+    logged = warehouse.execute(
+        "select file_name, origin from raw.file_log order by file_name"
+    ).fetchall()
+    assert logged == [(name, "sample") for name in shipped]
 
 
 def test_success_criteria_equal_the_pandas_computation(warehouse):
@@ -138,3 +147,55 @@ def test_goal_attainment_equals_a_recomputation_from_the_targets(warehouse):
         position(d1) - position(d0)
     )
     assert target == pytest.approx(expected, abs=1e-6)
+
+
+def test_monitoring_counts_are_the_jobcentres_own_else_the_providers_sum(warehouse):
+    """DESIGN §2.3 recomputed from the delivered file: Odense (461) and Frederikshavn (813)
+    deliver their own count beside their providers' tallies (and on some dates only the
+    tallies); the count is the jobcentre's own, never the two added up."""
+    delivered = pd.read_csv(
+        SAMPLE_DIR / "municipal_monitoring/monitoring.csv", sep=";", keep_default_na=False
+    )
+    delivered["extract_date"] = pd.to_datetime(delivered["udtraeksdato"], format="%d-%m-%Y")
+    keys = ["kommunekode", "extract_date", "maal"]
+    own = delivered[delivered["leverandoer"] == ""].set_index(keys)["antal"]
+    tallies = delivered[delivered["leverandoer"] != ""]
+    providers_sum = tallies.groupby(keys)["antal"].sum()
+    expected = {
+        (int(code), d.date(), measure): (int(own[key]), "jobcentre")
+        if key in own.index
+        else (int(providers_sum[key]), "providers_sum")
+        for key in own.index.union(providers_sum.index)
+        for code, d, measure in [key]
+    }
+    ours = {
+        (code, d, measure): (actual, source)
+        for code, d, measure, actual, source in warehouse.execute(
+            "select municipality_code, extract_date, measure, actual, actual_source "
+            "from marts.goal_attainment"
+        ).fetchall()
+    }
+    assert ours == expected
+    sources = {v[1] for k, v in ours.items() if k[0] in (461, 813)}
+    assert sources == {"jobcentre", "providers_sum"}
+    assert {v[1] for k, v in ours.items() if k[0] not in (461, 813)} == {"jobcentre"}
+    # the tallies do not add up to the jobcentre's count on most dates: a real breakdown
+    both = own.index.intersection(providers_sum.index)
+    assert (own[both] != providers_sum[both]).mean() > 0.5
+
+    by_provider = warehouse.execute(
+        "select municipality_code, extract_date, measure, provider, provider_count, "
+        "jobcentre_count, provider_share, providers_sum, gap_abs from marts.monitoring_by_provider"
+    ).df()
+    assert len(by_provider) == len(tallies)
+    assert set(by_provider["municipality_code"]) == {461, 813}
+    for row in by_provider.itertuples():
+        key = (row.municipality_code, pd.Timestamp(row.extract_date), row.measure)
+        assert row.providers_sum == providers_sum[key]
+        if key in own.index:
+            assert row.jobcentre_count == own[key]
+            assert row.gap_abs == providers_sum[key] - own[key]
+            if own[key]:
+                assert row.provider_share == pytest.approx(row.provider_count / own[key], abs=1e-6)
+        else:
+            assert pd.isna(row.jobcentre_count) and pd.isna(row.gap_abs)

@@ -127,6 +127,62 @@ EXPECTED = {
     "survey__unknown_item.csv": ("one of 1A 1B 1C 2A 2B 3A 3B 3C", 2, "item"),
     "survey__not_really.xlsx": ("not a readable XLSX workbook", None, None),
     "participants__listed_twice.csv": ("a municipality is listed once", 3, "municipality_code"),
+    # two delivered columns for one field: neither may silently win
+    "benefits_2017-06-30__iso_week_and_uge.csv": (
+        "columns 'iso_week' and 'uge' both deliver the field iso_week",
+        1,
+        "iso_week",
+    ),
+    "benefits_2017-06-30__person_id_and_personid.csv": (
+        "columns 'person_id' and 'personid' both deliver the field person_id",
+        1,
+        "person_id",
+    ),
+    "benefits_2017-06-30__cpr_and_cprnr.csv": (
+        "columns 'cpr' and 'cprnr' both deliver the field cpr",
+        1,
+        "cpr",
+    ),
+    "benefits__extract_date_and_udtraeksdato.csv": (
+        "columns 'extract_date' and 'udtraeksdato' both deliver the field extract_date",
+        1,
+        "extract_date",
+    ),
+    "earnings_2017-06-30__maaned_and_month.csv": (
+        "columns 'month' and 'maaned' both deliver the field month",
+        1,
+        "month",
+    ),
+    "earnings_2017-06-30__loentimer_and_ordinary_hours.csv": (
+        "columns 'ordinary_hours' and 'loentimer' both deliver the field ordinary_hours",
+        1,
+        "ordinary_hours",
+    ),
+    "monitoring__count_and_antal.csv": (
+        "columns 'count' and 'antal' both deliver the field count",
+        1,
+        "count",
+    ),
+    "monitoring__extract_date_and_udtraeksdato.csv": (
+        "columns 'extract_date' and 'udtraeksdato' both deliver the field extract_date",
+        1,
+        "extract_date",
+    ),
+    "targets__dato_and_target_date.csv": (
+        "columns 'target_date' and 'dato' both deliver the field target_date",
+        1,
+        "target_date",
+    ),
+    "survey__score_and_svar.csv": (
+        "columns 'score' and 'svar' both deliver the field score",
+        1,
+        "score",
+    ),
+    "participants__municipality_code_and_kommunekode.csv": (
+        "columns 'municipality_code' and 'kommunekode' both deliver the field municipality_code",
+        1,
+        "municipality_code",
+    ),
 }
 
 

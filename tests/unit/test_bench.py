@@ -92,6 +92,21 @@ def test_targets_are_the_ratios_of_the_issue():
     assert missed["full run <= 2 x floor + 30 s"] is False
 
 
+def test_sample_targets_compare_the_launched_run_with_stv_run():
+    def sample_targets(cli, launched):
+        r = {**result("small", 10, 40.0), "sample_cli_s": cli, "sample_launched_s": launched}
+        return {t["target"]: t["met"] for t in evaluate_targets(r)}
+
+    within = sample_targets(20.0, 22.0)  # 22 <= 20 x 1.1
+    assert within["stv run on the shipped sample <= 25 s"] is True
+    assert within["a run launched by the daemon <= stv run + 10 %"] is True
+    slower = sample_targets(26.0, 28.7)  # 28.7 > 28.6
+    assert slower["stv run on the shipped sample <= 25 s"] is False
+    assert slower["a run launched by the daemon <= stv run + 10 %"] is False
+    # results from before issue 13 have no sample runs, and no such targets
+    assert len(evaluate_targets(result("small", 10, 40.0))) == 5
+
+
 def test_slope_is_seconds_per_million_rows_with_its_fit():
     results = {
         "small": result("small", 1_000_000, 30.0),
@@ -118,3 +133,47 @@ def test_the_readme_table_is_replaced_between_its_markers(tmp_path):
     text = readme.read_text()
     assert "old" not in text and text.startswith("intro\n") and text.endswith("outro\n")
     assert "| small | 916,208 | 66.0 |" in text  # the newest file of the scale
+
+
+def test_phases_split_a_run_by_its_event_log():
+    """A made-up run: launched at t=0, created at 4, started at 5; two benefit snapshots of
+    1.5 s and 2 s then 0.5 s for the rest of the loader; dbt 10 s; a check 1 s; the export
+    3 s of which the disclosure 2 s; ended at 25, the process exited at 26."""
+    from bench.phases import Event, dbt_model_seconds, phases
+
+    loaded = "loaded benefits_{v}.parquet (register_benefits): 10 rows, vintage {v}"
+    events = [
+        Event(4.0, "ASSET_MATERIALIZATION_PLANNED", "stv_dbt_models"),
+        Event(5.0, "PIPELINE_START"),
+        Event(5.0, "STEP_START", "raw__register_benefits"),
+        Event(6.5, "LOG", "raw__register_benefits", loaded.format(v="2019-01-15")),
+        Event(8.5, "LOG", "raw__register_benefits", loaded.format(v="2019-02-15")),
+        Event(9.0, "STEP_SUCCESS", "raw__register_benefits"),
+        Event(9.5, "STEP_START", "stv_dbt_models"),
+        Event(12.0, "ASSET_MATERIALIZATION", "stv_dbt_models", "", ("intermediate", "m"), 1.25),
+        Event(19.5, "STEP_SUCCESS", "stv_dbt_models"),
+        Event(20.0, "STEP_START", "marts__x_gx_y"),
+        Event(21.0, "STEP_SUCCESS", "marts__x_gx_y"),
+        Event(22.0, "STEP_START", "exports__star_export"),
+        Event(24.0, "LOG", "exports__star_export", "disclosure control applied to 9 marts"),
+        Event(25.0, "STEP_SUCCESS", "exports__star_export"),
+        Event(25.0, "PIPELINE_SUCCESS"),
+    ]
+    breakdown = phases(reversed(events), launched_at=0.0, exited_at=26.0)
+    assert breakdown == {
+        "start": 5.0,
+        "load benefits 2019-01-15": 1.5,
+        "load benefits 2019-02-15": 2.0,
+        "load other sources": 0.5,
+        "dbt": 10.0,
+        "checks": 1.0,
+        "disclosure": 2.0,
+        "exports": 1.0,
+        "orchestration": 2.0,
+        "end": 1.0,
+    }
+    assert sum(breakdown.values()) == 26.0
+    # without the launch time, start counts from the run's creation
+    assert phases(events)["start"] == 1.0
+    assert dbt_model_seconds(events, ("intermediate", "m")) == 1.25
+    assert dbt_model_seconds(events, ("intermediate", "other")) is None

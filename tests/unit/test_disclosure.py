@@ -160,3 +160,25 @@ def test_a_revision_is_hidden_when_either_value_is():
     assert mask["value"].tolist() == [True, False]
     assert mask["revision_abs"].tolist() == [True, True]  # 9 - 6 would give the hidden 3
     assert published.loc[1, "value"] == 9
+
+
+def test_a_small_provider_tally_or_jobcentre_count_takes_its_share_and_gap_with_it():
+    # 450: jobcentre 80, providers 3 and 70 (sum 73); 461: jobcentre 4, one provider 6.
+    frame = pd.DataFrame(
+        {
+            "municipality_code": [450, 450, 461],
+            "provider": ["anden aktør", "jobmentor", "jobmentor"],
+            "provider_count": [3, 70, 6],
+            "jobcentre_count": [80, 80, 4],
+            "provider_share": [3 / 80, 70 / 80, 6 / 4],
+            "providers_sum": [73, 73, 6],
+            "gap_abs": [-7, -7, 2],
+            "gap_rel": [-7 / 80, -7 / 80, 2 / 4],
+        }
+    )
+    published, mask = suppress(frame, RULES["monitoring_by_provider"])
+    assert mask["provider_count"].tolist() == [True, False, False]
+    assert mask["provider_share"].tolist() == [True, False, True]
+    assert mask["jobcentre_count"].tolist() == [False, False, True]
+    assert mask["gap_abs"].tolist() == mask["gap_rel"].tolist() == [False, False, True]
+    assert published.loc[1, "provider_share"] == 70 / 80 and published.loc[0, "gap_abs"] == -7

@@ -1,4 +1,5 @@
-"""`stv sample --scale small` on disk: vintages nest, all municipalities appear, CSV = Parquet."""
+"""`stv sample --scale small` on disk: snapshots nest, the registers' dates do not line up,
+benefits come one file per region, all municipalities appear, CSV = Parquet."""
 
 from pathlib import Path
 
@@ -15,34 +16,57 @@ def small_parquet(tmp_path_factory) -> Path:
     return out
 
 
-def test_four_monthly_vintages_each_a_snapshot_of_the_next(small_parquet):
-    files = sorted((small_parquet / "register_benefits").glob("*.parquet"))
-    assert [f.name for f in files] == [
-        "benefits_2019-01-15.parquet",
-        "benefits_2019-02-15.parquet",
-        "benefits_2019-03-15.parquet",
-        "benefits_2019-04-15.parquet",
+REGIONS = ("hovedstaden", "midtjylland", "nordjylland", "sjaelland", "syddanmark")
+BENEFIT_DATES = ("2019-01-15", "2019-02-15", "2019-03-15", "2019-04-15")
+
+
+def test_four_monthly_benefit_snapshots_one_file_per_region_each_within_the_next(small_parquet):
+    folder = small_parquet / "register_benefits"
+    assert sorted(f.name for f in folder.glob("*.parquet")) == [
+        f"benefits_{day}_{region}.parquet" for day in BENEFIT_DATES for region in REGIONS
     ]
     con = duckdb.connect()
-    for older, newer in zip(files, files[1:], strict=False):
+    for older, newer in zip(BENEFIT_DATES, BENEFIT_DATES[1:], strict=False):
+        old, new = (
+            f"'{folder}/benefits_{older}_*.parquet'",
+            f"'{folder}/benefits_{newer}_*.parquet'",
+        )
         # everything registered by the older extract is in the newer one, unchanged
         missing = con.execute(
-            f"select count(*) from (select * from '{older}' except select * from '{newer}')"
+            f"select count(*) from (select * from {old} except select * from {new})"
         ).fetchone()[0]
         grown = con.execute(
-            f"select (select count(*) from '{newer}') - (select count(*) from '{older}')"
+            f"select (select count(*) from {new}) - (select count(*) from {old})"
         ).fetchone()[0]
         assert missing == 0 and grown > 0
         late = con.execute(
-            f"select count(*) from '{older}' where registered_date > "
-            f"date '{older.stem.split('_')[1]}'"
+            f"select count(*) from {old} where registered_date > date '{older}'"
         ).fetchone()[0]
         assert late == 0
+    # a region's file holds exactly its municipalities: Nordjylland has 11
+    nord = f"'{folder}/benefits_2019-04-15_nordjylland.parquet'"
+    assert con.execute(f"select count(distinct municipality_code) from {nord}").fetchone()[0] == 11
+
+
+def test_earnings_snapshots_on_their_own_dates(small_parquet):
+    folder = small_parquet / "register_earnings"
+    assert sorted(f.name for f in folder.glob("*.parquet")) == [
+        "earnings_2019-01-08.parquet",
+        "earnings_2019-02-20.parquet",
+        "earnings_2019-03-08.parquet",
+        "earnings_2019-04-08.parquet",
+    ]
+    con = duckdb.connect()
+    # no snapshot holds a month that had not ended by its date
+    newest_month = con.execute(
+        f"select max(month) from '{folder}/earnings_2019-02-20.parquet'"
+    ).fetchone()[0]
+    assert newest_month == "2019-01"
 
 
 def test_every_municipality_and_27_participants(small_parquet):
     con = duckdb.connect()
-    newest = small_parquet / "register_benefits" / "benefits_2019-04-15.parquet"
+    newest = small_parquet / "register_benefits" / "benefits_2019-04-15_*.parquet"
     assert (
         con.execute(f"select count(distinct municipality_code) from '{newest}'").fetchone()[0] == 98
     )
@@ -58,8 +82,8 @@ def test_the_same_seed_writes_the_same_bytes_and_csv_holds_the_same_rows(small_p
             path.read_bytes() == (tmp_path / "again" / "register_earnings" / path.name).read_bytes()
         )
     con = duckdb.connect()
-    parquet = small_parquet / "register_benefits" / "benefits_2019-02-15.parquet"
-    csv = tmp_path / "csv" / "register_benefits" / "benefits_2019-02-15.csv"
+    parquet = small_parquet / "register_benefits" / "benefits_2019-02-15_sjaelland.parquet"
+    csv = tmp_path / "csv" / "register_benefits" / "benefits_2019-02-15_sjaelland.csv"
     differing = con.execute(
         f"select count(*) from ((select * from '{parquet}' except select * from read_csv('{csv}')) "
         f"union all (select * from read_csv('{csv}') except select * from '{parquet}'))"

@@ -43,3 +43,23 @@ def test_vintage_comes_from_the_file_name():
 def test_vintage_name_may_carry_a_suffix_for_per_municipality_files():
     assert str(vintage_from_name(Path("benefits_2019-04-15_0450.csv"), "benefits")) == "2019-04-15"
     assert vintage_from_name(Path("benefits_2019-04-15x.csv"), "benefits") is None
+
+
+def test_two_or_more_columns_for_one_field_are_ambiguous_and_all_named():
+    m = map_headers(
+        ["_row", "kommunekode", "Udtræksdato", "extract_date", "UDTRAEKSDATO", "maal", "antal"],
+        MUNICIPAL_MONITORING,
+    )
+    assert [(p.rule, p.row, p.column) for p in m.problems] == [
+        (
+            "columns 'extract_date', 'UDTRAEKSDATO' and 'Udtræksdato' all deliver the field "
+            "extract_date: deliver one of them",
+            1,
+            "extract_date",
+        )
+    ]
+    # an alias of another field is no conflict: `maal` is measure, `antal` is count
+    assert (
+        map_headers(["kommunekode", "udtraeksdato", "maal", "antal"], MUNICIPAL_MONITORING).problems
+        == []
+    )

@@ -160,3 +160,111 @@ def test_same_register_rows_under_a_later_extract_date_are_a_new_vintage(referen
         "earnings_2017-09-30.csv": "loaded",
         "earnings_copy.csv": "unchanged",
     }
+
+
+def test_a_rejected_file_of_the_shipped_sample_is_copied_to_quarantine_never_moved(
+    reference_con, tmp_path
+):
+    bad = write(tmp_path / "sample/stv_participants", "p.csv", "kommunekode\n450\n450\n")
+    [outcome] = load_source(
+        reference_con,
+        CONTRACTS["stv_participants"],
+        bad.parent,
+        origin="sample",
+        quarantine_dir=tmp_path / "quarantine",
+        pseudonym_key=None,
+        log=lambda _: None,
+    )
+    assert outcome.status == "rejected"
+    assert bad.read_text() == "kommunekode\n450\n450\n"
+    assert (tmp_path / "quarantine/stv_participants/p.csv").read_bytes() == bad.read_bytes()
+
+
+def test_a_vintage_split_over_files_loads_when_the_files_share_no_key(reference_con, tmp_path):
+    """The second file of a vintage is inserted, found to have a sibling, checked row by row
+    against it, found clean, and loaded: both files' rows are there, each logged once."""
+    folder = tmp_path / "inbox" / "register_benefits"
+    write(
+        folder,
+        "benefits_2019-04-15_0450.csv",
+        BENEFITS_HEADER + "p1;450;2017-W10;KH-AKT;;2017-03-10\n",
+    )
+    write(
+        folder,
+        "benefits_2019-04-15_0461.csv",
+        BENEFITS_HEADER + "p2;461;2017-W10;KH-AKT;;2017-03-10\n",
+    )
+    outcomes = load(reference_con, tmp_path, "register_benefits")
+    assert [(o.status, o.rows, o.vintage) for o in outcomes] == [("loaded", 1, "2019-04-15")] * 2
+    assert reference_con.execute(
+        "select person_id, municipality_code, _file_name from raw.register_benefits order by 1"
+    ).fetchall() == [
+        ("p1", 450, "benefits_2019-04-15_0450.csv"),
+        ("p2", 461, "benefits_2019-04-15_0461.csv"),
+    ]
+    assert reference_con.execute(
+        "select file_name, rows from raw.file_log order by 1"
+    ).fetchall() == [("benefits_2019-04-15_0450.csv", 1), ("benefits_2019-04-15_0461.csv", 1)]
+
+
+def test_a_key_repeated_across_files_of_a_vintage_rolls_the_insert_back(reference_con, tmp_path):
+    """The repeat is only visible once the second file's rows are inserted: the insert is
+    rolled back and the file rejected, leaving the first file's rows and log untouched."""
+    folder = tmp_path / "inbox" / "register_benefits"
+    write(
+        folder,
+        "benefits_2019-04-15_a.csv",
+        BENEFITS_HEADER + "p1;450;2017-W10;KH-AKT;;2017-03-10\n",
+    )
+    write(
+        folder,
+        "benefits_2019-04-15_b.csv",
+        BENEFITS_HEADER + "p2;461;2017-W10;KH-AKT;;2017-03-10\np1;461;2017-W10;RF;;2017-03-10\n",
+    )
+    first, second = load(reference_con, tmp_path, "register_benefits")
+    assert (first.status, second.status) == ("loaded", "rejected")
+    assert [(p.row, p.column) for p in second.problems] == [(3, "iso_week")]
+    assert "already loaded from another file of this vintage" in second.problems[0].rule
+    assert reference_con.execute(
+        "select person_id, _file_name from raw.register_benefits"
+    ).fetchall() == [("p1", "benefits_2019-04-15_a.csv")]
+    assert reference_con.execute("select count(*) from raw.file_log").fetchone()[0] == 1
+
+
+def test_a_valid_file_loads_in_one_checked_insert_and_a_broken_row_aborts_it(
+    reference_con, tmp_path
+):
+    """The single-scan path itself: a valid file is accepted by the checked insert (not only
+    after the detailed search for problems), and a file whose last row breaks a rule leaves
+    the warehouse as it was."""
+    from stv_pipeline.ingest.loader import _insert_checked, ensure_raw_tables
+    from stv_pipeline.ingest.readers import read_to_table
+    from stv_pipeline.ingest.validation import typed_scan
+
+    contract = CONTRACTS["register_benefits"]
+    ensure_raw_tables(reference_con, contract)
+    good = write(
+        tmp_path,
+        "benefits_2019-04-15.csv",
+        BENEFITS_HEADER + "p1;450;2017-W10;KH-AKT;VP;2017-03-10\n",
+    )
+    bad = write(
+        tmp_path,
+        "benefits_2019-05-15.csv",
+        BENEFITS_HEADER + "p1;450;2017-W10;KH-AKT;;2017-03-10\np2;450;2017-W10;NOPE;;2017-03-10\n",
+    )
+    results = []
+    for path in (good, bad):
+        read_to_table(reference_con, path, "_incoming")
+        scan = typed_scan(reference_con, contract, "_incoming", path, None)
+        results.append(
+            _insert_checked(reference_con, contract, path, "sha", "inbox", scan, check=True)
+        )
+    assert (results[0].rows, str(results[0].extract_date)) == (1, "2019-04-15")
+    assert results[1] is None
+    assert reference_con.execute(
+        "select person_id, activation_code, extract_date::varchar from raw.register_benefits"
+    ).fetchall() == [("p1", "VP", "2019-04-15")]
+    assert reference_con.execute("select file_name from raw.file_log").fetchall() == [
+        ("benefits_2019-04-15.csv",)
+    ]

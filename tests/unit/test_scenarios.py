@@ -12,10 +12,13 @@ from stv_pipeline.sample.scenarios import (
 )
 
 
-def test_the_sample_scenario_is_the_committed_ten_municipalities_and_two_vintages():
+def test_the_sample_scenario_is_the_committed_ten_municipalities_and_snapshots_apart():
     sample = scenario("sample")
     assert sample.municipalities == SAMPLE_MUNICIPALITIES
-    assert sample.vintages == (date(2019, 1, 15), date(2019, 4, 15))
+    assert sample.benefits_vintages == (date(2019, 1, 15), date(2019, 4, 15))
+    # earnings lag the first benefits snapshot and lead the second
+    assert sample.earnings_vintages == (date(2019, 2, 5), date(2019, 4, 8))
+    assert sample.benefits_split_by_region == (date(2019, 4, 15),)
     assert sample.persons == 1590
 
 
@@ -32,7 +35,9 @@ def test_national_has_all_98_municipalities_27_participants_sized_by_population(
     # the sample municipalities keep their behaviour, e.g. Frederikshavn's slow registration
     assert by_code[813].lag_scale == 1.4 and by_code[813].monitoring_ratio == 0.84
     assert set(national.fidelity_change) == participants
-    assert len(national.vintages) == 4
+    assert len(national.benefits_vintages) == len(national.earnings_vintages) == 4
+    assert not set(national.benefits_vintages) & set(national.earnings_vintages)
+    assert national.benefits_split_by_region == national.benefits_vintages
 
 
 def test_smaller_scales_shrink_the_person_pools_only():

@@ -24,7 +24,8 @@ observations as (
         and r.month = f.month
         and r.target_group = f.target_group
         and r.measure = f.measure
-    where not r.is_newest_vintage
+    -- a vintage in which the measure is unknown (no earnings snapshot yet) saw nothing of it
+    where not r.is_newest_vintage and r.value is not null
 )
 
 select

@@ -1,6 +1,7 @@
 -- DESIGN §3.6: whether each municipality × month × target group is still provisional in the
--- newest vintage: the month ended less than maturity_months before the newest extract date,
--- or its last revision (newest vintage against the one before) exceeded the threshold.
+-- newest vintage, and why: the month ended less than maturity_months before the newest
+-- extract date ('too recent'), or the last revision of one of its measures (the newest
+-- vintage whose snapshots changed that measure's inputs) exceeded the threshold.
 with newest as (
     select vintage from {{ ref('int_register_vintages') }} where is_newest
 ),
@@ -9,28 +10,66 @@ settings as (
     select * from {{ ref('evaluation_settings') }}
 ),
 
-last_revision as (
-    select
-        r.municipality_code,
-        r.month,
-        r.target_group,
-        bool_or(r.exceeds_threshold) as last_revision_exceeds,
-        max(abs(r.revision_rel)) as last_revision_rel_max
-    from {{ ref('int_revisions') }} as r
+revisions as (
+    select * from {{ ref('int_revisions') }}
+),
+
+keys as (
+    select distinct r.municipality_code, r.month, r.target_group
+    from revisions as r
     inner join newest as n
         on r.vintage = n.vintage
+),
+
+last_revisions as (
+    select
+        municipality_code,
+        month,
+        target_group,
+        bool_or(exceeds_threshold) as last_revision_exceeds,
+        max(abs(revision_rel)) as last_revision_rel_max,
+        -- the largest exceeding revision explains the flag; a value that appeared from 0
+        -- has no relative size and ranks first
+        -- ties on the size go to the measure's name, so the reason never depends on order
+        {{ value_of_first(
+            "case
+                when revision_rel is null then
+                    'revised from 0 to ' || cast(value as string) || ' in the newest extract ('
+                    || measure || ', extract of ' || cast(vintage as string) || ')'
+                else
+                    'revised by ' || " ~ fixed_decimals_text('revision_rel * 100', 1, signed=true)
+                    ~ " || ' % in the newest extract (' || measure || ', extract of '
+                    || cast(vintage as string) || ')'
+            end",
+            ['-coalesce(abs(revision_rel), 1e300)', 'measure']
+        ) }} filter (where exceeds_threshold) as revision_reason
+    from revisions
+    where is_latest_revision
     group by all
 )
 
 select
-    l.municipality_code,
-    l.month,
-    l.target_group,
-    {{ add_months('last_day(l.month)', 's.maturity_months') }} > n.vintage as too_recent,
-    l.last_revision_exceeds,
+    k.municipality_code,
+    k.month,
+    k.target_group,
+    {{ add_months('last_day(k.month)', 's.maturity_months') }} > n.vintage as too_recent,
+    coalesce(l.last_revision_exceeds, false) as last_revision_exceeds,
     l.last_revision_rel_max,
-    ({{ add_months('last_day(l.month)', 's.maturity_months') }} > n.vintage)
-        or l.last_revision_exceeds as provisional
-from last_revision as l
+    ({{ add_months('last_day(k.month)', 's.maturity_months') }} > n.vintage)
+        or coalesce(l.last_revision_exceeds, false) as provisional,
+    nullif(
+        concat_ws(
+            '; ',
+            case when {{ add_months('last_day(k.month)', 's.maturity_months') }} > n.vintage
+                then 'too recent' end,
+            l.revision_reason
+        ),
+        ''
+    ) as provisional_reason
+from keys as k
+left join last_revisions as l
+    on k.municipality_code = l.municipality_code
+    and k.month = l.month
+    and k.target_group = l.target_group
 cross join newest as n
 cross join settings as s

@@ -1,23 +1,41 @@
--- Each success count in each vintage next to its value in the previous vintage.
--- A month is compared from the first vintage taken after it began; a key missing from a
--- vintage in which its month had begun counts 0 there (nothing registered yet).
+-- Each success count in each vintage next to its value in the previous vintage in which the
+-- measure is known (DESIGN §3.6). A measure reads the benefits snapshot (population,
+-- n_company) or both snapshots (n_hours, n_either) paired with the vintage; it is unknown
+-- (NULL) in a vintage lacking one of them. A month is compared from the first vintage taken
+-- after it began; a key missing from a vintage whose snapshots exist counts 0 there (nothing
+-- registered yet).
 with counts as (
     select * from {{ ref('int_success_counts_by_vintage') }}
 ),
 
 vintages as (
-    select vintage from {{ ref('int_register_vintages') }}
+    select vintage, benefits_vintage, earnings_vintage from {{ ref('int_register_vintages') }}
 ),
 
 settings as (
     select * from {{ ref('evaluation_settings') }}
 ),
 
+measures as (
+    select * from (
+        values
+            ('population', false),
+            ('n_company', false),
+            ('n_hours', true),
+            ('n_either', true)
+    ) as m(measure, needs_earnings)
+),
+
+keys as (
+    select distinct municipality_code, month, target_group from counts
+),
+
 grid as (
-    select distinct c.municipality_code, c.month, c.target_group, v.vintage
-    from counts as c
+    select k.municipality_code, k.month, k.target_group, v.vintage, v.benefits_vintage,
+        v.earnings_vintage
+    from keys as k
     inner join vintages as v
-        on c.month <= v.vintage
+        on k.month <= v.vintage
 ),
 
 values_long as (
@@ -26,18 +44,28 @@ values_long as (
         g.month,
         g.target_group,
         g.vintage,
+        g.benefits_vintage,
+        g.earnings_vintage,
         m.measure,
-        coalesce(
-            case m.measure
-                when 'population' then c.population
-                when 'n_company' then c.n_company
-                when 'n_hours' then c.n_hours
-                when 'n_either' then c.n_either
-            end,
-            0
-        ) as value
+        -- the earnings snapshot this measure reads (none for the benefits-only measures)
+        case when m.needs_earnings then g.earnings_vintage end as measure_earnings_vintage,
+        g.benefits_vintage is not null
+            and (not m.needs_earnings or g.earnings_vintage is not null) as is_known,
+        case
+            when g.benefits_vintage is not null
+                and (not m.needs_earnings or g.earnings_vintage is not null)
+                then coalesce(
+                    case m.measure
+                        when 'population' then c.population
+                        when 'n_company' then c.n_company
+                        when 'n_hours' then c.n_hours
+                        when 'n_either' then c.n_either
+                    end,
+                    0
+                )
+        end as value
     from grid as g
-    cross join (values ('population'), ('n_company'), ('n_hours'), ('n_either')) as m(measure)
+    cross join measures as m
     left join counts as c
         on g.municipality_code = c.municipality_code
         and g.month = c.month
@@ -45,42 +73,92 @@ values_long as (
         and g.vintage = c.vintage
 ),
 
-with_previous as (
+-- the previous vintage is the previous one in which the measure is known
+known_history as (
     select
-        *,
+        municipality_code,
+        month,
+        target_group,
+        measure,
+        vintage,
         lag(vintage) over key_history as previous_vintage,
-        lag(value) over key_history as previous_value
+        lag(value) over key_history as previous_value,
+        lag(benefits_vintage) over key_history as previous_benefits_vintage,
+        lag(measure_earnings_vintage) over key_history as previous_earnings_vintage
     from values_long
+    where is_known
     window key_history as (
         partition by municipality_code, month, target_group, measure order by vintage
     )
+),
+
+compared as (
+    select
+        l.*,
+        h.previous_vintage,
+        h.previous_value,
+        h.previous_benefits_vintage,
+        h.previous_earnings_vintage,
+        -- which of the snapshots this measure reads differ from those of the previous value;
+        -- NULL when none does: the vintage only brought the other register's snapshot
+        case
+            when h.previous_vintage is null then null
+            when l.benefits_vintage <> h.previous_benefits_vintage
+                and l.measure_earnings_vintage <> h.previous_earnings_vintage then 'both'
+            when l.benefits_vintage <> h.previous_benefits_vintage then 'benefits'
+            when l.measure_earnings_vintage <> h.previous_earnings_vintage then 'earnings'
+        end as changed_snapshots
+    from values_long as l
+    left join known_history as h
+        on l.municipality_code = h.municipality_code
+        and l.month = h.month
+        and l.target_group = h.target_group
+        and l.measure = h.measure
+        and l.vintage = h.vintage
 )
 
 select
-    w.municipality_code,
-    w.month,
-    w.target_group,
-    w.measure,
-    w.vintage,
-    w.value,
-    w.previous_vintage,
-    w.previous_value,
-    w.value - w.previous_value as revision_abs,
-    cast(w.value - w.previous_value as double) / nullif(w.previous_value, 0) as revision_rel,
+    c.municipality_code,
+    c.month,
+    c.target_group,
+    c.measure,
+    c.vintage,
+    c.benefits_vintage,
+    c.earnings_vintage,
+    c.value,
+    c.previous_vintage,
+    c.previous_value,
+    c.changed_snapshots,
+    c.value - c.previous_value as revision_abs,
+    cast(c.value - c.previous_value as double) / nullif(c.previous_value, 0) as revision_rel,
     -- a revision "exceeds" when relatively larger than the threshold, or when a value
-    -- appears where the previous vintage had none
+    -- appears where the previous snapshot had none
     coalesce(
-        abs(cast(w.value - w.previous_value as double) / nullif(w.previous_value, 0))
+        abs(cast(c.value - c.previous_value as double) / nullif(c.previous_value, 0))
             > s.revision_threshold
-        or (w.previous_value = 0 and w.value > 0),
+        or (c.previous_value = 0 and c.value > 0),
         false
     ) as exceeds_threshold,
+    -- the newest vintage whose snapshots changed this measure's inputs: its last revision
+    coalesce(
+        c.vintage = max(c.vintage) filter (where c.changed_snapshots is not null) over (
+            partition by c.municipality_code, c.month, c.target_group, c.measure
+        ),
+        false
+    ) as is_latest_revision,
     -- whole months between the month's end and the vintage (0 = the vintage was taken
     -- in the month right after)
-    {{ calendar_months_between('w.month', 'w.vintage') }} - 1 as lag_months,
-    -- the month had ended at least maturity_months before the previous vintage
+    {{ calendar_months_between('c.month', 'c.vintage') }} - 1 as lag_months,
+    -- the month had already ended maturity_months before the snapshot(s) the previous value
+    -- was read from (not the previous vintage's date: that may only have brought the other
+    -- register's snapshot)
     coalesce(
-        {{ add_months('last_day(w.month)', 's.maturity_months') }} <= w.previous_vintage, false
+        {{ add_months('last_day(c.month)', 's.maturity_months') }}
+            <= least(
+                c.previous_benefits_vintage,
+                coalesce(c.previous_earnings_vintage, c.previous_benefits_vintage)
+            ),
+        false
     ) as mature_at_previous
-from with_previous as w
+from compared as c
 cross join settings as s

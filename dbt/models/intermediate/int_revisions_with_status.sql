@@ -3,7 +3,8 @@
 select
     r.*,
     r.vintage = v.vintage as is_newest_vintage,
-    s.provisional
+    s.provisional,
+    s.provisional_reason
 from {{ ref('int_revisions') }} as r
 inner join {{ ref('int_month_status') }} as s
     on r.municipality_code = s.municipality_code

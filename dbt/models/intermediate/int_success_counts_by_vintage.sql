@@ -1,17 +1,44 @@
 -- The success-criteria counts of DESIGN §3.1 in every register vintage, so that revisions
 -- between vintages can be measured; success_criteria_monthly shows the newest.
-select
-    vintage,
-    municipality_code,
-    month,
-    -- each person has one group a month, so 'alle' counts every person once
-    coalesce(target_group, 'alle') as target_group,
-    count(*) as population,
-    count(*) filter (where has_company_activity) as n_company,
-    count(*) filter (where has_ordinary_hours) as n_hours,
-    count(*) filter (where has_company_activity or has_ordinary_hours) as n_either
-from {{ ref('int_person_months') }}
-group by grouping sets (
-    (vintage, municipality_code, month, target_group),
-    (vintage, municipality_code, month)
+-- A vintage with no earnings snapshot on or before it cannot know who had paid hours: n_hours
+-- and n_either are unknown (NULL) there, never 0 (DESIGN §3.6).
+with person_months as (
+    select * from {{ ref('int_person_months') }}
+),
+
+vintages as (
+    select * from {{ ref('int_register_vintages') }}
+),
+
+counts as (
+    select
+        vintage,
+        municipality_code,
+        month,
+        -- each person has one group a month, so 'alle' counts every person once
+        coalesce(target_group, 'alle') as target_group,
+        count(*) as population,
+        count(*) filter (where has_company_activity) as n_company,
+        count(*) filter (where has_ordinary_hours) as n_hours,
+        count(*) filter (where has_company_activity or has_ordinary_hours) as n_either
+    from person_months
+    group by grouping sets (
+        (vintage, municipality_code, month, target_group),
+        (vintage, municipality_code, month)
+    )
 )
+
+select
+    c.vintage,
+    v.benefits_vintage,
+    v.earnings_vintage,
+    c.municipality_code,
+    c.month,
+    c.target_group,
+    c.population,
+    c.n_company,
+    case when v.earnings_vintage is not null then c.n_hours end as n_hours,
+    case when v.earnings_vintage is not null then c.n_either end as n_either
+from counts as c
+inner join vintages as v
+    on c.vintage = v.vintage

@@ -1,7 +1,30 @@
 -- Success-criteria counts summed over each evaluation window, per municipality and group.
 -- Shares over a window are Σ n / Σ population (DESIGN §3.2), so the sums are kept, not shares.
-with monthly as (
-    select * from {{ ref('success_criteria_monthly') }}
+-- Reads the newest vintage's counts and their month status, as success_criteria_monthly does,
+-- so that no intermediate model depends on a mart.
+with newest_counts as (
+    select c.*
+    from {{ ref('int_success_counts_by_vintage') }} as c
+    inner join {{ ref('int_register_vintages') }} as v
+        on c.vintage = v.vintage
+    where v.is_newest
+),
+
+monthly as (
+    select
+        c.municipality_code,
+        c.month,
+        c.target_group,
+        c.population,
+        c.n_company,
+        c.n_hours,
+        c.n_either,
+        s.provisional
+    from newest_counts as c
+    inner join {{ ref('int_month_status') }} as s
+        on c.municipality_code = s.municipality_code
+        and c.month = s.month
+        and c.target_group = s.target_group
 ),
 
 windows as (

@@ -38,23 +38,31 @@ fidelity as (
     group by municipality_code
 ),
 
+-- rounded before ranking: two changes equal but for float noise in the last bits tie, on
+-- every run (9 decimals is far below any difference in percentage points or scores)
 combined as (
     select
         p.municipality_code,
-        s.success_change,
+        round(s.success_change, 9) as success_change,
         coalesce(s.provisional, false) as provisional,
-        f.fidelity_change_management,
-        f.fidelity_change_staff,
-        f.fidelity_change_all,
-        coalesce(
-            s.success_change > 0
-            and f.fidelity_change_management > 0
-            and f.fidelity_change_staff > 0,
-            false
-        ) as eligible
+        round(f.fidelity_change_management, 9) as fidelity_change_management,
+        round(f.fidelity_change_staff, 9) as fidelity_change_staff,
+        round(f.fidelity_change_all, 9) as fidelity_change_all
     from participants as p
     left join success as s using (municipality_code)
     left join fidelity as f using (municipality_code)
+),
+
+assessed as (
+    select
+        *,
+        coalesce(
+            success_change > 0
+            and fidelity_change_management > 0
+            and fidelity_change_staff > 0,
+            false
+        ) as eligible
+    from combined
 ),
 
 -- rank 1 = largest change; equal changes share a rank
@@ -67,7 +75,7 @@ ranked as (
         case when eligible then
             rank() over (partition by eligible order by fidelity_change_all desc nulls last)
         end as rank_fidelity
-    from combined
+    from assessed
 ),
 
 ordered as (

@@ -1,13 +1,13 @@
 -- DESIGN §3.5: the municipalities' monitoring counts against their target trajectories.
 with actuals as (
-    -- counts split by provider add up to the municipality's count
+    -- the jobcentre's own count, or its providers' sum when it delivered none (DESIGN §2.3)
     select
         municipality_code,
         measure,
         extract_date,
-        sum(actual_count) as actual
-    from {{ ref('stg_municipal__monitoring') }}
-    group by all
+        monitoring_count as actual,
+        count_source as actual_source
+    from {{ ref('int_monitoring_counts') }}
 ),
 
 points as (
@@ -69,6 +69,7 @@ select
     cast(p.measure as string) as measure,
     cast(p.extract_date as date) as extract_date,
     cast(p.actual as bigint) as actual,
+    cast(p.actual_source as string) as actual_source,
     cast(round(p.target, 6) as double) as target,
     cast(round(p.actual / nullif(p.target, 0), 6) as double) as attainment,
     cast(round(p.actual / nullif(f.final_target, 0), 6) as double) as attainment_final,

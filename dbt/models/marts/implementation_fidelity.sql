@@ -1,5 +1,8 @@
 -- DESIGN §3.3: implementation fidelity per municipality × wave × respondent group.
 -- "Ved ikke" (no score) counts in no mean and no respondent count.
+-- Reproducible to the last bit: a requirement mean is an integer sum over a count, and the
+-- track and overall means add the requirement means in a fixed order (a parallel float sum
+-- adds them in whatever order the threads finish).
 with answers as (
     select * from {{ ref('stg_survey__implementation') }}
     where score is not null
@@ -25,7 +28,7 @@ requirement_means as (
         g.respondent_group,
         g.requirement,
         r.track,
-        avg(g.score) as mean_score,
+        cast(sum(g.score) as double) / count(g.score) as mean_score,
         count(distinct g.respondent_id) as n_respondents
     from grouped as g
     inner join requirements as r
@@ -64,7 +67,7 @@ track_means as (
         m.wave,
         m.respondent_group,
         'track_' || m.track as requirement,
-        avg(m.mean_score) as mean_score,
+        {{ mean_in_fixed_order('m.mean_score', 'm.requirement') }} as mean_score,
         t.n_respondents
     from requirement_means as m
     inner join track_respondents as t
@@ -82,7 +85,7 @@ overall_means as (
         m.wave,
         m.respondent_group,
         'overall' as requirement,
-        avg(m.mean_score) as mean_score,
+        {{ mean_in_fixed_order('m.mean_score', 'm.requirement') }} as mean_score,
         a.n_respondents
     from requirement_means as m
     inner join all_respondents as a

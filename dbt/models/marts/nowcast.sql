@@ -10,9 +10,11 @@ provisional_now as (
         r.target_group,
         r.measure,
         r.value as observed,
-        r.lag_months
+        r.lag_months,
+        r.provisional_reason
     from {{ ref('int_revisions_with_status') }} as r
-    where r.is_newest_vintage and r.provisional
+    -- a measure unknown in the newest vintage (no earnings snapshot yet) has nothing to scale
+    where r.is_newest_vintage and r.provisional and r.value is not null
 ),
 
 joined as (
@@ -59,5 +61,6 @@ select
                 || cast(nowcast_min_mature_months as string) || ' needed'
         end as string
     ) as note,
-    true as provisional
+    true as provisional,
+    cast(provisional_reason as string) as provisional_reason
 from joined

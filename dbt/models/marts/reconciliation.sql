@@ -1,13 +1,14 @@
 -- DESIGN §3.6: the municipalities' own count of active company placements against the
 -- register's count of persons with a company-oriented activity in the week of the count.
 with monitoring as (
+    -- the jobcentre's own count, or its providers' sum when it delivered none (DESIGN §2.3)
     select
         municipality_code,
         extract_date,
-        sum(actual_count) as municipal_count
-    from {{ ref('stg_municipal__monitoring') }}
+        monitoring_count as municipal_count,
+        count_source as municipal_count_source
+    from {{ ref('int_monitoring_counts') }}
     where measure = 'active_company_placements'
-    group by all
 ),
 
 newest as (
@@ -37,6 +38,7 @@ compared as (
         m.municipality_code,
         m.extract_date,
         m.municipal_count,
+        m.municipal_count_source,
         count(distinct c.person_id) as register_count
     from monitoring as m
     left join company_weeks as c
@@ -51,6 +53,7 @@ select
     cast(c.municipality_code as integer) as municipality_code,
     cast(c.extract_date as date) as extract_date,
     cast(c.municipal_count as bigint) as municipal_count,
+    cast(c.municipal_count_source as string) as municipal_count_source,
     cast(c.register_count as bigint) as register_count,
     cast(n.benefits_vintage as date) as register_vintage,
     cast(
@@ -71,7 +74,9 @@ select
             's.maturity_months'
         ) }} > n.vintage
         as boolean
-    ) as provisional
+    ) as provisional,
+    -- (the alias above: DuckDB reads a select list's earlier aliases)
+    cast(case when provisional then 'too recent' end as string) as provisional_reason
 from compared as c
 cross join newest as n
 cross join settings as s

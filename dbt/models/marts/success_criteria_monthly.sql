@@ -1,5 +1,6 @@
 -- DESIGN §3.1: success criteria per municipality × month × target group, plus 'alle' pooled,
--- from the newest register vintage, each row flagged provisional or final (§3.6).
+-- from the newest register vintage, each row flagged provisional or final and why (§3.6).
+-- n_hours, n_either and their shares are NULL when no earnings snapshot existed yet.
 with counts as (
     select c.*
     from {{ ref('int_success_counts_by_vintage') }} as c
@@ -19,7 +20,8 @@ select
     cast(c.n_company as double) / c.population as share_company,
     cast(c.n_hours as double) / c.population as share_hours,
     cast(c.n_either as double) / c.population as share_either,
-    cast(s.provisional as boolean) as provisional
+    cast(s.provisional as boolean) as provisional,
+    cast(s.provisional_reason as string) as provisional_reason
 from counts as c
 inner join {{ ref('int_month_status') }} as s
     on c.municipality_code = s.municipality_code

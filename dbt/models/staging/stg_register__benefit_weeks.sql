@@ -12,7 +12,8 @@ weeks as (
         benefit_code,
         activation_code,
         registered_date,
-        extract_date as vintage
+        extract_date as vintage,
+        _file_name as file_name
     from source
 )
 
@@ -28,5 +29,6 @@ select
     activation_code,
     registered_date,
     {{ days_between('week_monday + 6', 'registered_date') }} as registration_lag_days,
-    vintage
+    vintage,
+    file_name
 from weeks

@@ -6,5 +6,6 @@ select
     person_id,
     month,
     ordinary_hours,
-    extract_date as vintage
+    extract_date as vintage,
+    _file_name as file_name
 from source

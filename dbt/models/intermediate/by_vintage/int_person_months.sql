@@ -9,14 +9,16 @@ with vintages as (
     {{ vintages_to_build() }}
 ),
 
--- one pass over the person-weeks: per person, month and benefit group (null: no target group)
+-- one pass over the person-weeks: per person, month and benefit group (null: no target group).
+-- Groups are keyed by the group's integer priority, and the vintage's fingerprint is joined on
+-- at the end: both keep the hash tables small, which decides whether a national build of
+-- several vintages fits the memory limit or spills to disk.
 person_month_groups as (
     select
         v.vintage,
-        v.inputs_fingerprint,
         w.person_id,
         w.month,
-        b.target_group,
+        t.priority,
         count(*) as n_weeks,
         -- company-oriented activity counts in any week, not only target-group weeks
         bool_or(coalesce(a.counts_as_company_oriented, false)) as has_company_activity,
@@ -27,6 +29,8 @@ person_month_groups as (
         on w.vintage = v.benefits_vintage
     left join {{ ref('benefit_codes') }} as b
         on w.benefit_code = b.benefit_code
+    left join {{ ref('target_groups') }} as t
+        on b.target_group = t.target_group
     left join {{ ref('activation_codes') }} as a
         on w.activation_code = a.activation_code
     group by all
@@ -34,21 +38,18 @@ person_month_groups as (
 
 person_months as (
     select
-        g.vintage,
-        g.inputs_fingerprint,
-        g.person_id,
-        g.month,
-        -- the group with most weeks wins; ties go to the order of target_groups (priority)
-        max_by(g.target_group, g.n_weeks * 1000 - t.priority) as target_group,
+        vintage,
+        person_id,
+        month,
+        -- the group with most weeks wins; ties go to the lower priority
+        max_by(priority, n_weeks * 1000 - priority) as priority,
         -- the municipality of the person's last target-group week in the month
-        max_by(g.last_municipality_code, g.last_week_monday)
-            filter (where g.target_group is not null) as municipality_code,
-        bool_or(g.has_company_activity) as has_company_activity
-    from person_month_groups as g
-    left join {{ ref('target_groups') }} as t
-        on g.target_group = t.target_group
+        max_by(last_municipality_code, last_week_monday)
+            filter (where priority is not null) as municipality_code,
+        bool_or(has_company_activity) as has_company_activity
+    from person_month_groups
     group by all
-    having count(t.target_group) > 0
+    having count(priority) > 0
 ),
 
 hours as (
@@ -67,11 +68,17 @@ select
     p.vintage,
     p.person_id,
     p.month,
-    p.target_group,
+    t.target_group,
     p.municipality_code,
     p.has_company_activity,
     coalesce(h.ordinary_hours, 0) > 0 as has_ordinary_hours,
-    p.inputs_fingerprint
+    v.inputs_fingerprint
 from person_months as p
+inner join vintages as v
+    on p.vintage = v.vintage
+inner join {{ ref('target_groups') }} as t
+    on p.priority = t.priority
 left join hours as h
-    using (vintage, person_id, month)
+    on p.vintage = h.vintage
+    and p.person_id = h.person_id
+    and p.month = h.month

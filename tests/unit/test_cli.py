@@ -1,0 +1,79 @@
+"""The `stv` command line: version, help with defaults and environment, prune, and what the
+terminal shows of a run's log records."""
+
+import io
+import json
+import logging
+
+import pytest
+
+from stv_pipeline.cli import main, parser
+from stv_pipeline.run import Progress
+
+
+def test_version_names_the_package_and_the_commit(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("stv 0.1.0 (code ") and out.strip().endswith(")")
+
+
+def test_run_help_gives_defaults_and_environment_variables():
+    help_text = parser()._subparsers._group_actions[0].choices["run"].format_help()
+    text = " ".join(help_text.split())  # argparse wraps to the terminal's width
+    for expected in (
+        "env STV_INBOX; default data/inbox",
+        "env STV_WAREHOUSE; default data/warehouse/stv.duckdb",
+        "env STV_EXPORTS; default data/exports",
+        "--verbose",
+        "--force-export",
+        "STV_PSEUDONYM_KEY",
+        "DAGSTER_HOME",
+    ):
+        assert expected in text, expected
+
+
+def test_exports_prune_keeps_the_newest(tmp_path, capsys):
+    for i, created in enumerate(
+        ("2026-11-20T08:00:00", "2026-11-22T08:00:00", "2026-11-21T08:00:00")
+    ):
+        folder = tmp_path / f"2026-11-2{i}_run"
+        folder.mkdir()
+        (folder / "manifest.json").write_text(json.dumps({"created_at": created}))
+    assert main(["exports", "prune", "--keep", "1", "--exports", str(tmp_path)]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["2026-11-21_run"]
+    assert "2 export folder(s) removed" in capsys.readouterr().out
+
+
+def record(level: int, message: str) -> logging.LogRecord:
+    return logging.LogRecord("stv_run", level, __file__, 1, message, None, None)
+
+
+def test_the_terminal_shows_warnings_once_and_not_the_noise_of_checks_that_did_not_run():
+    out = io.StringIO()  # not a TTY: no bar, no ANSI codes
+    with Progress(out, total=3) as progress:
+        progress.on_record(record(logging.INFO, "stv_full_job - abc - step - loading files"))
+        progress.on_record(
+            record(
+                logging.WARNING,
+                "stv_full_job - abc - raw__x - The warehouse w.duckdb is locked by PID 42 "
+                "(/usr/bin/duckdb) (attempt 1 of 6); next attempt at 15:00:20",
+            )
+        )
+        progress.on_record(
+            record(logging.WARNING, "Blocking asset check 'reference/x' emitted no result")
+        )
+        progress.on_record(record(logging.ERROR, "Dependencies for step y failed. Not executing."))
+    assert out.getvalue() == (
+        "  WARNING: The warehouse w.duckdb is locked by PID 42 (/usr/bin/duckdb) "
+        "(attempt 1 of 6); next attempt at 15:00:20\n"
+    )
+    assert "\x1b[" not in out.getvalue()
+
+
+def test_verbose_shows_everything():
+    out = io.StringIO()
+    with Progress(out, total=1, verbose=True) as progress:
+        progress.on_record(record(logging.DEBUG, "dbt said something"))
+    assert out.getvalue() == "dbt said something\n"

@@ -1,0 +1,224 @@
+"""report.html on hand-made tables: Danish numbers, names, the en dash for 'not ranked' apart
+from the suppression mark, the difference-in-differences in words, and identical bytes on a
+rerun."""
+
+from datetime import date
+
+import pandas as pd
+
+from stv_pipeline.exports.labels import Labels
+from stv_pipeline.exports.report import (
+    NOT_RANKED,
+    SUPPRESSED,
+    ReportInputs,
+    build_report,
+    case_table,
+    did_sentence,
+    number,
+    percent,
+    period_and_vintages,
+    points,
+    rank,
+    revision_curve,
+    warn_checks,
+)
+
+LABELS = Labels(
+    categories={
+        ("boolean", "true"): "Ja",
+        ("boolean", "false"): "Nej",
+        ("target_group", "alle"): "alle målgrupper",
+        ("scope", "participants"): "STV-kommuner samlet",
+        ("scope", "comparison"): "sammenligningskommuner",
+        ("scope", "municipality"): "kommune",
+    },
+    municipalities={101: "København", 492: "Ærø", 851: "Aalborg"},
+)
+
+
+def test_numbers_are_written_the_danish_way():
+    assert number(21.241198257967355) == "21,2"
+    assert number(12345.678, 2) == "12.345,68"
+    assert percent(0.138461538461539) == "13,8 %"
+    assert points(6.33469) == "+6,3 pct.-point" and points(-0.375) == "-0,4 pct.-point"
+    assert number(None) == percent(float("nan")) == points(pd.NA) == SUPPRESSED
+
+
+def test_not_ranked_is_an_en_dash_and_a_suppressed_rank_the_suppression_mark():
+    assert rank(2.0, True) == "2"
+    assert rank(None, False) == NOT_RANKED == "–"
+    assert rank(float("nan"), True) == SUPPRESSED
+    assert NOT_RANKED != SUPPRESSED
+
+
+def baseline_endline() -> pd.DataFrame:
+    rows = [
+        # scope, code, baseline share, endline share, change in percentage points
+        ("participants", None, 0.253377, 0.337452, 8.407474),
+        ("comparison", None, 0.22611, 0.246838, 2.072784),
+        ("did", None, 0.027267, 0.090614, 6.33469),
+        ("municipality", 851, 0.2, 0.3, 10.0),
+        ("municipality", 492, None, None, None),  # the smallest: suppressed
+    ]
+    return pd.DataFrame(
+        {
+            "scope": [r[0] for r in rows],
+            "municipality_code": pd.array([r[1] for r in rows], dtype="Int64"),
+            "target_group": "alle",
+            "share_either_baseline": [r[2] for r in rows],
+            "share_either_endline": [r[3] for r in rows],
+            "change_pp_either": [r[4] for r in rows],
+        }
+    )
+
+
+def test_the_difference_in_differences_in_words():
+    sentence = did_sentence(baseline_endline())
+    assert "fra 25,3 % til 33,7 % (+8,4 pct.-point)" in sentence
+    assert "fra 22,6 % til 24,7 % (+2,1 pct.-point)" in sentence
+    assert "Forskel-i-forskelle: <strong>+6,3 pct.-point</strong>" in sentence
+
+
+def cases() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "municipality_code": [851, 492, 101],
+            "success_change": [21.241198257967355, -8.8, None],
+            "fidelity_change_management": [0.5, -0.375, 0.25],
+            "fidelity_change_staff": [0.583333333333333, 0.1, 0.2],
+            "rank_success": [2.0, None, None],
+            "rank_fidelity": [4.0, None, None],
+            "eligible": pd.array([True, False, True], dtype="boolean"),
+            "selected": pd.array([True, False, None], dtype="boolean"),
+            "reason": ["selected: rank 2 on results", "not eligible", None],
+        }
+    )
+
+
+def test_case_selection_shows_names_points_ja_nej_and_tells_dash_from_suppressed():
+    table = case_table(cases(), LABELS, {("case_selection", "eligible"): "Opfylder kriterierne"})
+    rows = table.split("<tr>")[2:]
+    assert rows[0].startswith("<td>København</td><td>..</td><td>0,25</td><td>0,20</td>")
+    # København is eligible but its ranks are suppressed: '..', not the dash
+    assert "<td>..</td><td>..</td><td>Ja</td><td>..</td>" in rows[0]
+    assert "<td>Ærø</td><td>-8,8</td>" in rows[1]
+    assert f"<td>{NOT_RANKED}</td><td>{NOT_RANKED}</td><td>Nej</td><td>Nej</td>" in rows[1]
+    assert "<td>Aalborg</td><td>21,2</td><td>0,50</td><td>0,58</td><td>2</td><td>4</td>" in rows[2]
+    assert "Opfylder kriterierne" in table and "True" not in table
+
+
+def test_period_and_register_vintages():
+    success = pd.DataFrame({"month": [date(2016, 6, 1), date(2019, 3, 1)]})
+    inputs = [
+        {"source": "register_benefits", "vintage": "2019-04-15"},
+        {"source": "register_earnings", "vintage": "2019-01-15"},
+        {"source": "register_benefits", "vintage": "2019-01-15"},
+        {"source": "municipal_targets", "vintage": None},
+    ]
+    text = period_and_vintages(success, inputs)
+    assert "Dataperiode: 06.2016–03.2019" in text
+    assert "15.01.2019, 15.04.2019." in text
+
+
+def test_every_warn_check_is_listed_and_errors_are_not():
+    checks = [
+        {
+            "asset": "marts/reconciliation",
+            "check": "gaps",
+            "passed": False,
+            "severity": "WARN",
+            "description": "45 unexpected",
+        },
+        {
+            "asset": "raw/x",
+            "check": "no_quarantined_files",
+            "passed": True,
+            "severity": "WARN",
+            "description": "none",
+        },
+        {
+            "asset": "marts/y",
+            "check": "keys",
+            "passed": True,
+            "severity": "ERROR",
+            "description": "",
+        },
+    ]
+    text = warn_checks(checks, {})
+    assert "gaps: <strong>ikke bestået</strong>. 45 unexpected" in text
+    assert "no_quarantined_files: bestået." in text and "keys" not in text
+
+
+def test_revision_curve_is_the_share_of_the_final_value_seen_by_lag():
+    # Two months; the newest vintage (2019-04-15) is final. 2019-01 vintage saw 80 of 100 and
+    # 45 of 50 at lag 0; the February vintage saw both fully at lag 1 (made-up but consistent).
+    rows = [
+        (date(2018, 12, 1), date(2019, 1, 15), 0, 80),
+        (date(2018, 12, 1), date(2019, 2, 15), 1, 100),
+        (date(2018, 12, 1), date(2019, 4, 15), 3, 100),
+        (date(2019, 1, 1), date(2019, 2, 15), 0, 45),
+        (date(2019, 1, 1), date(2019, 4, 15), 2, 50),
+    ]
+    revisions = pd.DataFrame(
+        {
+            "municipality_code": 851,
+            "month": [r[0] for r in rows],
+            "vintage": [r[1] for r in rows],
+            "lag_months": [r[2] for r in rows],
+            "value": [r[3] for r in rows],
+            "measure": "population",
+            "target_group": "alle",
+        }
+    )
+    curve = revision_curve(revisions)
+    assert curve.to_dict() == {0: (80 + 45) / 150, 1: 1.0}
+
+
+def test_the_report_is_danish_and_the_same_bytes_on_a_rerun():
+    months = [date(2018, m, 1) for m in range(1, 7)]
+    success = pd.DataFrame(
+        {
+            "municipality_code": [851] * 6 + [101] * 6,
+            "month": months * 2,
+            "target_group": "alle",
+            "share_either": [0.1, 0.12, None, 0.2, 0.22, 0.25] * 2,
+            "provisional": [False] * 4 + [True] * 2 + [False] * 4 + [True] * 2,
+        }
+    )
+    goals = pd.DataFrame(
+        {
+            "municipality_code": [851] * 3,
+            "measure": "active_company_placements",
+            "extract_date": [date(2018, m, 1) for m in (1, 2, 3)],
+            "actual": [3, 5, 8],
+            "target": [4.0, 6.0, 8.0],
+        }
+    )
+    empty_revisions = pd.DataFrame(
+        columns=[
+            "municipality_code",
+            "month",
+            "vintage",
+            "lag_months",
+            "value",
+            "measure",
+            "target_group",
+        ]
+    )
+    tables = {
+        "success_criteria_monthly": success,
+        "baseline_endline": baseline_endline(),
+        "goal_attainment": goals,
+        "registration_revisions": empty_revisions,
+        "case_selection": cases(),
+    }
+    about = ReportInputs(run_id="9e0ad809-run", labels=LABELS, from_sample=True)
+    first, second = build_report(tables, about), build_report(tables, about)
+    assert first == second
+    assert first.count("<svg") == 3  # success, baseline/endline, goals; no revisions yet
+    assert "Kun ét registerudtræk" in first and "syntetiske eksempeldatasæt" in first
+    assert "Aalborg" in first and "København" in first and "STV-kommuner samlet" in first
+    assert ">20 %<" in first and ">0.2<" not in first  # percent ticks, as text in the SVG
+    assert "<dc:date>" not in first and "Matplotlib v" not in first and "<script" not in first
+    not_sample = build_report(tables, ReportInputs(run_id="9e0ad809-run", labels=LABELS))
+    assert "syntetiske eksempeldatasæt" not in not_sample
