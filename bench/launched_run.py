@@ -1,14 +1,14 @@
-"""A full run launched the way the schedule, the sensor and the UI launch it (issue 13).
+"""A full run launched by the inbox sensor, as the daemon launches runs (issue 13).
 
     python -m bench.launched_run DAGSTER_HOME
 
 Starts `dagster-daemon` on the workspace with DAGSTER_HOME (the STV_* variables of the
-environment choose inbox, warehouse and exports), waits until it is up, submits stv_full_job
-to the run queue as the UI does (`dagster job launch`), and waits for the run to finish. The
-daemon picks the run from the queue and starts a run worker process, which loads the code
-location and executes the steps with the job's executor. Prints the run id and its seconds
-from creation to end, which is what a sensor- or schedule-launched run costs (the daemon is
-always up there, so its own start is not counted).
+environment choose inbox, warehouse and exports; the inbox must hold files the sensor has not
+seen) and waits for the run the sensor starts to finish. The run goes through the run queue
+like one from the schedule or the UI: the daemon picks it up and starts a run worker process,
+which loads the code location and executes the steps with the job's executor. Prints the run
+id and its seconds from creation to end (the daemon is always up in production, so its own
+start is not counted).
 """
 
 from __future__ import annotations
@@ -22,20 +22,11 @@ from pathlib import Path
 
 from stv_pipeline.settings import PROJECT_ROOT
 
-DAEMON_READY_SECONDS, RUN_SECONDS = 180, 900
+RUN_SECONDS = 900
 
 
 def _bin(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
-
-
-def _wait_for_daemon(instance, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if "QUEUED_RUN_COORDINATOR" in instance.get_daemon_heartbeats():
-            return
-        time.sleep(0.5)
-    raise SystemExit("dagster-daemon did not start")
 
 
 def _wait_for_run(instance, timeout: float):
@@ -43,7 +34,9 @@ def _wait_for_run(instance, timeout: float):
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        runs = instance.get_runs(limit=1)
+        runs = instance.get_runs()
+        if len(runs) > 1:
+            raise SystemExit(f"expected one run, the sensor's, but found {len(runs)}")
         if runs and runs[0].status in (
             dg.DagsterRunStatus.SUCCESS,
             dg.DagsterRunStatus.FAILURE,
@@ -51,7 +44,7 @@ def _wait_for_run(instance, timeout: float):
         ):
             return runs[0]
         time.sleep(0.5)
-    raise SystemExit("the launched run did not finish in time")
+    raise SystemExit("the sensor's run did not finish in time")
 
 
 def launch_and_wait(dagster_home: Path, environ: dict[str, str]) -> tuple[str, bool, float]:
@@ -60,11 +53,9 @@ def launch_and_wait(dagster_home: Path, environ: dict[str, str]) -> tuple[str, b
 
     from bench.phases import RUN_FINISHED, run_events
 
-    env = {**environ, "DAGSTER_HOME": str(dagster_home)}
-    workspace = ["-w", str(PROJECT_ROOT / "workspace.yaml")]
     daemon = subprocess.Popen(
-        [_bin("dagster-daemon"), "run", *workspace],
-        env=env,
+        [_bin("dagster-daemon"), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
+        env={**environ, "DAGSTER_HOME": str(dagster_home)},
         cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -72,14 +63,6 @@ def launch_and_wait(dagster_home: Path, environ: dict[str, str]) -> tuple[str, b
     )
     try:
         with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-            _wait_for_daemon(instance, DAEMON_READY_SECONDS)
-            subprocess.run(
-                [_bin("dagster"), "job", "launch", *workspace, "-j", "stv_full_job"],
-                env=env,
-                cwd=PROJECT_ROOT,
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
             run = _wait_for_run(instance, RUN_SECONDS)
         _, events = run_events(dagster_home, run.run_id)
         created = min(e.timestamp for e in events)

@@ -24,7 +24,8 @@ LOADED_FILE = re.compile(
     r"^loaded (?P<file>\S+) \((?P<source>\w+)\): \d+ rows(, vintage (?P<v>\S+))?"
 )
 REGISTER_PREFIXES = {"register_benefits": "benefits", "register_earnings": "earnings"}
-DBT_STEP = "stv_dbt_models"
+# reference_seeds: the separate seeds build of runs before issue 13, so older runs compare
+DBT_STEPS = ("stv_dbt_models", "reference_seeds")
 EXPORT_STEP = "exports__star_export"
 DISCLOSURE_DONE = "disclosure control applied"
 DBT_MODEL_SHOWN = ("intermediate", "int_person_months")
@@ -83,7 +84,7 @@ def phases(
                     add(f"load {REGISTER_PREFIXES[source]} {vintage}", e.timestamp - mark)
                     mark = e.timestamp
             add("load other sources", ended - mark)
-        elif step == DBT_STEP:
+        elif step in DBT_STEPS:
             add("dbt", ended - started)
         elif step == EXPORT_STEP:
             done = next(

@@ -55,7 +55,7 @@ def _sample_targets(r: dict) -> list[dict]:
             "met": cli <= 25,
         },
         {
-            "target": "a run launched by the daemon <= stv run + 10 %",
+            "target": "a run launched by the sensor <= stv run + 10 %",
             "measured": f"{launched:.1f} s vs {1.1 * cli:.1f} s",
             "met": launched <= 1.1 * cli,
         },

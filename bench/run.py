@@ -140,8 +140,8 @@ def new_dagster_home(folder: Path) -> Path:
 
 
 def sample_runs(run_dir: Path, env: dict[str, str]) -> dict:
-    """The shipped sample, from an empty warehouse each: `stv run`, and the same run launched
-    through the run queue and dagster-daemon as the schedule, the sensor and the UI launch it."""
+    """The shipped sample, from an empty warehouse each: `stv run`, and the run the inbox
+    sensor starts through the run queue and dagster-daemon (as the schedule and the UI do)."""
     results = {}
     for how in ("cli", "launched"):
         folder = run_dir / f"sample_{how}"
@@ -274,7 +274,7 @@ def run_benchmark(scale: str, seed: int) -> dict:
             "pipeline": pipeline_phases,
             "incremental": incremental_phases,
             "sample (stv run)": sample.pop("sample_cli_phases"),
-            "sample (launched by the daemon)": sample.pop("sample_launched_phases"),
+            "sample (launched by the sensor)": sample.pop("sample_launched_phases"),
         },
         **sample,
         "generate_s": generate_s,

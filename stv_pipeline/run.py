@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from stv_pipeline.settings import PROJECT_ROOT, Settings
 
 JOB = "stv_full_job"
 FILE_OUTCOMES = ("loaded", "rejected", "unchanged")
+ERROR_CLASS = re.compile(r"^[\w.]+(Error|Failure|Exception): ")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 # Logged by Dagster for every check or step that did not run; the summary says it once.
 NOT_RUN_NOISE = ("emitted no result", "Dependencies for step", "RUN_FAILURE")
@@ -128,7 +130,9 @@ def _short(record: logging.LogRecord) -> str:
     text = record.getMessage()
     if event is not None and event.event_type == dg.DagsterEventType.STEP_FAILURE:
         error = event.step_failure_data.error
-        text = f"{event.step_key} failed: {error.message.strip().splitlines()[0] if error else ''}"
+        message = error.message.strip().splitlines()[0] if error else ""
+        # 'dagster._core.definitions.events.Failure: text' -> 'text'
+        text = f"{event.step_key} failed: {ERROR_CLASS.sub('', message)}"
     else:
         text = text.split(" - ", 3)[-1]
     level = "ERROR" if record.levelno >= logging.ERROR else "WARNING"
@@ -239,15 +243,9 @@ def summarise(result: dg.ExecuteInProcessResult, graph) -> Summary:
     all_assets = list(graph.get_all_asset_keys())
     meta = {k: m.metadata for k, m in materialised.items()}
 
+    # the seeds build in the run's one dbt build, beside the staging models
     seeds = [k for k in all_assets if k.path[0] == "reference"]
-    reloaded = [k for k in seeds if k in meta and getattr(meta[k].get("reloaded"), "value", True)]
-    seed_line = (
-        f"{len(reloaded)} of {len(seeds)} seeds loaded"
-        if reloaded
-        else f"{len(seeds)} seeds unchanged since they were loaded"
-        if all(k in meta for k in seeds)
-        else f"{sum(k in meta for k in seeds)} of {len(seeds)} seeds ready"
-    )
+    seed_line = f"{sum(k in meta for k in seeds)} of {len(seeds)} seeds loaded"
 
     sources = sorted(k for k in all_assets if k.path[0] == "raw" and k in meta)
     files = {
@@ -303,12 +301,7 @@ def summarise(result: dg.ExecuteInProcessResult, graph) -> Summary:
     not_run = [k for k in check_keys if k not in evaluations]
     not_run_line = None
     if not_run:
-        reasons = Counter(
-            "their tables were not rebuilt (seeds unchanged since loaded and tested)"
-            if k.asset_key in meta and not getattr(meta[k.asset_key].get("reloaded"), "value", True)
-            else "a step before them did not succeed"
-            for k in not_run
-        )
+        reasons = Counter("a step before them did not succeed" for _ in not_run)
         not_run_line = "; ".join(
             f"{n} checks did not run: {why}" for why, n in sorted(reasons.items())
         )
@@ -332,8 +325,8 @@ def summarise(result: dg.ExecuteInProcessResult, graph) -> Summary:
         )
 
     failed_checks = [
-        f"  {c.severity.value} check {c.asset_key.to_user_string()}:{c.check_name}: "
-        f"{(c.description or '').splitlines()[0][:160] if c.description else ''}"
+        f"  check {c.asset_key.to_user_string()}:{c.check_name} failed ({c.severity.value}): "
+        + (c.description or "").strip().split("\n")[0]
         for c in sorted(evaluations.values(), key=lambda c: (c.severity.value, str(c.asset_key)))
         if not c.passed
     ]

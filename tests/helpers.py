@@ -34,5 +34,7 @@ def run_stv(folder: Path, inbox: Path | None = None) -> int:
             str(folder / "w.duckdb"),
             "--exports",
             str(folder / "exports"),
+            # tests leave the project's Dagster instance (what `dagster dev` shows) alone
+            "--no-record",
         ]
     )

@@ -174,12 +174,17 @@ def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     for name, (frame, _) in published.items():
         write_table(frame, name, folder)
     docs = table_docs()
+    graph = context.job_def.asset_layer.asset_graph
+    definitions = {
+        (key.asset_key.to_user_string(), key.name): graph.get_check_spec(key).description or ""
+        for key in graph.asset_check_keys
+    }
     about = ReportInputs(
         run_id=context.run_id,
         labels=labels,
         column_labels={(t, c.column): c.label_da for t, (_, cols) in docs.items() for c in cols},
         inputs=inputs,
-        checks=checks,
+        checks=[{**c, "definition": definitions.get((c["asset"], c["check"]), "")} for c in checks],
         from_sample=is_sample(settings, inputs),
     )
     report = build_report({n: frame for n, (frame, _) in published.items()}, about)

@@ -9,7 +9,8 @@ stv_full_job = dg.define_asset_job(
     selection=dg.AssetSelection.all(),
     hooks={notify_on_failure},
     description=(
-        "The whole STV pipeline: reference seeds, ingestion of every source, dbt staging and "
-        "marts with their tests, Great Expectations checks, and the STAR export."
+        "The whole STV pipeline: ingestion of every source, one dbt build (reference seeds, "
+        "staging, intermediate and marts with their tests), Great Expectations checks, and the "
+        "STAR export."
     ),
 )

@@ -68,10 +68,13 @@ def warehouse_connection(resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyCo
     except duckdb.IOException as exc:
         if _is_lock_error(exc):
             attempt = _retry_number()
-            if attempt is None or attempt < LOCK_RETRIES:
-                dg.get_dagster_logger().warning(
-                    lock_wait_message(resource.database, str(exc), attempt)
-                )
+            if attempt is not None and attempt >= LOCK_RETRIES:
+                raise dg.Failure(
+                    f"The warehouse {resource.database} is still locked by "
+                    f"{lock_holder(str(exc))} after {attempt + 1} attempts: end that process "
+                    "(or wait for it) and run again"
+                ) from exc
+            dg.get_dagster_logger().warning(lock_wait_message(resource.database, str(exc), attempt))
             raise dg.RetryRequested(
                 max_retries=LOCK_RETRIES, seconds_to_wait=LOCK_WAIT_SECONDS
             ) from exc

@@ -411,9 +411,11 @@ def warn_checks(checks: list[dict[str, Any]], column_labels) -> str:
     items = []
     for c in warns:
         outcome = "bestået" if c["passed"] else "<strong>ikke bestået</strong>"
+        definition = c.get("definition") or ""
         items.append(
             f"<li><code>{html.escape(c['asset'])}</code> – {html.escape(c['check'])}: {outcome}."
-            + ("" if c["passed"] else f" {html.escape(c.get('description') or '')}")
+            + (f" <em>{html.escape(definition)}</em>" if definition else "")
+            + ("" if c["passed"] else f" Fundet: {html.escape(c.get('description') or '')}")
             + "</li>"
         )
     return (

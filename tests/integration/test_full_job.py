@@ -23,6 +23,7 @@ import pytest
 
 from stv_pipeline.defs.exports import EXPORTED_MARTS
 from stv_pipeline.exports.disclosure import RULES
+from stv_pipeline.exports.folders import newest_export
 from tests.helpers import INBOX_SMALL, run_stv
 from tests.helpers import INBOX_SMALL_SUCCESS_CRITERIA as EXPECTED
 
@@ -83,6 +84,14 @@ def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, 
         ]
 
     out = capsys.readouterr().out
+    # one line per phase, with its counts, before anything else
+    lines = out.splitlines()
+    assert lines[2].startswith("Reference data:") and lines[7].startswith("Export:")
+    assert "8 files loaded, 0 files rejected, 0 files unchanged (6 sources" in lines[3]
+    assert "\x1b[" not in out  # captured, not a terminal: no control codes
+    assert len(lines) <= 40
+    log = Path(lines[1].removeprefix("Full log: "))
+    assert log.parent == workspace / "runs" and "dbt build" in log.read_text()
     folder = Path(out.strip().splitlines()[-1].removeprefix("Exports: "))
     assert folder.parent == workspace / "exports"
     assert sorted(p.name for p in folder.iterdir()) == sorted(
@@ -140,15 +149,25 @@ def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, 
         assert con.execute("select count(*) from raw.file_log").fetchone()[0] == 8
         assert con.execute("select count(*) from raw.register_benefits").fetchone()[0] == 21
 
-    # Delivered files are archived away: an empty inbox rebuilds from the warehouse and exports.
+    # Nothing changed since: the run says so and writes no folder; --force-export writes one.
+    folders = sorted((workspace / "exports").iterdir())
+    assert run_stv(workspace) == 0
+    out = capsys.readouterr().out
+    assert "unchanged since the newest export: no new folder" in out
+    newest = newest_export(workspace / "exports")[0]  # by created_at: run ids do not sort
+    assert out.strip().splitlines()[-1] == f"Exports (unchanged, newest): {newest}"
+    assert sorted((workspace / "exports").iterdir()) == folders
+
+    # Delivered files are archived away: an empty inbox rebuilds from the warehouse (the same
+    # tables, so again no new folder).
     shutil.move(workspace / "inbox", workspace / "archive")
     (workspace / "inbox").mkdir()
     assert run_stv(workspace) == 0
     out = capsys.readouterr().out
     assert f"The inbox {workspace / 'inbox'} holds no files: rebuilding from the 8 files" in out
     assert mart(workspace) == rows
-    rebuilt = Path(out.strip().splitlines()[-1].removeprefix("Exports: "))
-    assert rebuilt != folder and (rebuilt / "success_criteria_monthly.parquet").exists()
+    # the same tables as before: still no new folder
+    assert out.strip().splitlines()[-1] == f"Exports (unchanged, newest): {newest}"
     with duckdb.connect(str(workspace / "w.duckdb"), read_only=True) as con:
         assert con.execute("select count(*), min(origin) from raw.file_log").fetchone() == (
             8,

@@ -99,10 +99,10 @@ def test_sample_targets_compare_the_launched_run_with_stv_run():
 
     within = sample_targets(20.0, 22.0)  # 22 <= 20 x 1.1
     assert within["stv run on the shipped sample <= 25 s"] is True
-    assert within["a run launched by the daemon <= stv run + 10 %"] is True
+    assert within["a run launched by the sensor <= stv run + 10 %"] is True
     slower = sample_targets(26.0, 28.7)  # 28.7 > 28.6
     assert slower["stv run on the shipped sample <= 25 s"] is False
-    assert slower["a run launched by the daemon <= stv run + 10 %"] is False
+    assert slower["a run launched by the sensor <= stv run + 10 %"] is False
     # results from before issue 13 have no sample runs, and no such targets
     assert len(evaluate_targets(result("small", 10, 40.0))) == 5
 

@@ -77,3 +77,50 @@ def test_verbose_shows_everything():
     with Progress(out, total=1, verbose=True) as progress:
         progress.on_record(record(logging.DEBUG, "dbt said something"))
     assert out.getvalue() == "dbt said something\n"
+
+
+def test_a_locked_warehouse_is_reported_with_its_holder_then_given_up(monkeypatch):
+    import dagster as dg
+    import duckdb
+    from dagster_duckdb import DuckDBResource
+
+    import stv_pipeline.defs.resources as resources
+    from stv_pipeline.defs.resources import warehouse_connection
+    from stv_pipeline.run import _loggers
+
+    monkeypatch.setattr(resources, "LOCK_WAIT_SECONDS", 0)
+
+    class LockedWarehouse(DuckDBResource):
+        def get_connection(self):
+            raise duckdb.IOException(
+                'IO Error: Could not set lock on file "w.duckdb": Conflicting lock is held in '
+                "/usr/bin/duckdb (PID 4242) by user ana"
+            )
+
+    @dg.op(required_resource_keys={"warehouse"})
+    def load(context):
+        with warehouse_connection(context.resources.warehouse):
+            pass
+
+    @dg.job(resource_defs={"warehouse": LockedWarehouse(database="w.duckdb")})
+    def locked():
+        load()
+
+    out, log = io.StringIO(), io.StringIO()
+    with Progress(out, total=1) as progress:
+        result = locked.with_logger_defs(_loggers(progress, log)).execute_in_process(
+            run_config={"loggers": {"stv_run": {}}}, raise_on_error=False
+        )
+    assert not result.success
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 6
+    for attempt, line in enumerate(lines[:5], start=1):
+        assert line.startswith(
+            f"  WARNING: The warehouse w.duckdb is locked by PID 4242 (/usr/bin/duckdb) "
+            f"(attempt {attempt} of 6); next attempt at "
+        )
+    assert lines[5] == (
+        "  ERROR: load failed: The warehouse w.duckdb is still locked by PID 4242 "
+        "(/usr/bin/duckdb) after 6 attempts: end that process (or wait for it) and run again"
+    )
+    assert "RETRY" in log.getvalue()  # the full log has Dagster's own events

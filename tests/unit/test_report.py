@@ -145,7 +145,11 @@ def test_every_warn_check_is_listed_and_errors_are_not():
         },
     ]
     text = warn_checks(checks, {})
-    assert "gaps: <strong>ikke bestået</strong>. 45 unexpected" in text
+    assert "gaps: <strong>ikke bestået</strong>. Fundet: 45 unexpected" in text
+    checks[0]["definition"] = "Municipal and register counts agree within 10 %."
+    assert "<em>Municipal and register counts agree within 10 %.</em> Fundet:" in warn_checks(
+        checks, {}
+    )
     assert "no_quarantined_files: bestået." in text and "keys" not in text
 
 
@@ -205,17 +209,30 @@ def test_the_report_is_danish_and_the_same_bytes_on_a_rerun():
             "target_group",
         ]
     )
+    # Aalborg's jobcentre 8 on 1 March beside its mentors' tally of 5
+    by_provider = pd.DataFrame(
+        {
+            "municipality_code": [851],
+            "extract_date": [date(2018, 3, 1)],
+            "measure": ["active_company_placements"],
+            "provider": ["Mentorhuset"],
+            "provider_count": [5],
+            "jobcentre_count": [8],
+        }
+    )
     tables = {
         "success_criteria_monthly": success,
         "baseline_endline": baseline_endline(),
         "goal_attainment": goals,
+        "monitoring_by_provider": by_provider,
         "registration_revisions": empty_revisions,
         "case_selection": cases(),
     }
     about = ReportInputs(run_id="9e0ad809-run", labels=LABELS, from_sample=True)
     first, second = build_report(tables, about), build_report(tables, about)
     assert first == second
-    assert first.count("<svg") == 3  # success, baseline/endline, goals; no revisions yet
+    # success, baseline/endline, goals, providers; no revisions yet
+    assert first.count("<svg") == 4 and "Mentorhuset" in first
     assert "Kun ét registerudtræk" in first and "syntetiske eksempeldatasæt" in first
     assert "Aalborg" in first and "København" in first and "STV-kommuner samlet" in first
     assert ">20 %<" in first and ">0.2<" not in first  # percent ticks, as text in the SVG

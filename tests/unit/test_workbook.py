@@ -49,7 +49,7 @@ def test_workbook_has_labelled_frozen_sheets_marked_suppression_and_a_dictionary
     assert sheet["C2"].number_format == "dd-mm-yyyy"
     rows = [[c.value for c in r] for r in book["dataordbog"].iter_rows(min_row=2)]
     assert ["reconciliation", "municipality_name", "Kommunenavn", "tekst"] == rows[2][:4]
-    assert ["reconciliation", "gap_rel", "Relativ afvigelse", "andel"] == rows[7][:4]
+    assert ["reconciliation", "gap_rel", "Relativ afvigelse", "andel"] in [r[:4] for r in rows]
     assert rows[-1][4] == SUPPRESSION_NOTE
 
 

@@ -38,6 +38,19 @@ grid as (
         on k.month <= v.vintage
 ),
 
+-- a measure is known in a vintage when every snapshot it reads exists then
+grid_measures as (
+    select
+        g.*,
+        m.measure,
+        -- the earnings snapshot this measure reads (none for the benefits-only measures)
+        case when m.needs_earnings then g.earnings_vintage end as measure_earnings_vintage,
+        g.benefits_vintage is not null
+            and (not m.needs_earnings or g.earnings_vintage is not null) as is_known
+    from grid as g
+    cross join measures as m
+),
+
 values_long as (
     select
         g.municipality_code,
@@ -46,26 +59,21 @@ values_long as (
         g.vintage,
         g.benefits_vintage,
         g.earnings_vintage,
-        m.measure,
-        -- the earnings snapshot this measure reads (none for the benefits-only measures)
-        case when m.needs_earnings then g.earnings_vintage end as measure_earnings_vintage,
-        g.benefits_vintage is not null
-            and (not m.needs_earnings or g.earnings_vintage is not null) as is_known,
+        g.measure,
+        g.measure_earnings_vintage,
+        g.is_known,
         case
-            when g.benefits_vintage is not null
-                and (not m.needs_earnings or g.earnings_vintage is not null)
-                then coalesce(
-                    case m.measure
-                        when 'population' then c.population
-                        when 'n_company' then c.n_company
-                        when 'n_hours' then c.n_hours
-                        when 'n_either' then c.n_either
-                    end,
-                    0
-                )
+            when g.is_known then coalesce(
+                case g.measure
+                    when 'population' then c.population
+                    when 'n_company' then c.n_company
+                    when 'n_hours' then c.n_hours
+                    when 'n_either' then c.n_either
+                end,
+                0
+            )
         end as value
-    from grid as g
-    cross join measures as m
+    from grid_measures as g
     left join counts as c
         on g.municipality_code = c.municipality_code
         and g.month = c.month
