@@ -16,7 +16,7 @@ from stv_pipeline.exports.labels import read_labels
 from stv_pipeline.exports.manifest import input_files, write_manifest
 from stv_pipeline.exports.report import ReportInputs, build_report
 from stv_pipeline.exports.writers import write_csv_for_excel, write_parquet, write_workbook
-from stv_pipeline.settings import Settings
+from stv_pipeline.settings import SAMPLE_DIR, Settings
 
 WORKBOOK = "stv_tabeller.xlsx"
 EXPORTED_MARTS = (
@@ -63,7 +63,7 @@ def is_sample(settings: Settings, inputs: list[dict[str, object]]) -> bool:
     """The figures come from the shipped sample: loaded as such, or an inbox inside it."""
     inbox = settings.inbox.resolve()
     return any(i.get("origin") == "sample" for i in inputs) or inbox.is_relative_to(
-        settings.sample.resolve()
+        SAMPLE_DIR.resolve()
     )
 
 
