@@ -73,18 +73,25 @@
 {%- endmacro %}
 
 
-{#- Text values joined in sorted order, each once when `distinct` (string_agg(... order by ...)
-    is DuckDB's). -#}
-{% macro sorted_string_agg(text, separator, distinct=false) -%}
-    {{ return(adapter.dispatch('sorted_string_agg', 'stv')(text, separator, distinct)) }}
+{#- Text values joined in sorted order, each once when `distinct`, of the rows meeting `where`
+    when given (string_agg(... order by ...) is DuckDB's). -#}
+{% macro sorted_string_agg(text, separator, distinct=false, where=none) -%}
+    {{ return(adapter.dispatch('sorted_string_agg', 'stv')(text, separator, distinct, where)) }}
 {%- endmacro %}
 
-{% macro default__sorted_string_agg(text, separator, distinct) -%}
+{% macro default__sorted_string_agg(text, separator, distinct, where) -%}
     string_agg({{ 'distinct ' if distinct }}{{ text }}, {{ separator }} order by {{ text }})
+    {%- if where is not none %} filter (where {{ where }}){% endif %}
 {%- endmacro %}
 
-{% macro spark__sorted_string_agg(text, separator, distinct) -%}
-    array_join(array_sort({{ 'collect_set' if distinct else 'collect_list' }}({{ text }})), {{ separator }})
+{% macro spark__sorted_string_agg(text, separator, distinct, where) -%}
+    array_join(
+        array_sort(
+            {{ 'collect_set' if distinct else 'collect_list' }}({{ text }})
+            {%- if where is not none %} filter (where {{ where }}){% endif %}
+        ),
+        {{ separator }}
+    )
 {%- endmacro %}
 
 

@@ -73,8 +73,9 @@ compared as (
         -- the newer snapshot's files holding the municipality's rows (all of them when it
         -- has none left)
         coalesce(
-            {{ sorted_string_agg('c.file_name', "', '", distinct=true) }}
-                filter (where c.vintage = p.newer_vintage),
+            {{ sorted_string_agg(
+                'c.file_name', "', '", distinct=true, where='c.vintage = p.newer_vintage'
+            ) }},
             p.newer_files
         ) as newer_files
     from pairs as p
