@@ -16,7 +16,7 @@ from stv_pipeline.exports.labels import read_labels
 from stv_pipeline.exports.manifest import input_files, write_manifest
 from stv_pipeline.exports.report import ReportInputs, build_report
 from stv_pipeline.exports.writers import write_csv_for_excel, write_parquet, write_workbook
-from stv_pipeline.settings import SAMPLE_DIR, Settings
+from stv_pipeline.settings import Settings
 
 WORKBOOK = "stv_tabeller.xlsx"
 EXPORTED_MARTS = (
@@ -59,12 +59,10 @@ def workbook_sheets(
     return sheets
 
 
-def is_sample(settings: Settings, inputs: list[dict[str, object]]) -> bool:
-    """The figures come from the shipped sample: loaded as such, or an inbox inside it."""
-    inbox = settings.inbox.resolve()
-    return any(i.get("origin") == "sample" for i in inputs) or inbox.is_relative_to(
-        SAMPLE_DIR.resolve()
-    )
+def is_sample(inputs: list[dict[str, object]]) -> bool:
+    """The figures come from the shipped sample: files loaded from data/sample (origin
+    'sample'; a warehouse never holds both the sample and deliveries)."""
+    return any(i.get("origin") == "sample" for i in inputs)
 
 
 def export_folder(exports_root: Path, run_id: str, today: date | None = None) -> Path:
@@ -185,7 +183,7 @@ def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         column_labels={(t, c.column): c.label_da for t, (_, cols) in docs.items() for c in cols},
         inputs=inputs,
         checks=[{**c, "definition": definitions.get((c["asset"], c["check"]), "")} for c in checks],
-        from_sample=is_sample(settings, inputs),
+        from_sample=is_sample(inputs),
     )
     report = build_report({n: frame for n, (frame, _) in published.items()}, about)
     (folder / "report.html").write_text(report, "utf-8")

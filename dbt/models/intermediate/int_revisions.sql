@@ -1,8 +1,8 @@
 -- Each success count in each vintage next to its value in the previous vintage in which the
 -- measure is known (DESIGN §3.6). A measure reads the benefits snapshot (population,
 -- n_company) or both snapshots (n_hours, n_either) paired with the vintage; it is unknown
--- (NULL) in a vintage lacking one of them. A month is compared from the first vintage taken
--- after it began; a key missing from a vintage whose snapshots exist counts 0 there (nothing
+-- (NULL) in a vintage lacking one of them, or whose snapshot of it was taken before the month
+-- began. A key missing from a snapshot taken after its month began counts 0 there (nothing
 -- registered yet).
 with counts as (
     select * from {{ ref('int_success_counts_by_vintage') }}
@@ -38,15 +38,19 @@ grid as (
         on k.month <= v.vintage
 ),
 
--- a measure is known in a vintage when every snapshot it reads exists then
+-- a measure is known in a vintage when every snapshot it reads exists then and was taken
+-- after the month began (an older snapshot cannot hold the month: its 0 would be no count)
 grid_measures as (
     select
         g.*,
         m.measure,
         -- the earnings snapshot this measure reads (none for the benefits-only measures)
         case when m.needs_earnings then g.earnings_vintage end as measure_earnings_vintage,
-        g.benefits_vintage is not null
-            and (not m.needs_earnings or g.earnings_vintage is not null) as is_known
+        coalesce(
+            g.month <= g.benefits_vintage
+                and (not m.needs_earnings or g.month <= g.earnings_vintage),
+            false
+        ) as is_known
     from grid as g
     cross join measures as m
 ),
