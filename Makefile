@@ -9,13 +9,20 @@ export DO_NOT_TRACK := 1
 
 SCALE ?= small
 
-.PHONY: run test dev manifest lint install lock sample bench clean
+.PHONY: run test test-spark dev manifest lint install lock sample bench clean
 
 run: install manifest ## install, then run the whole job on the shipped sample
 	$(BIN)/stv run --inbox data/sample
 
 test: install manifest ## install, then run every test tier
 	$(BIN)/pytest
+
+# Java from Debian when missing; the `spark` extra (pyspark, dbt-spark) from the registry.
+test-spark: install manifest ## the job on Apache Spark, its marts and exports compared with DuckDB's
+	command -v java >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[spark]'
+	$(BIN)/pytest -m spark tests/spark
 
 dev: install manifest ## the Dagster UI with the lineage, on http://localhost:3000
 	$(BIN)/dagster dev -w workspace.yaml
@@ -54,4 +61,4 @@ bench: install manifest ## time the pipeline against the DuckDB floor and pandas
 	$(BIN)/python -m bench.run --scale $(SCALE)
 
 clean:
-	rm -rf $(VENV) dbt/target dbt/logs data/warehouse data/exports .dagster_home bench/work
+	rm -rf $(VENV) dbt/target dbt/logs data/warehouse data/spark data/exports .dagster_home bench/work

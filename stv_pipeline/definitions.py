@@ -13,16 +13,22 @@ from stv_pipeline.defs.jobs import stv_full_job
 from stv_pipeline.defs.quality import gx_asset_checks
 from stv_pipeline.defs.resources import build_resources, dbt_project
 from stv_pipeline.defs.schedules import build_inbox_sensor, stv_nightly
-from stv_pipeline.settings import ENV_WAREHOUSE, Settings
+from stv_pipeline.settings import ENV_SPARK_DIR, ENV_WAREHOUSE, Settings
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     # dbt runs as a subprocess and finds the warehouse through the same variable (profiles.yml).
     os.environ[ENV_WAREHOUSE] = str(settings.warehouse)
+    os.environ[ENV_SPARK_DIR] = str(settings.spark_dir)
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     project = dbt_project()
     return dg.Definitions(
-        assets=[*ingest_assets(), *build_dbt_assets(project), published_tables, star_export],
+        assets=[
+            *ingest_assets(),
+            *build_dbt_assets(project, settings),
+            published_tables,
+            star_export,
+        ],
         asset_checks=[*gx_asset_checks(), *quarantine_checks(), disclosure_audit],
         jobs=[stv_full_job],
         schedules=[stv_nightly],

@@ -22,16 +22,34 @@ ENV_INBOX = "STV_INBOX"
 ENV_EXPORTS = "STV_EXPORTS"
 ENV_PSEUDONYM_KEY = "STV_PSEUDONYM_KEY"
 ENV_ALERT_WEBHOOK = "STV_ALERT_WEBHOOK"
+ENV_ENGINE = "STV_ENGINE"
+ENV_SPARK_DIR = "STV_SPARK_DIR"
 
 DEFAULT_WAREHOUSE = "data/warehouse/stv.duckdb"
 DEFAULT_INBOX = "data/inbox"
 DEFAULT_EXPORTS = "data/exports"
+DEFAULT_SPARK_DIR = "data/spark"
+# Where the dbt models run (DESIGN §7): DuckDB in the warehouse file, or Apache Spark.
+ENGINES = ("duckdb", "spark")
+
+
+class UnknownEngine(ValueError):
+    pass
 
 
 def _path(environ: Mapping[str, str], name: str, default: str) -> Path:
     value = environ.get(name)
     # A value given by the user is relative to where they stand; a default to the project.
     return Path(value).expanduser().resolve() if value else PROJECT_ROOT / default
+
+
+def _engine(environ: Mapping[str, str]) -> str:
+    engine = (environ.get(ENV_ENGINE) or "duckdb").strip().lower()
+    if engine not in ENGINES:
+        raise UnknownEngine(
+            f"{ENV_ENGINE}={engine!r} is not an engine: use one of {', '.join(ENGINES)}"
+        )
+    return engine
 
 
 @dataclass(frozen=True)
@@ -41,6 +59,9 @@ class Settings:
     exports: Path
     pseudonym_key: str | None
     alert_webhook: str | None
+    engine: str = "duckdb"
+    # Spark's run folder: the raw Parquet copies, its warehouse and its metastore.
+    spark_dir: Path = PROJECT_ROOT / DEFAULT_SPARK_DIR
     # Write an export folder also when tables and check outcomes equal the newest export's.
     force_export: bool = False
 
@@ -53,6 +74,8 @@ class Settings:
             exports=_path(env, ENV_EXPORTS, DEFAULT_EXPORTS),
             pseudonym_key=env.get(ENV_PSEUDONYM_KEY) or None,
             alert_webhook=env.get(ENV_ALERT_WEBHOOK) or None,
+            engine=_engine(env),
+            spark_dir=_path(env, ENV_SPARK_DIR, DEFAULT_SPARK_DIR),
         )
 
     @property

@@ -19,6 +19,27 @@
 
 {# Rows of vintages that no longer exist (every file of the vintage replaced) go too. #}
 {% macro delete_vanished_vintages() %}
+    {{ return(adapter.dispatch('delete_vanished_vintages', 'stv')()) }}
+{% endmacro %}
+
+{% macro default__delete_vanished_vintages() %}
     delete from {{ this }}
     where vintage not in (select vintage from {{ ref('int_register_vintages') }})
+{% endmacro %}
+
+{# Spark deletes no rows from Parquet tables; there each vintage is a partition, dropped whole. #}
+{% macro spark__delete_vanished_vintages() %}
+    {%- if execute -%}
+        {%- set vanished = run_query(
+            'select distinct cast(vintage as string) as vintage from ' ~ this
+            ~ ' where vintage not in (select vintage from ' ~ ref('int_register_vintages') ~ ')'
+        ) -%}
+        {%- for row in vanished.rows -%}
+            {%- do run_query(
+                'alter table ' ~ this ~ " drop if exists partition (vintage = date '"
+                ~ row[0] ~ "')"
+            ) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    select 1
 {% endmacro %}

@@ -13,13 +13,18 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dagster_duckdb import DuckDBResource
 
+from stv_pipeline.defs.engine import (
+    dbt_target_args,
+    expose_spark_tables,
+    spark_warehouse_folder,
+)
 from stv_pipeline.defs.resources import (
     WAREHOUSE_POOL,
     wait_for_free_warehouse,
     warehouse_connection,
 )
 from stv_pipeline.quality.dbt_test_descriptions import dbt_test_description
-from stv_pipeline.settings import DBT_PROJECT_DIR
+from stv_pipeline.settings import DBT_PROJECT_DIR, Settings
 
 GROUP_BY_SCHEMA = {
     "reference": "reference",
@@ -97,8 +102,25 @@ def with_row_counts(
         yield event
 
 
-def _dbt_build(project: DbtProject, name: str, **selection: str) -> dg.AssetsDefinition:
-    """One `dbt build` over a part of the project, as a Dagster multi-asset."""
+def then_read_spark_tables(
+    context: dg.AssetExecutionContext,
+    warehouse: DuckDBResource,
+    settings: Settings,
+    events: Iterator,
+) -> Iterator:
+    """dbt's events on Spark (STV_ENGINE=spark); once dbt has finished, the tables Spark wrote
+    replace the built tables in DuckDB as views over its Parquet files, for checks and exports."""
+    yield from events
+    with warehouse_connection(warehouse) as con:
+        exposed = expose_spark_tables(con, spark_warehouse_folder(settings))
+    context.log.info(f"{exposed} tables built on Spark, read from its Parquet files")
+
+
+def _dbt_build(
+    project: DbtProject, name: str, settings: Settings, **selection: str
+) -> dg.AssetsDefinition:
+    """One `dbt build` over a part of the project, as a Dagster multi-asset, on the engine
+    the settings name."""
 
     @dbt_assets(
         # Without project=: it would be stored as metadata the UI shows as "(unserializable)".
@@ -113,12 +135,16 @@ def _dbt_build(project: DbtProject, name: str, **selection: str) -> dg.AssetsDef
         # A fixed target folder per asset keeps dbt's partial parse between runs and leaves no
         # folder per run behind; runs never overlap, as all dbt steps share one pool slot.
         target = DBT_PROJECT_DIR / "target" / f"dagster_{name}"
-        events = dbt.cli(["build"], context=context, target_path=target).stream()
+        events = dbt.cli(
+            ["build", *dbt_target_args(settings)], context=context, target_path=target
+        ).stream()
+        if settings.engine == "spark":
+            events = then_read_spark_tables(context, warehouse, settings, events)
         yield from with_row_counts(context, warehouse, events)
 
     return _assets
 
 
-def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
+def build_dbt_assets(project: DbtProject, settings: Settings) -> list[dg.AssetsDefinition]:
     # Unit tests test the SQL, not the data: CI runs them (tests/integration), runs do not.
-    return [_dbt_build(project, "stv_dbt_models", exclude="resource_type:unit_test")]
+    return [_dbt_build(project, "stv_dbt_models", settings, exclude="resource_type:unit_test")]

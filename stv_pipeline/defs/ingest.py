@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from stv_pipeline.defs.engine import copy_raw_for_spark
 from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
 from stv_pipeline.ingest.contracts import CONTRACTS, Contract, Problem
 from stv_pipeline.ingest.inbox import (
@@ -108,6 +109,7 @@ def _ingest_asset(contract: Contract) -> dg.AssetsDefinition:
                 )
             except PseudonymKeyMissing as exc:
                 raise dg.Failure(str(exc)) from None
+            copy_raw_for_spark(con, settings, contract)
             total_rows = con.execute(f"select count(*) from raw.{contract.source}").fetchone()[0]
         for outcome in outcomes:
             if outcome.status == "rejected":

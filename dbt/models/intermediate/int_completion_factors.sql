@@ -36,9 +36,9 @@ select
     -- ratio of sums: large cells weigh more than small, noisy ones
     round(cast(sum(value) as double) / nullif(sum(final_value), 0), 6) as completion_factor,
     -- the spread of single cells' ratios gives the interval; tiny cells are left out
-    round(quantile_cont(cast(value as double) / final_value, 0.1)
+    round(percentile_cont(0.1) within group (order by cast(value as double) / nullif(final_value, 0))
         filter (where final_value >= 5), 6) as ratio_p10,
-    round(quantile_cont(cast(value as double) / final_value, 0.9)
+    round(percentile_cont(0.9) within group (order by cast(value as double) / nullif(final_value, 0))
         filter (where final_value >= 5), 6) as ratio_p90
 from observations
 group by measure, lag_months

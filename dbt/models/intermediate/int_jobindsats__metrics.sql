@@ -4,7 +4,10 @@
 -- dimension is at its total: one figure per area and period, never a total beside its parts.
 with observations as (
     select
-        row_number() over () as observation_id,
+        -- (Spark numbers only ordered rows; each figure is one row, newest_observations)
+        row_number() over (
+            order by table_id, area, period, cast(dimensions as string), measure
+        ) as observation_id,
         *
     from {{ ref('int_jobindsats__newest_observations') }}
     where municipality_code is not null
@@ -23,8 +26,8 @@ filter_pairs as (
         m.mapping_id,
         lower(trim(split_part(p.pair, '=', 1))) as dimension,
         lower(trim(split_part(p.pair, '=', 2))) as dimension_value
-    from mappings as m,
-        unnest(string_split(coalesce(m.dimension_filter, ''), ';')) as p (pair)
+    from mappings as m
+        {{ one_row_per_element(split_text("coalesce(m.dimension_filter, '')", "';'"), 'p', 'pair') }}
     where trim(p.pair) <> ''
 ),
 
@@ -32,9 +35,9 @@ observation_dimensions as (
     select
         o.observation_id,
         lower(trim(k.dimension)) as dimension,
-        lower(trim(o.dimensions ->> k.dimension)) as dimension_value
-    from observations as o,
-        unnest(json_keys(o.dimensions)) as k (dimension)
+        lower(trim({{ json_text_value('o.dimensions', 'k.dimension') }})) as dimension_value
+    from observations as o
+        {{ one_row_per_element(json_object_keys('o.dimensions'), 'k', 'dimension') }}
 ),
 
 candidates as (
@@ -70,15 +73,22 @@ mismatches as (
     from candidates as c
     inner join filter_pairs as f
         on c.mapping_id = f.mapping_id
-    anti join observation_dimensions as d
-        on c.observation_id = d.observation_id
-        and f.dimension = d.dimension
+    where not exists (
+        select 1
+        from observation_dimensions as d
+        where c.observation_id = d.observation_id
+            and f.dimension = d.dimension
+    )
 ),
 
 matched as (
-    select * from candidates
-    anti join mismatches
-        using (observation_id, mapping_id)
+    select * from candidates as c
+    where not exists (
+        select 1
+        from mismatches as x
+        where c.observation_id = x.observation_id
+            and c.mapping_id = x.mapping_id
+    )
 )
 
 select

@@ -7,6 +7,6 @@ with observations as (
 select *
 from observations
 qualify row_number() over (
-    partition by table_id, area, period, cast(dimensions as varchar), measure
+    partition by table_id, area, period, cast(dimensions as string), measure
     order by vintage desc, loaded_at desc, file_name desc
 ) = 1

@@ -30,20 +30,19 @@ last_revisions as (
         max(abs(revision_rel)) as last_revision_rel_max,
         -- the largest exceeding revision explains the flag; a value that appeared from 0
         -- has no relative size and ranks first
-        first(
-            case
-                when revision_rel is null then format(
-                    'revised from 0 to {} in the newest extract ({}, extract of {})',
-                    value, measure, vintage
-                )
-                else format(
-                    'revised by {:+.1f} % in the newest extract ({}, extract of {})',
-                    revision_rel * 100, measure, vintage
-                )
-            end
-            -- ties on the size go to the measure's name, so the reason never depends on order
-            order by coalesce(abs(revision_rel), 1e300) desc, measure
-        ) filter (where exceeds_threshold) as revision_reason
+        -- ties on the size go to the measure's name, so the reason never depends on order
+        {{ value_of_first(
+            "case
+                when revision_rel is null then
+                    'revised from 0 to ' || cast(value as string) || ' in the newest extract ('
+                    || measure || ', extract of ' || cast(vintage as string) || ')'
+                else
+                    'revised by ' || " ~ fixed_decimals_text('revision_rel * 100', 1, signed=true)
+                    ~ " || ' % in the newest extract (' || measure || ', extract of '
+                    || cast(vintage as string) || ')'
+            end",
+            ['-coalesce(abs(revision_rel), 1e300)', 'measure']
+        ) }} filter (where exceeds_threshold) as revision_reason
     from revisions
     where is_latest_revision
     group by all
@@ -53,15 +52,15 @@ select
     k.municipality_code,
     k.month,
     k.target_group,
-    last_day(k.month) + to_months(s.maturity_months) > n.vintage as too_recent,
+    {{ add_months('last_day(k.month)', 's.maturity_months') }} > n.vintage as too_recent,
     coalesce(l.last_revision_exceeds, false) as last_revision_exceeds,
     l.last_revision_rel_max,
-    (last_day(k.month) + to_months(s.maturity_months) > n.vintage)
+    ({{ add_months('last_day(k.month)', 's.maturity_months') }} > n.vintage)
         or coalesce(l.last_revision_exceeds, false) as provisional,
     nullif(
         concat_ws(
             '; ',
-            case when last_day(k.month) + to_months(s.maturity_months) > n.vintage
+            case when {{ add_months('last_day(k.month)', 's.maturity_months') }} > n.vintage
                 then 'too recent' end,
             l.revision_reason
         ),

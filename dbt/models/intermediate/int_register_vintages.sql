@@ -25,16 +25,16 @@ loads as (
 
 -- the reference data the person-level rules read: a change in it changes every vintage's result
 reference_version as (
-    select md5(string_agg(row_text, '|' order by row_text)) as version
+    select md5({{ sorted_string_agg('row_text', "'|'") }}) as version
     from (
-        select 'benefit_codes ' || cast(r as varchar) as row_text
+        select 'benefit_codes ' || {{ row_as_text('r') }} as row_text
         from {{ ref('benefit_codes') }} as r
         union all
-        select 'activation_codes ' || cast(r as varchar) from {{ ref('activation_codes') }} as r
+        select 'activation_codes ' || {{ row_as_text('r') }} from {{ ref('activation_codes') }} as r
         union all
-        select 'target_groups ' || cast(r as varchar) from {{ ref('target_groups') }} as r
+        select 'target_groups ' || {{ row_as_text('r') }} from {{ ref('target_groups') }} as r
         union all
-        select 'evaluation_settings ' || cast(r as varchar)
+        select 'evaluation_settings ' || {{ row_as_text('r') }}
         from {{ ref('evaluation_settings') }} as r
     )
 ),

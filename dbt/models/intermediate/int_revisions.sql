@@ -160,12 +160,12 @@ select
     ) as is_latest_revision,
     -- whole months between the month's end and the vintage (0 = the vintage was taken
     -- in the month right after)
-    datediff('month', c.month, c.vintage) - 1 as lag_months,
+    {{ calendar_months_between('c.month', 'c.vintage') }} - 1 as lag_months,
     -- the month had already ended maturity_months before the snapshot(s) the previous value
     -- was read from (not the previous vintage's date: that may only have brought the other
     -- register's snapshot)
     coalesce(
-        last_day(c.month) + to_months(s.maturity_months)
+        {{ add_months('last_day(c.month)', 's.maturity_months') }}
             <= least(
                 c.previous_benefits_vintage,
                 coalesce(c.previous_earnings_vintage, c.previous_benefits_vintage)

@@ -1,6 +1,22 @@
 -- DESIGN §3.2: baseline versus endline per municipality and target group, for participants
 -- and the comparison group pooled, and the difference-in-differences.
 {%- set measures = ['company', 'hours', 'either'] %}
+{%- set union_columns = ['scope', 'municipality_code', 'is_participant', 'target_group',
+    'population_baseline', 'population_endline', 'provisional'] %}
+{%- set changes_columns = ['scope', 'municipality_code', 'target_group', 'population_baseline',
+    'population_endline', 'provisional'] %}
+{%- set did_columns = ['scope', 'municipality_code', 'is_participant', 'target_group',
+    'provisional'] %}
+{%- for m in measures %}
+    {%- do union_columns.extend(['n_' ~ m ~ '_baseline', 'n_' ~ m ~ '_endline',
+        'share_' ~ m ~ '_baseline', 'share_' ~ m ~ '_endline', 'change_pp_' ~ m,
+        'relative_change_' ~ m]) %}
+    {%- do changes_columns.extend(['n_' ~ m ~ '_baseline', 'n_' ~ m ~ '_endline',
+        'share_' ~ m ~ '_baseline', 'share_' ~ m ~ '_endline', 'change_pp_' ~ m,
+        'relative_change_' ~ m]) %}
+    {%- do did_columns.extend(['share_' ~ m ~ '_baseline', 'share_' ~ m ~ '_endline',
+        'change_pp_' ~ m]) %}
+{%- endfor %}
 with totals as (
     select * from {{ ref('int_success_window_totals') }}
 ),
@@ -40,13 +56,13 @@ wide as (
         municipality_code,
         is_participant,
         target_group,
-        sum(provisional_months) > 0 as provisional,
         {%- for window in ['baseline', 'endline'] %}
         sum(population) filter (where evaluation_window = '{{ window }}') as population_{{ window }},
         {%- for m in measures %}
         sum(n_{{ m }}) filter (where evaluation_window = '{{ window }}') as n_{{ m }}_{{ window }},
         {%- endfor %}
         {%- endfor %}
+        sum(provisional_months) > 0 as provisional
     from scoped
     group by all
 ),
@@ -56,8 +72,9 @@ shares as (
         *,
         {%- for m in measures %}
         {%- for window in ['baseline', 'endline'] %}
-        cast(n_{{ m }}_{{ window }} as double) / population_{{ window }} as share_{{ m }}_{{ window }},
-        {%- endfor %}
+        cast(n_{{ m }}_{{ window }} as double) / nullif(population_{{ window }}, 0)
+            as share_{{ m }}_{{ window }}{{ ',' if not loop.last }}
+        {%- endfor %}{{ ',' if not loop.last }}
         {%- endfor %}
     from wide
 ),
@@ -68,7 +85,7 @@ changes as (
         {%- for m in measures %}
         (share_{{ m }}_endline - share_{{ m }}_baseline) * 100 as change_pp_{{ m }},
         (share_{{ m }}_endline - share_{{ m }}_baseline)
-            / nullif(share_{{ m }}_baseline, 0) as relative_change_{{ m }},
+            / nullif(share_{{ m }}_baseline, 0) as relative_change_{{ m }}{{ ',' if not loop.last }}
         {%- endfor %}
     from shares
 ),
@@ -81,29 +98,39 @@ did as (
         null as municipality_code,
         null as is_participant,
         p.target_group,
-        p.provisional or c.provisional as provisional,
         {%- for m in measures %}
         p.share_{{ m }}_baseline - c.share_{{ m }}_baseline as share_{{ m }}_baseline,
         p.share_{{ m }}_endline - c.share_{{ m }}_endline as share_{{ m }}_endline,
         p.change_pp_{{ m }} - c.change_pp_{{ m }} as change_pp_{{ m }},
         {%- endfor %}
+        p.provisional or c.provisional as provisional
     from changes as p
     inner join changes as c
         on p.target_group = c.target_group
     where p.scope = 'participants' and c.scope = 'comparison'
 ),
 
+-- the difference-in-differences has shares and changes only; a column list, not `union all
+-- by name`, which is DuckDB's
 unioned as (
-    select * from changes
-    union all by name
-    select * from did
+    select
+        {%- for column in union_columns %}
+        {{ column if column in changes_columns else 'null as ' ~ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from changes
+    union all
+    select
+        {%- for column in union_columns %}
+        {{ column if column in did_columns else 'null as ' ~ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from did
 )
 
 select
-    cast(scope as varchar) as scope,
+    cast(scope as string) as scope,
     cast(municipality_code as integer) as municipality_code,
     cast(is_participant as boolean) as is_participant,
-    cast(target_group as varchar) as target_group,
+    cast(target_group as string) as target_group,
     cast(population_baseline as bigint) as population_baseline,
     cast(population_endline as bigint) as population_endline,
     {%- for m in measures %}

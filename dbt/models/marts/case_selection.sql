@@ -70,10 +70,10 @@ ranked as (
     select
         *,
         case when eligible then
-            rank() over (partition by eligible order by success_change desc)
+            rank() over (partition by eligible order by success_change desc nulls last)
         end as rank_success,
         case when eligible then
-            rank() over (partition by eligible order by fidelity_change_all desc)
+            rank() over (partition by eligible order by fidelity_change_all desc nulls last)
         end as rank_fidelity
     from assessed
 ),
@@ -85,7 +85,10 @@ ordered as (
         case when eligible then
             row_number() over (
                 partition by eligible
-                order by rank_success + rank_fidelity, success_change desc, municipality_code
+                order by
+                    rank_success + rank_fidelity nulls last,
+                    success_change desc nulls last,
+                    municipality_code
             )
         end as selection_order
     from ranked
@@ -106,35 +109,39 @@ select
     cast(
         case
             when o.selection_order <= s.case_count then
-                format('selected: rank {} on results, {} on implementation',
-                       o.rank_success, o.rank_fidelity)
+                'selected: rank ' || cast(o.rank_success as string) || ' on results, '
+                || cast(o.rank_fidelity as string) || ' on implementation'
             when o.eligible then
-                format('eligible, not selected: rank {} on results, {} on implementation '
-                       || '(mean rank {:.1f}; the top {} are selected)',
-                       o.rank_success, o.rank_fidelity, o.mean_rank, s.case_count)
+                'eligible, not selected: rank ' || cast(o.rank_success as string)
+                || ' on results, ' || cast(o.rank_fidelity as string)
+                || ' on implementation (mean rank ' || {{ fixed_decimals_text('o.mean_rank', 1) }}
+                || '; the top ' || cast(s.case_count as string) || ' are selected)'
             else 'not eligible: ' || concat_ws('; ',
                 case
                     when o.success_change is null
                         then 'no register data for both the baseline and the endline window'
                     when o.success_change <= 0
-                        then format('results did not improve ({:+.1f} pp)', o.success_change)
+                        then 'results did not improve ('
+                            || {{ fixed_decimals_text('o.success_change', 1, signed=true) }} || ' pp)'
                 end,
                 case
                     when o.fidelity_change_management is null
                         then 'no management survey answers in both waves'
                     when o.fidelity_change_management <= 0
-                        then format('management report no progress on implementation ({:+.2f})',
-                                    o.fidelity_change_management)
+                        then 'management report no progress on implementation ('
+                            || {{ fixed_decimals_text('o.fidelity_change_management', 2, signed=true) }}
+                            || ')'
                 end,
                 case
                     when o.fidelity_change_staff is null
                         then 'no staff survey answers in both waves'
                     when o.fidelity_change_staff <= 0
-                        then format('staff report no progress on implementation ({:+.2f})',
-                                    o.fidelity_change_staff)
+                        then 'staff report no progress on implementation ('
+                            || {{ fixed_decimals_text('o.fidelity_change_staff', 2, signed=true) }}
+                            || ')'
                 end
             )
-        end as varchar
+        end as string
     ) as reason,
     cast(o.provisional as boolean) as provisional
 from ordered as o

@@ -20,8 +20,10 @@ points as (
         lead(target_date) over trajectory as next_date,
         lead(target_count) over trajectory as next_count,
         lead({{ month_position('target_date') }}) over trajectory as next_position,
+        -- (a named window with a frame is DuckDB's: Spark wants the frame spelt out)
         last_value(target_count) over (
-            trajectory rows between unbounded preceding and unbounded following
+            partition by municipality_code, measure order by target_date
+            rows between unbounded preceding and unbounded following
         ) as final_target
     from {{ ref('stg_municipal__targets') }}
     window trajectory as (partition by municipality_code, measure order by target_date)
@@ -36,7 +38,7 @@ segments as (
         next_date as end_date,
         target_count as start_count,
         position as start_position,
-        (next_count - target_count) / (next_position - position) as monthly_slope,
+        (next_count - target_count) / nullif(next_position - position, 0) as monthly_slope,
         next_date = max(next_date) over (partition by municipality_code, measure) as is_last
     from points
     where next_date is not null
@@ -64,10 +66,10 @@ placed as (
 
 select
     cast(p.municipality_code as integer) as municipality_code,
-    cast(p.measure as varchar) as measure,
+    cast(p.measure as string) as measure,
     cast(p.extract_date as date) as extract_date,
     cast(p.actual as bigint) as actual,
-    cast(p.actual_source as varchar) as actual_source,
+    cast(p.actual_source as string) as actual_source,
     cast(round(p.target, 6) as double) as target,
     cast(round(p.actual / nullif(p.target, 0), 6) as double) as attainment,
     cast(round(p.actual / nullif(f.final_target, 0), 6) as double) as attainment_final,

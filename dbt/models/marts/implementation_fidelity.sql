@@ -36,6 +36,30 @@ requirement_means as (
     group by all
 ),
 
+-- respondents answering any requirement of a track, and any requirement at all
+track_respondents as (
+    select
+        g.municipality_code,
+        g.wave,
+        g.respondent_group,
+        r.track,
+        count(distinct g.respondent_id) as n_respondents
+    from grouped as g
+    inner join requirements as r
+        on g.requirement = r.requirement
+    group by g.municipality_code, g.wave, g.respondent_group, r.track
+),
+
+all_respondents as (
+    select
+        municipality_code,
+        wave,
+        respondent_group,
+        count(distinct respondent_id) as n_respondents
+    from grouped
+    group by municipality_code, wave, respondent_group
+),
+
 -- a track's mean is the mean of its requirement means, so each requirement weighs the same
 track_means as (
     select
@@ -44,17 +68,14 @@ track_means as (
         m.respondent_group,
         'track_' || m.track as requirement,
         {{ mean_in_fixed_order('m.mean_score', 'm.requirement') }} as mean_score,
-        (
-            select count(distinct g.respondent_id)
-            from grouped as g
-            inner join requirements as r on g.requirement = r.requirement
-            where g.municipality_code = m.municipality_code
-                and g.wave = m.wave
-                and g.respondent_group = m.respondent_group
-                and r.track = m.track
-        ) as n_respondents
+        t.n_respondents
     from requirement_means as m
-    group by m.municipality_code, m.wave, m.respondent_group, m.track
+    inner join track_respondents as t
+        on m.municipality_code = t.municipality_code
+        and m.wave = t.wave
+        and m.respondent_group = t.respondent_group
+        and m.track = t.track
+    group by m.municipality_code, m.wave, m.respondent_group, m.track, t.n_respondents
 ),
 
 -- overall is the mean of the requirement means (of those with at least one answer)
@@ -65,15 +86,13 @@ overall_means as (
         m.respondent_group,
         'overall' as requirement,
         {{ mean_in_fixed_order('m.mean_score', 'm.requirement') }} as mean_score,
-        (
-            select count(distinct g.respondent_id)
-            from grouped as g
-            where g.municipality_code = m.municipality_code
-                and g.wave = m.wave
-                and g.respondent_group = m.respondent_group
-        ) as n_respondents
+        a.n_respondents
     from requirement_means as m
-    group by m.municipality_code, m.wave, m.respondent_group
+    inner join all_respondents as a
+        on m.municipality_code = a.municipality_code
+        and m.wave = a.wave
+        and m.respondent_group = a.respondent_group
+    group by m.municipality_code, m.wave, m.respondent_group, a.n_respondents
 ),
 
 means as (
@@ -87,9 +106,9 @@ means as (
 
 select
     cast(e.municipality_code as integer) as municipality_code,
-    cast(e.wave as varchar) as wave,
-    cast(e.respondent_group as varchar) as respondent_group,
-    cast(e.requirement as varchar) as requirement,
+    cast(e.wave as string) as wave,
+    cast(e.respondent_group as string) as respondent_group,
+    cast(e.requirement as string) as requirement,
     cast(e.mean_score as double) as mean_score,
     cast(e.n_respondents as bigint) as n_respondents,
     -- endline minus baseline, on the endline row

@@ -19,7 +19,7 @@ pivoted as (
         max(value) filter (where metric = 'population') as population,
         max(value) filter (where metric = 'n_company') as n_company,
         max(value) filter (where metric = 'n_hours') as n_hours,
-        string_agg(distinct table_id, ', ' order by table_id) as source_tables,
+        {{ sorted_string_agg('table_id', "', '", distinct=true) }} as source_tables,
         max(vintage) as vintage
     from metrics
     group by municipality_code, month, target_group
@@ -28,7 +28,7 @@ pivoted as (
 select
     cast(p.municipality_code as integer) as municipality_code,
     cast(p.month as date) as month,
-    cast(p.target_group as varchar) as target_group,
+    cast(p.target_group as string) as target_group,
     cast(p.population as bigint) as population,
     cast(p.n_company as bigint) as n_company,
     cast(p.n_hours as bigint) as n_hours,
@@ -37,6 +37,6 @@ select
     false as deduplicated,
     cast({{ month_is_immature("p.month", "s.maturity_months", "p.vintage") }} as boolean) as provisional,
     cast(p.vintage as date) as vintage,
-    cast(p.source_tables as varchar) as source_tables
+    cast(p.source_tables as string) as source_tables
 from pivoted as p
 cross join settings as s

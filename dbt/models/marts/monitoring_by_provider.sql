@@ -41,8 +41,8 @@ compared as (
 select
     cast(c.municipality_code as integer) as municipality_code,
     cast(c.extract_date as date) as extract_date,
-    cast(c.measure as varchar) as measure,
-    cast(c.provider as varchar) as provider,
+    cast(c.measure as string) as measure,
+    cast(c.provider as string) as provider,
     cast(c.provider_count as bigint) as provider_count,
     cast(c.jobcentre_count as bigint) as jobcentre_count,
     cast(round(cast(c.provider_count as double) / nullif(c.jobcentre_count, 0), 6) as double) as provider_share,

@@ -37,12 +37,12 @@ joined as (
 select
     cast(municipality_code as integer) as municipality_code,
     cast(month as date) as month,
-    cast(target_group as varchar) as target_group,
-    cast(measure as varchar) as measure,
+    cast(target_group as string) as target_group,
+    cast(measure as string) as measure,
     cast(observed as bigint) as observed,
     cast(lag_months as integer) as lag_months,
     cast(case when can_estimate then completion_factor end as double) as completion_factor,
-    cast(case when can_estimate then round(observed / completion_factor, 2) end as double)
+    cast(case when can_estimate then round(observed / nullif(completion_factor, 0), 2) end as double)
         as estimate,
     cast(case when can_estimate then round(observed / nullif(ratio_p90, 0), 2) end as double)
         as lower,
@@ -51,16 +51,16 @@ select
     cast(mature_months as integer) as mature_months,
     cast(
         case
-            when can_estimate then format(
-                'estimated from {} final months seen at lag {} (completion {:.1f} %)',
-                mature_months, lag_months, completion_factor * 100
-            )
-            else format(
-                'no estimate: {} final months seen at lag {}, {} needed',
-                mature_months, lag_months, nowcast_min_mature_months
-            )
-        end as varchar
+            when can_estimate then
+                'estimated from ' || cast(mature_months as string) || ' final months seen at lag '
+                || cast(lag_months as string) || ' (completion '
+                || {{ fixed_decimals_text('completion_factor * 100', 1) }} || ' %)'
+            else
+                'no estimate: ' || cast(mature_months as string) || ' final months seen at lag '
+                || cast(lag_months as string) || ', '
+                || cast(nowcast_min_mature_months as string) || ' needed'
+        end as string
     ) as note,
     true as provisional,
-    cast(provisional_reason as varchar) as provisional_reason
+    cast(provisional_reason as string) as provisional_reason
 from joined

@@ -53,7 +53,7 @@ select
     cast(c.municipality_code as integer) as municipality_code,
     cast(c.extract_date as date) as extract_date,
     cast(c.municipal_count as bigint) as municipal_count,
-    cast(c.municipal_count_source as varchar) as municipal_count_source,
+    cast(c.municipal_count_source as string) as municipal_count_source,
     cast(c.register_count as bigint) as register_count,
     cast(n.benefits_vintage as date) as register_vintage,
     cast(
@@ -69,12 +69,14 @@ select
     ) as flagged,
     -- the register's count for a recent week can still grow
     cast(
-        last_day(c.extract_date - cast(isodow(c.extract_date) as integer) + 4)
-            + to_months(s.maturity_months) > n.vintage
+        {{ add_months(
+            'last_day(c.extract_date - ' ~ iso_day_of_week('c.extract_date') ~ ' + 4)',
+            's.maturity_months'
+        ) }} > n.vintage
         as boolean
     ) as provisional,
     -- (the alias above: DuckDB reads a select list's earlier aliases)
-    cast(case when provisional then 'too recent' end as varchar) as provisional_reason
+    cast(case when provisional then 'too recent' end as string) as provisional_reason
 from compared as c
 cross join newest as n
 cross join settings as s

@@ -2,14 +2,14 @@
 select
     cast(r.municipality_code as integer) as municipality_code,
     cast(r.month as date) as month,
-    cast(r.target_group as varchar) as target_group,
-    cast(r.measure as varchar) as measure,
+    cast(r.target_group as string) as target_group,
+    cast(r.measure as string) as measure,
     cast(r.vintage as date) as vintage,
     cast(r.benefits_vintage as date) as benefits_vintage,
     cast(r.earnings_vintage as date) as earnings_vintage,
     cast(r.value as bigint) as value,
     cast(r.previous_vintage as date) as previous_vintage,
-    cast(r.changed_snapshots as varchar) as changed_snapshots,
+    cast(r.changed_snapshots as string) as changed_snapshots,
     cast(r.revision_abs as bigint) as revision_abs,
     cast(r.revision_rel as double) as revision_rel,
     cast(r.lag_months as integer) as lag_months,
@@ -17,5 +17,5 @@ select
     cast(r.exceeds_threshold as boolean) as exceeds_threshold,
     cast(r.is_latest_revision as boolean) as is_latest_revision,
     cast(r.provisional as boolean) as provisional,
-    cast(r.provisional_reason as varchar) as provisional_reason
+    cast(r.provisional_reason as string) as provisional_reason
 from {{ ref('int_revisions_with_status') }} as r

@@ -12,7 +12,7 @@ with counts as (
 select
     cast(c.municipality_code as integer) as municipality_code,
     cast(c.month as date) as month,
-    cast(c.target_group as varchar) as target_group,
+    cast(c.target_group as string) as target_group,
     cast(c.population as bigint) as population,
     cast(c.n_company as bigint) as n_company,
     cast(c.n_hours as bigint) as n_hours,
@@ -21,7 +21,7 @@ select
     cast(c.n_hours as double) / c.population as share_hours,
     cast(c.n_either as double) / c.population as share_either,
     cast(s.provisional as boolean) as provisional,
-    cast(s.provisional_reason as varchar) as provisional_reason
+    cast(s.provisional_reason as string) as provisional_reason
 from counts as c
 inner join {{ ref('int_month_status') }} as s
     on c.municipality_code = s.municipality_code

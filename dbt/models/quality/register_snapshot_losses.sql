@@ -41,7 +41,7 @@ snapshots as (
         vintage,
         min(period_start) as first_period,
         max(period_start) as last_period,
-        string_agg(distinct file_name, ', ' order by file_name) as files
+        {{ sorted_string_agg('file_name', "', '", distinct=true) }} as files
     from counts
     group by all
 ),
@@ -73,8 +73,9 @@ compared as (
         -- the newer snapshot's files holding the municipality's rows (all of them when it
         -- has none left)
         coalesce(
-            string_agg(distinct c.file_name, ', ' order by c.file_name)
-                filter (where c.vintage = p.newer_vintage),
+            {{ sorted_string_agg(
+                'c.file_name', "', '", distinct=true, where='c.vintage = p.newer_vintage'
+            ) }},
             p.newer_files
         ) as newer_files
     from pairs as p

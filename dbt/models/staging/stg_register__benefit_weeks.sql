@@ -28,7 +28,7 @@ select
     benefit_code,
     activation_code,
     registered_date,
-    registered_date - (week_monday + 6) as registration_lag_days,
+    {{ days_between('week_monday + 6', 'registered_date') }} as registration_lag_days,
     vintage,
     file_name
 from weeks

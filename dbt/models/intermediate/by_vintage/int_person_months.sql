@@ -23,7 +23,7 @@ person_month_groups as (
         -- company-oriented activity counts in any week, not only target-group weeks
         bool_or(coalesce(a.counts_as_company_oriented, false)) as has_company_activity,
         max(w.week_monday) as last_week_monday,
-        arg_max(w.municipality_code, w.week_monday) as last_municipality_code
+        max_by(w.municipality_code, w.week_monday) as last_municipality_code
     from {{ ref('stg_register__benefit_weeks') }} as w
     inner join vintages as v
         on w.vintage = v.benefits_vintage
@@ -42,9 +42,9 @@ person_months as (
         person_id,
         month,
         -- the group with most weeks wins; ties go to the lower priority
-        arg_max(priority, n_weeks * 1000 - priority) as priority,
+        max_by(priority, n_weeks * 1000 - priority) as priority,
         -- the municipality of the person's last target-group week in the month
-        arg_max(last_municipality_code, last_week_monday)
+        max_by(last_municipality_code, last_week_monday)
             filter (where priority is not null) as municipality_code,
         bool_or(has_company_activity) as has_company_activity
     from person_month_groups

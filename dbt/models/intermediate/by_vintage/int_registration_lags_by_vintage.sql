@@ -31,7 +31,7 @@ cumulative as (
     select
         *,
         sum(person_weeks) over (
-            partition by municipality_code, vintage order by lag_days
+            partition by municipality_code, vintage order by lag_days nulls last
         ) as through_lag,
         sum(person_weeks) over (partition by municipality_code, vintage) as total
     from histogram
