@@ -9,6 +9,7 @@ import dagster as dg
 from stv_pipeline.defs.dbt import build_dbt_assets
 from stv_pipeline.defs.exports import disclosure_audit, published_tables, star_export
 from stv_pipeline.defs.ingest import ingest_assets, quarantine_checks
+from stv_pipeline.defs.jobindsats import jobindsats_tables_mapped
 from stv_pipeline.defs.jobs import stv_full_job
 from stv_pipeline.defs.quality import gx_asset_checks
 from stv_pipeline.defs.resources import build_resources, dbt_project
@@ -29,7 +30,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             published_tables,
             star_export,
         ],
-        asset_checks=[*gx_asset_checks(), *quarantine_checks(), disclosure_audit],
+        asset_checks=[
+            *gx_asset_checks(),
+            *quarantine_checks(),
+            jobindsats_tables_mapped,
+            disclosure_audit,
+        ],
         jobs=[stv_full_job],
         schedules=[stv_nightly],
         sensors=[build_inbox_sensor(settings)],

@@ -54,8 +54,7 @@ def query(workspace: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
-def export_folder(capsys) -> Path:
-    out = capsys.readouterr().out
+def export_folder(out: str) -> Path:
     return Path(out.strip().splitlines()[-1].removeprefix("Exports: "))
 
 
@@ -63,9 +62,17 @@ def test_only_jobindsats_files_give_the_mart_and_its_export(workspace, capsys):
     # An API error reply saved as a table: refused with the portal's message, the rest loads.
     error = workspace / "inbox/jobindsats/Y36A02_2017-07-01.csv"
     error.write_text("Forkert nøgle eller nøglen er udløbet.", "utf-8")
+    # A table the mapping seed does not know: loaded, feeds nothing, and a WARN says so.
+    extra = workspace / "inbox/jobindsats/Y01A02_2017-06-30.csv"
+    extra.write_text("Area;Periode;Antal fuldtidspersoner\nNyborg;2017M03;2,5\n", "utf-8")
 
     assert run_stv(workspace) == 0
-    folder = export_folder(capsys)
+    out = capsys.readouterr().out
+    folder = export_folder(out)
+    assert (
+        "jobindsats_tables_mapped failed (WARN): 1 Jobindsats table(s) with monthly municipal "
+        "figures feed nothing: Y01A02;"
+    ) in out
     assert (
         query(workspace, "select * from marts.jobindsats_success_monthly order by all") == EXPECTED
     )
@@ -85,7 +92,7 @@ def test_only_jobindsats_files_give_the_mart_and_its_export(workspace, capsys):
     assert report["problems"][0]["rule"] == (
         "the file is an API error reply, not data: 'Forkert nøgle eller nøglen er udløbet.'"
     )
-    assert query(workspace, "select count(*) from raw.file_log") == [(5,)]
+    assert query(workspace, "select count(*) from raw.file_log") == [(6,)]
 
     exported = pd.read_parquet(folder / "jobindsats_success_monthly.parquet")
     assert len(exported) == 5 and not exported["deduplicated"].any()
@@ -97,7 +104,8 @@ def test_only_jobindsats_files_give_the_mart_and_its_export(workspace, capsys):
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["tables"]["jobindsats_success_monthly"]["rows"] == 5
     assert {f["file"] for f in manifest["inputs"]} == {
-        p.name for p in (JOBINDSATS_SMALL / "jobindsats").iterdir()
+        extra.name,
+        *(p.name for p in (JOBINDSATS_SMALL / "jobindsats").iterdir()),
     }
 
 
@@ -142,5 +150,5 @@ def test_with_the_register_the_shares_are_set_side_by_side(workspace, capsys):
     assert [r[11] for r in rows] == [
         jobindsats_provisional[r[:3]] or register_provisional[r[:3]] for r in rows
     ]
-    folder = export_folder(capsys)
+    folder = export_folder(capsys.readouterr().out)
     assert (folder / "jobindsats_vs_register.csv").exists()
