@@ -3,8 +3,8 @@
 {%- set measures = ['company', 'hours', 'either'] %}
 {%- set union_columns = ['scope', 'municipality_code', 'is_participant', 'target_group',
     'population_baseline', 'population_endline', 'provisional'] %}
-{%- set changes_columns = ['scope', 'municipality_code', 'target_group', 'population_baseline',
-    'population_endline', 'provisional'] %}
+{%- set changes_columns = ['scope', 'municipality_code', 'is_participant', 'target_group',
+    'population_baseline', 'population_endline', 'provisional'] %}
 {%- set did_columns = ['scope', 'municipality_code', 'is_participant', 'target_group',
     'provisional'] %}
 {%- for m in measures %}
