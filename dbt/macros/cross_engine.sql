@@ -62,6 +62,11 @@
     {{ return(adapter.dispatch('fixed_decimals_text', 'stv')(x, decimals, signed)) }}
 {%- endmacro %}
 
+{#- The same in Danish notation (decimal comma), for text a Danish reader reads. -#}
+{% macro decimal_comma_text(x, decimals, signed=false) -%}
+    replace({{ fixed_decimals_text(x, decimals, signed) }}, '.', ',')
+{%- endmacro %}
+
 {% macro default__fixed_decimals_text(x, decimals, signed) -%}
     case when ({{ x }}) is not null
         then format('{:{{ "+" if signed }}.{{ decimals }}f}', cast({{ x }} as double)) end

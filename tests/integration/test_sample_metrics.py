@@ -108,8 +108,8 @@ def test_case_selection_picks_the_four_the_evaluation_picked(warehouse):
             "select municipality_code, reason from marts.case_selection where not eligible"
         ).fetchall()
     )
-    assert reasons[316].startswith("not eligible: management report no progress")
-    assert reasons[461].startswith("not eligible: results did not improve")
+    assert reasons[316].startswith("opfylder ikke kriterierne: ledelsen melder ingen fremgang")
+    assert reasons[461].startswith("opfylder ikke kriterierne: resultaterne er ikke forbedret")
 
 
 def test_fidelity_change_equals_a_recomputation_from_the_survey(warehouse):

@@ -106,38 +106,41 @@ select
     cast(o.selection_order as integer) as selection_order,
     cast(o.eligible as boolean) as eligible,
     cast(coalesce(o.selection_order <= s.case_count, false) as boolean) as selected,
+    -- in Danish: STAR reads the reason in the CSV, the workbook and the report
     cast(
         case
             when o.selection_order <= s.case_count then
-                'selected: rank ' || cast(o.rank_success as string) || ' on results, '
-                || cast(o.rank_fidelity as string) || ' on implementation'
+                'udvalgt: nr. ' || cast(o.rank_success as string) || ' på resultater, nr. '
+                || cast(o.rank_fidelity as string) || ' på implementering'
             when o.eligible then
-                'eligible, not selected: rank ' || cast(o.rank_success as string)
-                || ' on results, ' || cast(o.rank_fidelity as string)
-                || ' on implementation (mean rank ' || {{ fixed_decimals_text('o.mean_rank', 1) }}
-                || '; the top ' || cast(s.case_count as string) || ' are selected)'
-            else 'not eligible: ' || concat_ws('; ',
+                'opfylder kriterierne, ikke udvalgt: nr. ' || cast(o.rank_success as string)
+                || ' på resultater, nr. ' || cast(o.rank_fidelity as string)
+                || ' på implementering (gennemsnitlig rang '
+                || {{ decimal_comma_text('o.mean_rank', 1) }}
+                || '; de ' || cast(s.case_count as string) || ' bedste udvælges)'
+            else 'opfylder ikke kriterierne: ' || concat_ws('; ',
                 case
                     when o.success_change is null
-                        then 'no register data for both the baseline and the endline window'
+                        then 'ingen registerdata for både nulpunkt og slutmåling'
                     when o.success_change <= 0
-                        then 'results did not improve ('
-                            || {{ fixed_decimals_text('o.success_change', 1, signed=true) }} || ' pp)'
+                        then 'resultaterne er ikke forbedret ('
+                            || {{ decimal_comma_text('o.success_change', 1, signed=true) }}
+                            || ' procentpoint)'
                 end,
                 case
                     when o.fidelity_change_management is null
-                        then 'no management survey answers in both waves'
+                        then 'ingen svar fra ledelsen i begge målinger'
                     when o.fidelity_change_management <= 0
-                        then 'management report no progress on implementation ('
-                            || {{ fixed_decimals_text('o.fidelity_change_management', 2, signed=true) }}
+                        then 'ledelsen melder ingen fremgang i implementeringen ('
+                            || {{ decimal_comma_text('o.fidelity_change_management', 2, signed=true) }}
                             || ')'
                 end,
                 case
                     when o.fidelity_change_staff is null
-                        then 'no staff survey answers in both waves'
+                        then 'ingen svar fra medarbejderne i begge målinger'
                     when o.fidelity_change_staff <= 0
-                        then 'staff report no progress on implementation ('
-                            || {{ fixed_decimals_text('o.fidelity_change_staff', 2, signed=true) }}
+                        then 'medarbejderne melder ingen fremgang i implementeringen ('
+                            || {{ decimal_comma_text('o.fidelity_change_staff', 2, signed=true) }}
                             || ')'
                 end
             )
