@@ -86,13 +86,21 @@ def svg(figure) -> str:
     )
 
 
-def _figure(rows: int, columns: int, height: float = 1.7):
+def _figure(rows: int, columns: int, height: float = 1.7, sharey: bool = True):
+    """Small multiples on a page-wide figure. `sharey` False for counts of jobcentres of very
+    different sizes, which one scale would clip or flatten."""
     import matplotlib
     from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
 
     with matplotlib.rc_context(SVG_RC):
         figure = Figure(figsize=(10, height * rows + 0.6))
-        axes = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
+        axes = figure.subplots(rows, columns, sharex=True, sharey=sharey, squeeze=False)
+        # The tight crop would shrink a row of two panels to their width, and the page then
+        # scales them up to its own: an invisible frame keeps every chart page-wide.
+        figure.add_artist(
+            Rectangle((0, 0), 1, 1, transform=figure.transFigure, fill=False, edgecolor="none")
+        )
     return figure, axes
 
 
@@ -225,7 +233,7 @@ def goal_chart(goals: pd.DataFrame, labels: Labels) -> str:
         return "<p><em>Ingen mål indberettet.</em></p>"
     placements["extract_date"] = pd.to_datetime(placements["extract_date"])
     codes = sorted(placements["municipality_code"].unique(), key=int)
-    figure, axes = _figure(-(-len(codes) // COLUMNS), COLUMNS)
+    figure, axes = _figure(-(-len(codes) // COLUMNS), COLUMNS, sharey=False)
     for ax in axes.flat[len(codes) :]:
         ax.set_visible(False)
     for ax, code in zip(axes.flat, codes, strict=False):
@@ -295,7 +303,7 @@ def provider_chart(by_provider: pd.DataFrame, labels: Labels) -> str:
     charts = provider_series(by_provider)
     if not charts:
         return "<p><em>Ingen kommune har indberettet leverandørers egne opgørelser.</em></p>"
-    figure, axes = _figure(-(-len(charts) // COLUMNS), COLUMNS)
+    figure, axes = _figure(-(-len(charts) // COLUMNS), COLUMNS, sharey=False)
     for ax in axes.flat[len(charts) :]:
         ax.set_visible(False)
     for ax, (code, series) in zip(axes.flat, charts.items(), strict=False):
