@@ -107,13 +107,31 @@ def dbt_executable() -> str:
     return str(beside) if beside.exists() else "dbt"
 
 
+# What the manifest is parsed from: a file here newer than it (a `git pull`, an edited model
+# or seed) makes the Dagster definitions disagree with dbt's own build.
+DBT_SOURCES = ("models", "seeds", "macros", "tests", "dbt_project.yml", "profiles.yml")
+
+
+def manifest_is_stale(manifest: Path, project_dir: Path = DBT_PROJECT_DIR) -> bool:
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    for name in DBT_SOURCES:
+        path = project_dir / name
+        files = path.rglob("*") if path.is_dir() else [path]
+        if any(f.is_file() and f.stat().st_mtime > built for f in files):
+            return True
+    return False
+
+
 def ensure_dbt_manifest() -> Path:
-    """Build dbt/target/manifest.json (dbt parse) when missing; `make manifest` does it too.
+    """Build dbt/target/manifest.json (dbt parse) when missing or older than the dbt project;
+    `make manifest` does it too.
 
     The parse is kept for the runs' dbt builds only while their profile is the same, and the
     warehouse path is part of it: parse with the path the runs use."""
     manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
-    if not manifest.exists():
+    if manifest_is_stale(manifest):
         print("Building the dbt manifest (dbt parse) ...", flush=True)
         warehouse = str(Settings.from_env().warehouse)
         subprocess.run(

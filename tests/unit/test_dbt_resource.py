@@ -17,3 +17,22 @@ def test_the_version_is_that_of_the_dbt_executable_the_runs_use():
         [dbt_executable(), "--version"], capture_output=True, text=True, check=True
     ).stdout
     assert str(resource._cli_version) == re.search(r"(\d+\.\d+\.\d+)", printed).group(1)
+
+
+def test_the_manifest_is_stale_when_missing_or_older_than_a_model(tmp_path):
+    import os
+
+    from stv_pipeline.defs.resources import manifest_is_stale
+
+    model = tmp_path / "models" / "marts" / "m.sql"
+    model.parent.mkdir(parents=True)
+    model.write_text("select 1")
+    manifest = tmp_path / "target" / "manifest.json"
+    assert manifest_is_stale(manifest, tmp_path)
+    manifest.parent.mkdir()
+    manifest.write_text("{}")
+    os.utime(model, (1_000_000, 1_000_000))
+    os.utime(manifest, (2_000_000, 2_000_000))
+    assert not manifest_is_stale(manifest, tmp_path)
+    os.utime(model, (3_000_000, 3_000_000))  # a pulled or edited model
+    assert manifest_is_stale(manifest, tmp_path)
