@@ -70,6 +70,13 @@ def is_sample(inputs: list[dict[str, object]]) -> bool:
     return any(i.get("origin") == "sample" for i in inputs)
 
 
+def check_definition_da(spec: dg.AssetCheckSpec) -> str:
+    """What a check checks, for the Danish report: its `description_da` metadata where it has
+    one, else its description."""
+    danish = (spec.metadata or {}).get("description_da")
+    return str(getattr(danish, "value", danish) or spec.description or "")
+
+
 def export_folder(exports_root: Path, run_id: str, today: date | None = None) -> Path:
     """One folder per run: the date first so folders sort by time, then the short run id."""
     return exports_root / f"{(today or date.today()).isoformat()}_{run_id[:8]}"
@@ -258,7 +265,7 @@ def star_export(
         )
     graph = context.job_def.asset_layer.asset_graph
     definitions = {
-        (key.asset_key.to_user_string(), key.name): graph.get_check_spec(key).description or ""
+        (key.asset_key.to_user_string(), key.name): check_definition_da(graph.get_check_spec(key))
         for key in graph.asset_check_keys
     }
     docs = table_docs()

@@ -166,6 +166,13 @@ def _quarantine_check(contract: Contract) -> dg.AssetChecksDefinition:
             "its contract and was not loaded. Fix and re-deliver the file, then delete it from "
             "the quarantine folder."
         ),
+        metadata={
+            "description_da": (
+                f"Filer leveret til {contract.source} venter i karantæne: hver brød sin "
+                "kontrakt og blev ikke indlæst. Ret filen, lever den igen, og slet den fra "
+                "karantænemappen."
+            )
+        },
         required_resource_keys={"settings"},
     )
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:

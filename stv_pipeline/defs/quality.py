@@ -32,6 +32,7 @@ def _gx_check(suite: SuiteFile) -> dg.AssetChecksDefinition:
         # Only a suite that can fail with ERROR blocks. The export still runs after the WARN
         # suites, so manifest.json lists them all: it has the lowest priority (defs/exports.py).
         blocking=blocks_export(suite),
+        metadata={"description_da": suite.description_da} if suite.description_da else None,
         pool=WAREHOUSE_POOL,
         required_resource_keys={"warehouse"},
     )

@@ -60,8 +60,9 @@ def check_result(
     )
     stats = result.get("statistics", {})
     summary = "; ".join(
-        f"{f['expectation']}: {f['unexpected_count']} unexpected, "
-        f"e.g. {'; '.join(f['example_rows'][:3]) or ', '.join(f['examples'][:3])}"
+        # in Danish: STAR reads it in the report's list of WARN checks, analysts in the UI
+        f"{f['expectation']}: {f['unexpected_count']} afvigende rækker, "
+        f"fx {'; '.join(f['example_rows'][:3]) or ', '.join(f['examples'][:3])}"
         for f in failed
     )
     return dg.AssetCheckResult(

@@ -38,6 +38,8 @@ class SuiteFile:
     body: dict[str, Any]
     query: str
     example_columns: tuple[str, ...] = ()
+    # what the suite checks in Danish, for STAR's report (meta description_da)
+    description_da: str = ""
 
 
 def read_suite(path: Path) -> SuiteFile:
@@ -58,6 +60,7 @@ def read_suite(path: Path) -> SuiteFile:
         body=body,
         query=meta.get("query", f"select * from {schema}.{table}"),
         example_columns=tuple(meta.get("example_columns", ())),
+        description_da=meta.get("description_da", ""),
     )
 
 

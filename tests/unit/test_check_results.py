@@ -48,7 +48,7 @@ def test_failure_lists_expectation_and_examples_and_keeps_suite_severity():
     assert failure["expectation"] == "expect_b(column=share_either)"
     assert failure["examples"] == ["1.2", "3"] and failure["unexpected_count"] == 2
     assert failure["example_rows"] == ["row 0", "row 1"]
-    assert "expect_b(column=share_either): 2 unexpected, e.g. row 0; row 1" in r.description
+    assert "expect_b(column=share_either): 2 afvigende rækker, fx row 0; row 1" in r.description
 
 
 def test_failing_rows_are_named_by_their_key_columns():
@@ -58,7 +58,7 @@ def test_failing_rows_are_named_by_their_key_columns():
     assert r.metadata["failures"].value[0]["example_rows"] == [
         "municipality_code=813, month=2018-09"
     ]
-    assert "e.g. municipality_code=813, month=2018-09" in r.description
+    assert "fx municipality_code=813, month=2018-09" in r.description
 
 
 def test_only_warn_expectations_failing_gives_a_warning_in_an_error_suite():
