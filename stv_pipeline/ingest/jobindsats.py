@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from .readers import ROW_COLUMN, UnreadableFile
+from .readers import UnreadableFile, write_text_table
 
 AREA_LABELS = ("area", "område", "omraade", "omrade")
 PERIOD_LABELS = ("periode", "period")
@@ -288,8 +288,6 @@ def parse_jobindsats(data: bytes) -> JobindsatsTable:
 
 def read_jobindsats(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> str:
     """The loader's reader for the jobindsats source: temp table `table` of long text rows."""
-    import pandas as pd
-
     parsed = parse_jobindsats(path.read_bytes())
     from_name, from_content = table_id_from_name(path), parsed.table_id
     if from_name and from_content and from_name != from_content:
@@ -302,7 +300,10 @@ def read_jobindsats(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> s
             "cannot tell which Jobindsats table this is: name the file "
             "<TABLE>_<YYYY-MM-DD>.<ext>, e.g. Y36A02_2024-05-01.csv"
         )
-    frame = pd.DataFrame(
+    write_text_table(
+        con,
+        table,
+        list(LONG_COLUMNS),
         [
             (
                 r.row,
@@ -315,16 +316,5 @@ def read_jobindsats(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> s
             )
             for r in parsed.rows
         ],
-        columns=[ROW_COLUMN, *LONG_COLUMNS],
-        dtype="object",
     )
-    con.register("_jobindsats_frame", frame)
-    try:
-        casts = ", ".join(f"{c}::varchar as {c}" for c in LONG_COLUMNS)
-        con.execute(
-            f"create or replace temp table {table} as "
-            f"select {ROW_COLUMN}::bigint as {ROW_COLUMN}, {casts} from _jobindsats_frame"
-        )
-    finally:
-        con.unregister("_jobindsats_frame")
     return f"{parsed.row_numbering}; format {parsed.format}"

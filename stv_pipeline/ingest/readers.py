@@ -165,7 +165,6 @@ def _cell_text(value: object) -> str | None:
 
 def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> str:
     import openpyxl
-    import pandas as pd
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -186,17 +185,27 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> str:
     ]
     if not body:
         raise UnreadableFile("the sheet has a header but no data rows")
-    frame = pd.DataFrame(body, columns=[ROW_COLUMN, *header], dtype="object")
-    con.register("_xlsx_frame", frame)
+    write_text_table(con, table, header, body)
+    return "row = the row number in the first sheet (the header is row 1), as Excel shows it"
+
+
+def write_text_table(
+    con: duckdb.DuckDBPyConnection, table: str, header: list[str], rows: list[tuple]
+) -> None:
+    """Temp table `table` of `_row` and text cells from rows read in Python (an XLSX sheet, a
+    Jobindsats JSON table): the small sources whose readers cannot be DuckDB's own."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=[ROW_COLUMN, *header], dtype="object")
+    con.register("_text_rows", frame)
     try:
         casts = ", ".join(f'"{h}"::varchar as "{h}"' for h in header)
         con.execute(
             f"create or replace temp table {table} as "
-            f"select {ROW_COLUMN}::bigint as {ROW_COLUMN}, {casts} from _xlsx_frame"
+            f"select {ROW_COLUMN}::bigint as {ROW_COLUMN}, {casts} from _text_rows"
         )
     finally:
-        con.unregister("_xlsx_frame")
-    return "row = the row number in the first sheet (the header is row 1), as Excel shows it"
+        con.unregister("_text_rows")
 
 
 READERS = {"csv": _read_csv, "txt": _read_csv, "parquet": _read_parquet, "xlsx": _read_xlsx}

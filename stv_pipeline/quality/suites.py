@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 SETTINGS_TABLE = "reference.evaluation_settings"
 SETTING_KEY = "$setting"
 
+
 @dataclass(frozen=True)
 class SuiteFile:
     path: Path
