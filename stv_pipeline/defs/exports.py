@@ -21,6 +21,7 @@ from stv_pipeline.exports.labels import read_labels
 from stv_pipeline.exports.manifest import input_files, write_manifest
 from stv_pipeline.exports.report import ReportInputs, build_report
 from stv_pipeline.exports.writers import write_csv_for_excel, write_parquet, write_workbook
+from stv_pipeline.quality.check_results import PUBLISHED_DESCRIPTION
 from stv_pipeline.settings import Settings
 
 WORKBOOK = "stv_tabeller.xlsx"
@@ -109,25 +110,28 @@ def read_disclosure_inputs(
 
 
 def check_outcomes(context: dg.AssetExecutionContext) -> list[dict[str, object]]:
-    """Every check evaluated in this run so far: all of them, since every check is upstream."""
+    """Every check evaluated in this run so far: all of them, since every check is upstream.
+    A check's description is the one it publishes (its `published_description`) where it
+    has one: failing rows' examples quote figures before disclosure control."""
     records = context.instance.get_records_for_run(
         run_id=context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000
     ).records
     outcomes = []
     for record in records:
         evaluation = record.event_log_entry.dagster_event.event_specific_data
+        metadata = {
+            key: value.value
+            for key, value in (evaluation.metadata or {}).items()
+            if isinstance(value.value, int | float | str | bool)
+        }
         outcomes.append(
             {
                 "asset": evaluation.asset_key.to_user_string(),
                 "check": evaluation.check_name,
                 "passed": evaluation.passed,
                 "severity": evaluation.severity.value,
-                "description": evaluation.description,
-                "metadata": {
-                    key: value.value
-                    for key, value in (evaluation.metadata or {}).items()
-                    if isinstance(value.value, int | float | str | bool)
-                },
+                "description": metadata.pop(PUBLISHED_DESCRIPTION, evaluation.description),
+                "metadata": metadata,
             }
         )
     return sorted(outcomes, key=lambda o: (o["asset"], o["check"]))

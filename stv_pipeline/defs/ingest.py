@@ -22,6 +22,7 @@ from stv_pipeline.ingest.inbox import (
 )
 from stv_pipeline.ingest.loader import discover_files, load_source
 from stv_pipeline.ingest.privacy import PseudonymKeyMissing
+from stv_pipeline.quality.check_results import PUBLISHED_DESCRIPTION
 from stv_pipeline.settings import Settings
 
 SOURCE_DESCRIPTIONS = {
@@ -190,6 +191,12 @@ def _quarantine_check(contract: Contract) -> dg.AssetChecksDefinition:
             metadata={
                 "quarantined_files": dg.MetadataValue.int(len(files)),
                 "files": dg.MetadataValue.json(files),
+                # the export names the files, not their rows' values
+                PUBLISHED_DESCRIPTION: dg.MetadataValue.text(
+                    f"{len(files)} fil(er) i karantæne: " + ", ".join(f["file"] for f in files)
+                    if files
+                    else "ingen filer i karantæne"
+                ),
             },
         )
 

@@ -59,6 +59,10 @@ def test_failing_rows_are_named_by_their_key_columns():
         "municipality_code=813, month=2018-09"
     ]
     assert "fx municipality_code=813, month=2018-09" in r.description
+    # the export's version names the expectation and how many rows, never a row's figures
+    assert r.metadata["published_description"].value == (
+        "expect_b(column=share_either): 1 afvigende rækker"
+    )
 
 
 def test_only_warn_expectations_failing_gives_a_warning_in_an_error_suite():
