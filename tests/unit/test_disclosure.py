@@ -480,3 +480,47 @@ def test_a_table_of_selected_rows_makes_no_total_of_its_own(tables):
     assert system.equations.empty
     publication = suppress_export(frames, tables, WINDOWS, WIDTH)
     assert publication.masks["nowcast"]["observed"].tolist() == [True, False]
+
+
+def test_a_small_provider_tally_is_not_given_back_by_the_providers_sum(tables):
+    """Nyborg 6 March: the jobcentre counts 40; its two providers 3 and 30, summing to 33.
+    The 3 alone hidden, 33 - 30 gives it back; so one more cell of that sum is hidden, and
+    the jobcentre's own count (not a part of the sum) stays published."""
+    day = date(2017, 3, 6)
+    frame = pd.DataFrame(
+        {
+            "municipality_code": [450, 450],
+            "extract_date": [day, day],
+            "measure": ["active_company_placements"] * 2,
+            "provider": ["anden aktør", "jobmentor"],
+            "provider_count": [3, 30],
+            "jobcentre_count": [40, 40],
+            "provider_share": [3 / 40, 30 / 40],
+            "providers_sum": [33, 33],
+            "n_providers": [2, 2],
+            "gap_abs": [-7, -7],
+            "gap_rel": [-7 / 40, -7 / 40],
+            "flagged": [True, True],
+            "provisional": [False, False],
+        }
+    )
+    frames = {"monitoring_by_provider": frame}
+    # only the 3 and its share hidden, as a table-by-table rule would leave it
+    weak = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    weak.loc[0, ["provider_count", "provider_share"]] = True
+    weakened = Publication(
+        published_tables(frames, {"monitoring_by_provider": weak}),
+        {"monitoring_by_provider": weak},
+        {},
+    )
+    exposed, result = exposed_cells(frames, weakened, tables)
+    assert exposed == {("active_company_placements", "450", "2017-03-06", "")}
+    assert result.lower.tolist() == [3.0] and result.upper.tolist() == [3.0]
+
+    joint = suppress_export(frames, tables, WINDOWS, WIDTH)
+    mask = joint.masks["monitoring_by_provider"]
+    assert mask["provider_count"].tolist()[0] and mask["provider_share"].tolist()[0]
+    # a second cell of the sum hidden: the other tally or the sum itself
+    assert mask["provider_count"].all() or mask["providers_sum"].all()
+    assert not mask["jobcentre_count"].any()
+    assert exposed_cells(frames, joint, tables)[0] == set()
