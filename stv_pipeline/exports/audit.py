@@ -1,36 +1,77 @@
 """The disclosure audit (DESIGN §4): attack the export as an intruder would, before it is written.
 
 The intruder knows every published figure and every relation of the cell system (totals,
-bounds, published shares and revisions). For each connected group of suppressed cells a linear
-program (HiGHS through scipy) finds the smallest and largest value each cell can take; an
-interval narrower than `protection_width` exposes the cell.
+bounds, published shares and revisions). A suppressed cell is protected when the values it can
+take under all of them span at least `protection_width`; narrower, it is exposed.
 
-Two solves per cell would cost most of the time, so a group is first attacked in batches: one
-LP pushes every undecided cell of the group up at once and one pushes them all down; any two
-feasible points bound a cell's interval from inside, so a cell whose values already differ by
-`protection_width` is protected. Only the cells the batches cannot settle get their own two
-solves, which give their exact interval.
+The linear programs (HiGHS, through highspy) are written in deviations from the true values,
+which satisfy every relation: a point is the true values plus a deviation of the suppressed
+cells. Any feasible point bounds a cell's interval from inside, and any subset of the relations
+bounds it from outside, so a cell is decided without solving the whole system for it:
+
+1. Points already known (`Witnesses`, e.g. the suppression's) are checked against this
+   system's own relations; a point that satisfies them all proves every cell it moves far
+   enough. A point that does not is discarded, so a wrong point can never pass a cell.
+2. Batch rounds: one LP over the whole system moves every undecided cell at once (all up, all
+   down, then random directions with a fixed seed), each cell at most `protection_width` from
+   its true value so that one solution proves many cells. Repeated while a round still settles
+   a good share of the undecided cells.
+3. Each cell left is decided on its neighbourhood, the suppressed cells within r relations of
+   it, growing r: with the cells outside held at their true values the LP gives points (inside
+   bounds, so width >= protection_width proves it protected); with the relations that reach
+   outside dropped it gives a relaxation (outside bounds, so width < protection_width proves it
+   exposed). On the whole connected group the two coincide, so every cell is decided.
+
+A protected cell's interval is therefore proven at least as wide as reported (exact when step 3
+reached its whole group); an exposed cell's is at most as wide as reported: what an intruder
+provably learns. Solving every interval exactly would take two LPs over its whole group per
+cell; deciding each cell against `protection_width` is what the guarantee needs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import highspy
 import numpy as np
-import pandas as pd
 from scipy import sparse
-from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 from stv_pipeline.exports.cells import DIMENSIONS, CellSystem
 
 TOLERANCE = 1e-6
+# An upper bound no count reaches: a cell the LP pushes this high is unbounded above.
+UNBOUNDED = 1e9
+# Batch rounds go on while one settles at least this share of the cells still open, and at
+# least this many cells are open (below that, deciding them one by one is cheaper).
+BATCH_MIN_SETTLED_SHARE = 0.25
+BATCH_MIN_OPEN = 1000
+BATCH_MAX_ROUNDS = 12
+
+
+@dataclass(frozen=True)
+class Witnesses:
+    """Feasible points as deviations from the true values: row = point, column = cell id."""
+
+    deviations: sparse.csr_matrix
+
+    @staticmethod
+    def none(n_cells: int) -> Witnesses:
+        return Witnesses(sparse.csr_matrix((0, n_cells)))
+
+    @staticmethod
+    def join(parts: list[Witnesses], n_cells: int) -> Witnesses:
+        matrices = [p.deviations for p in parts if len(p)]
+        return Witnesses(sparse.vstack(matrices).tocsr()) if matrices else Witnesses.none(n_cells)
+
+    def __len__(self) -> int:
+        return self.deviations.shape[0]
 
 
 @dataclass(frozen=True)
 class AuditResult:
-    """Per suppressed cell (`cells`, cell ids): the interval the intruder's LP proves, at
-    most as wide as the true one for cells settled in batch, exact for the others."""
+    """Per audited suppressed cell (`cells`, cell ids) its interval (see the module docstring
+    for how exact it is), and the points found on the way, for a later audit to check."""
 
     cells: np.ndarray
     lower: np.ndarray
@@ -38,6 +79,7 @@ class AuditResult:
     groups: int
     protection_width: float
     exposing: dict[int, list[str]]
+    witnesses: Witnesses | None = field(default=None, compare=False)
 
     @property
     def width(self) -> np.ndarray:
@@ -57,161 +99,302 @@ class AuditResult:
             "cells_checked": int(self.cells.size),
             "groups": self.groups,
             "protection_width": self.protection_width,
-            "narrowest_interval": None if narrowest is None or np.isinf(narrowest) else narrowest,
+            "narrowest_interval": (
+                None if narrowest is None or np.isinf(narrowest) else round(narrowest, 6)
+            ),
             "cells_exposed": int(self.exposed.size),
         }
 
 
-def _constraints(
-    rows: pd.DataFrame, row_key: str, hidden: np.ndarray, values: np.ndarray, rhs: np.ndarray
-) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
-    """The constraints touching a suppressed cell, over the suppressed cells (columns = cell
-    ids), with the published cells moved to the right-hand side."""
-    row = rows[row_key].to_numpy(dtype=np.int64)
-    cell = rows["cell"].to_numpy(dtype=np.int64)
-    coef = rows["coef"].to_numpy(dtype=float)
-    n_rows = rhs.size
-    is_hidden = hidden[cell]
-    known = np.bincount(
-        row[~is_hidden], weights=coef[~is_hidden] * values[cell[~is_hidden]], minlength=n_rows
+class IntruderSystem:
+    """Every relation that holds a suppressed cell, over the suppressed cells, in deviations:
+    rows are the equations then the inequalities, `row_lower <= A d <= row_upper`, and
+    `col_lower <= d <= col_upper` keeps each count between 0 and UNBOUNDED."""
+
+    def __init__(self, system: CellSystem, hidden: np.ndarray):
+        values = system.values
+        n_cells = values.size
+        a_eq = _matrix(system.equations, "eq", system.eq_rhs.size, n_cells)
+        a_ub = _matrix(system.inequalities, "ineq", system.ineq_kind.size, n_cells)
+        self.variables = np.flatnonzero(hidden)
+        self.truth = values[self.variables]
+        a_eq_h, a_ub_h = a_eq[:, self.variables].tocsr(), a_ub[:, self.variables].tocsr()
+        eq_rows = np.flatnonzero(np.diff(a_eq_h.indptr) > 0)
+        ub_rows = np.flatnonzero(np.diff(a_ub_h.indptr) > 0)
+        # what the published cells contribute moves to the bounds of the rows
+        eq_residual = (system.eq_rhs - a_eq @ values)[eq_rows]
+        ub_slack = -(a_ub @ values)[ub_rows]
+        self.matrix = sparse.vstack([a_eq_h[eq_rows], a_ub_h[ub_rows]]).tocsr()
+        self.row_lower = np.concatenate([eq_residual, np.full(ub_rows.size, -highspy.kHighsInf)])
+        self.row_upper = np.concatenate([eq_residual, ub_slack])
+        self.row_kind = np.concatenate([system.eq_kind[eq_rows], system.ineq_kind[ub_rows]])
+        # the magnitude of each row's terms at the true values, for relative tolerances
+        self.row_scale = 1 + abs(self.matrix) @ self.truth
+        violated = (self.row_lower > TOLERANCE * self.row_scale) | (
+            self.row_upper < -TOLERANCE * self.row_scale
+        )
+        if violated.any():
+            raise ValueError(
+                "The exported figures do not satisfy their own relations: "
+                + ", ".join(sorted(set(self.row_kind[violated])))
+            )
+        self.col_lower = -self.truth
+        self.col_upper = UNBOUNDED - self.truth
+        self.pattern = self.matrix.copy()
+        self.pattern.data[:] = 1
+        self.pattern_t = self.pattern.T.tocsr()
+        self.row_size = np.diff(self.pattern.indptr)
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+
+    @property
+    def size(self) -> int:
+        return self.variables.size
+
+    def groups(self) -> np.ndarray:
+        """Connected groups: suppressed cells are linked when a relation holds both."""
+        n_rows = self.matrix.shape[0]
+        graph = sparse.bmat([[None, self.pattern], [self.pattern.T, None]]).tocsr()
+        return connected_components(graph, directed=False)[1][n_rows:]
+
+    def constrained(self) -> np.ndarray:
+        return np.diff(self.pattern_t.indptr) > 0
+
+    def solve_pair(
+        self,
+        columns: np.ndarray,
+        rows: np.ndarray,
+        cost: np.ndarray,
+        col_lower: np.ndarray | None = None,
+        col_upper: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Minimise then maximise `cost` over the sub-system (columns x rows); the solutions."""
+        sub = self.matrix[rows][:, columns].tocsc()
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = columns.size, rows.size
+        lp.col_cost_ = cost
+        lp.col_lower_ = self.col_lower[columns] if col_lower is None else col_lower
+        lp.col_upper_ = self.col_upper[columns] if col_upper is None else col_upper
+        lp.row_lower_, lp.row_upper_ = self.row_lower[rows], self.row_upper[rows]
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_ = sub.indptr, sub.indices
+        lp.a_matrix_.value_ = sub.data
+        self.highs.passModel(lp)
+        low = self._run()
+        self.highs.changeColsCost(columns.size, np.arange(columns.size, dtype=np.int32), -cost)
+        return low, self._run()
+
+    def _run(self) -> np.ndarray:
+        self.highs.run()
+        status = self.highs.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise ValueError(f"The intruder's linear program failed: {status}")
+        return np.array(self.highs.getSolution().col_value)
+
+    def neighbourhood(self, cells: np.ndarray) -> np.ndarray:
+        """The cells sharing a relation with one of `cells`, and those cells."""
+        rows = np.unique(self.pattern_t[cells].indices)
+        return np.union1d(cells, self.pattern[rows].indices)
+
+    def rows_touching(self, cells: np.ndarray) -> np.ndarray:
+        return np.unique(self.pattern_t[cells].indices)
+
+    def rows_within(self, rows: np.ndarray, cells: np.ndarray) -> np.ndarray:
+        """The rows whose suppressed cells are all among `cells`."""
+        inside = np.asarray(self.pattern[rows][:, cells].sum(axis=1)).ravel()
+        return rows[inside == self.row_size[rows]]
+
+    def feasible(self, deviations: sparse.csr_matrix) -> np.ndarray:
+        """Which points (rows: deviations of the suppressed cells) satisfy every relation."""
+        points = deviations.tocsc()
+        ok = np.ones(points.shape[0], dtype=bool)
+        coo = points.tocoo()
+        outside = (coo.data < self.col_lower[coo.col] - TOLERANCE) | (
+            coo.data > self.col_upper[coo.col] + TOLERANCE
+        )
+        ok[coo.row[outside]] = False
+        activity = (self.matrix @ points.T).tocoo()
+        magnitude = (abs(self.matrix) @ abs(points).T).tocoo()
+        n_points = points.shape[0]
+        where = magnitude.row.astype(np.int64) * n_points + magnitude.col
+        order = np.argsort(where)
+        wanted = activity.row.astype(np.int64) * n_points + activity.col
+        found = np.searchsorted(where[order], wanted).clip(max=max(where.size - 1, 0))
+        scale = self.row_scale[activity.row] + (
+            magnitude.data[order][found] if where.size else np.zeros(wanted.size)
+        )
+        bad = (activity.data < self.row_lower[activity.row] - TOLERANCE * scale) | (
+            activity.data > self.row_upper[activity.row] + TOLERANCE * scale
+        )
+        ok[activity.col[bad]] = False
+        return ok
+
+
+def _matrix(rows, key: str, n_rows: int, n_cells: int) -> sparse.csr_matrix:
+    return sparse.csr_matrix(
+        (
+            rows["coef"].to_numpy(dtype=float),
+            (rows[key].to_numpy(dtype=np.int64), rows["cell"].to_numpy(dtype=np.int64)),
+        ),
+        shape=(n_rows, n_cells),
     )
-    touched = np.bincount(row[is_hidden], minlength=n_rows) > 0
-    matrix = sparse.csr_matrix(
-        (coef[is_hidden], (row[is_hidden], cell[is_hidden])), shape=(n_rows, hidden.size)
-    )
-    return matrix, rhs - known, touched
+
+
+class _Bounds:
+    """The deviations each audited cell is known to reach, and the points that show it."""
+
+    def __init__(self, intruder: IntruderSystem, width: float):
+        self.intruder = intruder
+        self.width = width
+        self.low = np.zeros(intruder.size)  # the true values are a feasible point
+        self.high = np.zeros(intruder.size)
+        self.points: list[sparse.csr_matrix] = []
+
+    def record(self, columns: np.ndarray, point: np.ndarray) -> None:
+        self.low[columns] = np.minimum(self.low[columns], point)
+        self.high[columns] = np.maximum(self.high[columns], point)
+        moved = np.abs(point) > TOLERANCE
+        self.points.append(
+            sparse.csr_matrix(
+                (point[moved], (np.zeros(moved.sum(), dtype=np.int64), columns[moved])),
+                shape=(1, self.intruder.size),
+            )
+        )
+
+    def settled(self) -> np.ndarray:
+        return self.high - self.low >= self.width - TOLERANCE
 
 
 def audit(
     system: CellSystem,
     hidden: np.ndarray,
     protection_width: float,
-    explain: bool = True,
-    exact: bool = True,
+    *,
     only: np.ndarray | None = None,
+    witnesses: Witnesses | None = None,
+    explain: bool = True,
 ) -> AuditResult:
-    """Each suppressed cell's feasible interval under every relation of the system. With
-    `exact` False a cell that the batch solves do not prove protected counts as exposed: the
-    suppression uses that, since hiding one cell too many is cheaper than solving each one.
-    With `only` (a mask of cells), groups without one of those cells are skipped (reported
-    unbounded)."""
-    values = system.values
-    a_eq, b_eq, eq_touched = _constraints(system.equations, "eq", hidden, values, system.eq_rhs)
-    a_ub, b_ub, ub_touched = _constraints(
-        system.inequalities, "ineq", hidden, values, np.zeros(system.ineq_kind.size)
-    )
-    a_eq, b_eq, eq_kind = a_eq[eq_touched], b_eq[eq_touched], system.eq_kind[eq_touched]
-    a_ub, b_ub, ub_kind = a_ub[ub_touched], b_ub[ub_touched], system.ineq_kind[ub_touched]
-    a_eq_full, a_ub_full = a_eq.tocsc(), a_ub.tocsc()  # for naming the exposing relations
-    variables = np.flatnonzero(hidden)
-    if variables.size == 0:
-        empty = np.zeros(0)
-        return AuditResult(variables, empty, empty, 0, protection_width, {})
-
-    # suppressed cells are linked when a constraint holds both: groups = connected components
-    incidence = sparse.vstack([a_eq, a_ub]).tocsc()[:, variables]
-    incidence.data[:] = 1
-    n_con = incidence.shape[0]
-    graph = sparse.bmat([[None, incidence], [incidence.T, None]]).tocsr()
-    n_groups, labels = connected_components(graph, directed=False)
-    var_group = labels[n_con:]
-    con_group = labels[:n_con]
-    eq_group, ub_group = con_group[: a_eq.shape[0]], con_group[a_eq.shape[0] :]
-
-    in_scope = np.ones(variables.size, dtype=bool)
-    if only is not None:
-        wanted = np.unique(var_group[only[variables]])
-        in_scope = np.isin(var_group, wanted)
-    constrained = np.bincount(con_group, minlength=n_groups) > 0
-    in_scope &= constrained[var_group]
-    lower = np.zeros(variables.size)
-    upper = np.full(variables.size, np.inf)
-    keep_eq = np.isin(eq_group, var_group[in_scope])
-    keep_ub = np.isin(ub_group, var_group[in_scope])
-    scope = np.flatnonzero(in_scope)
-    if scope.size:
-        a_eq = a_eq[keep_eq].tocsc()[:, variables[scope]]
-        a_ub = a_ub[keep_ub].tocsc()[:, variables[scope]]
-        lo, hi = _intervals(
-            a_eq, b_eq[keep_eq], a_ub, b_ub[keep_ub], var_group[scope], protection_width, exact
-        )
-        lower[scope], upper[scope] = lo, hi
-    groups_with_constraints = int(np.unique(var_group[in_scope]).size)
+    """Each suppressed cell's interval under every relation of the system (see the module
+    docstring). `only`: a mask of the cells to audit (default all suppressed); `witnesses`:
+    points to check first."""
+    intruder = IntruderSystem(system, hidden)
+    wanted = np.ones(intruder.size, dtype=bool) if only is None else only[intruder.variables]
+    bounds = _Bounds(intruder, protection_width)
+    constrained = intruder.constrained()
+    if witnesses is not None and len(witnesses):
+        _check_witnesses(bounds, witnesses, hidden)
+    outer = {}
+    open_ = wanted & constrained & ~bounds.settled()
+    _batch_rounds(bounds, open_)
+    for v in np.flatnonzero(open_ & ~bounds.settled()):
+        protected, interval = _decide(bounds, v)
+        if not protected:
+            outer[v] = interval
+    lower, upper = bounds.low.copy(), bounds.high.copy()
+    for v, (lo, hi) in outer.items():
+        lower[v], upper[v] = lo, hi
+    lower, upper = intruder.truth + lower, intruder.truth + upper
+    lower[~constrained], upper[~constrained] = 0.0, np.inf
+    upper[upper >= UNBOUNDED / 2] = np.inf
+    scope = np.flatnonzero(wanted)
+    labels = intruder.groups()
     exposing = {}
     if explain:
-        narrow = np.flatnonzero(upper - lower < protection_width - TOLERANCE)
+        narrow = scope[(upper - lower)[scope] < protection_width - TOLERANCE]
         for v in narrow:
-            column = variables[v]
-            kinds = set(eq_kind[a_eq_full[:, column].nonzero()[0]]) | set(
-                ub_kind[a_ub_full[:, column].nonzero()[0]]
-            )
-            exposing[int(variables[v])] = sorted(kinds)
-    return AuditResult(variables, lower, upper, groups_with_constraints, protection_width, exposing)
-
-
-# Batch solves before the cells left open are solved one per group at a time.
-BATCH_ROUNDS = 8
-# An upper bound no count reaches: a cell the LP pushes this high is unbounded above.
-UNBOUNDED = 1e9
-
-
-def _solve(c, a_eq, b_eq, a_ub, b_ub) -> np.ndarray:
-    result = linprog(
-        c,
-        A_ub=a_ub if a_ub.shape[0] else None,
-        b_ub=b_ub if a_ub.shape[0] else None,
-        A_eq=a_eq if a_eq.shape[0] else None,
-        b_eq=b_eq if a_eq.shape[0] else None,
-        bounds=(0, UNBOUNDED),
-        method="highs",
+            rows = intruder.rows_touching(np.array([v]))
+            exposing[int(intruder.variables[v])] = sorted(set(intruder.row_kind[rows]))
+    found = (
+        sparse.vstack(bounds.points).tocsr() if bounds.points else sparse.csr_matrix((0, 0))
     )
-    if result.status != 0:
-        raise ValueError(f"The intruder's linear program failed: {result.message}")
-    return result.x
+    return AuditResult(
+        cells=intruder.variables[scope],
+        lower=lower[scope],
+        upper=upper[scope],
+        groups=int(np.unique(labels[scope[constrained[scope]]]).size),
+        protection_width=protection_width,
+        exposing=exposing,
+        witnesses=_as_cells(found, intruder.variables, system.values.size),
+    )
 
 
-def _intervals(a_eq, b_eq, a_ub, b_ub, group, width: float, exact: bool):
-    """Every cell's interval, with all groups in one LP: the groups share no constraint, so
-    one solve optimises each group's part of the objective on its own.
+def _as_cells(points: sparse.csr_matrix, variables: np.ndarray, n_cells: int) -> Witnesses:
+    if points.shape[0] == 0:
+        return Witnesses.none(n_cells)
+    coo = points.tocoo()
+    return Witnesses(
+        sparse.csr_matrix(
+            (coo.data, (coo.row, variables[coo.col])), shape=(points.shape[0], n_cells)
+        )
+    )
 
-    Batches first: all open cells up, all down, then random directions (cells tied by a total
-    move against each other; a fixed seed keeps the audit reproducible) until two solves in a
-    row settle nothing. Then, with `exact`, one open cell per group per solve, down and up.
-    Without `exact` the cells left open are reported exposed (interval 0)."""
-    n = a_eq.shape[1]
-    low = np.full(n, np.inf)
-    high = np.full(n, -np.inf)
-    open_ = np.ones(n, dtype=bool)
+
+def _check_witnesses(bounds: _Bounds, witnesses: Witnesses, hidden: np.ndarray) -> None:
+    """Step 1: the given points that satisfy this system widen the known intervals."""
+    deviations = witnesses.deviations.tocsr()
+    if deviations.shape[1] != hidden.size:
+        return  # points of another cell system
+    # a point that moves a published cell is not a point of this system
+    moves_published = np.diff(deviations[:, np.flatnonzero(~hidden)].tocsr().indptr) > 0
+    deviations = deviations[:, bounds.intruder.variables].tocsr()
+    feasible = ~moves_published & bounds.intruder.feasible(deviations)
+    points = deviations[feasible].tocsc()
+    if points.shape[0] == 0:
+        return
+    bounds.low = np.minimum(bounds.low, points.min(axis=0).toarray().ravel())
+    bounds.high = np.maximum(bounds.high, points.max(axis=0).toarray().ravel())
+
+
+def _batch_rounds(bounds: _Bounds, open_: np.ndarray) -> None:
+    """Step 2 of the module docstring."""
+    intruder = bounds.intruder
+    if open_.sum() < BATCH_MIN_OPEN:
+        return
+    # only the groups with an open cell: no relation links them to the others
+    labels = intruder.groups()
+    columns = np.flatnonzero(np.isin(labels, labels[open_]))
+    rows = intruder.rows_touching(columns)
+    box_lower = np.maximum(intruder.col_lower[columns], -bounds.width)
+    box_upper = np.minimum(intruder.col_upper[columns], bounds.width)
     rng = np.random.default_rng(0)
-    directions = [np.full(n, -1.0), np.full(n, 1.0)]
-    stale, rounds = 0, 0
-    while open_.any() and stale < 2 and rounds < BATCH_ROUNDS:
-        rounds += 1
+    for round_ in range(BATCH_MAX_ROUNDS):
         before = open_.sum()
-        signs = directions.pop(0) if directions else rng.choice([-1.0, 1.0], size=n)
-        x = _solve(np.where(open_, signs, 0.0), a_eq, b_eq, a_ub, b_ub)
-        low, high = np.minimum(low, x), np.maximum(high, x)
-        open_ &= ~(high - low >= width - TOLERANCE)
-        stale = stale + 1 if open_.sum() == before else 0
-    if not exact:
-        return np.where(open_, 0.0, low), np.where(open_, 0.0, high)
-    a_eq, a_ub = a_eq.tocsr(), a_ub.tocsr()
-    while open_.any():
-        cells = np.flatnonzero(open_)
-        _, first = np.unique(group[cells], return_index=True)
-        chosen = cells[first]
-        # only the groups still open, with their constraints (no constraint spans two groups)
-        columns = np.flatnonzero(np.isin(group, group[chosen]))
-        eq_rows = np.unique(a_eq[:, columns].nonzero()[0])
-        ub_rows = np.unique(a_ub[:, columns].nonzero()[0])
-        sub = (a_eq[eq_rows][:, columns], b_eq[eq_rows], a_ub[ub_rows][:, columns], b_ub[ub_rows])
-        c = np.isin(columns, chosen).astype(float)
-        position = np.searchsorted(columns, chosen)
-        low[chosen] = _solve(c, *sub)[position]
-        high[chosen] = _solve(-c, *sub)[position]
-        open_[chosen] = False
-    high = np.where(high >= UNBOUNDED / 2, np.inf, high)
-    return low, high
+        if before < BATCH_MIN_OPEN:
+            return
+        signs = np.ones(columns.size) if round_ == 0 else rng.choice([-1.0, 1.0], columns.size)
+        # minimising then maximising: with round 0 all down, then all up
+        low, high = intruder.solve_pair(
+            columns, rows, np.where(open_[columns], signs, 0.0), box_lower, box_upper
+        )
+        bounds.record(columns, low)
+        bounds.record(columns, high)
+        open_ &= ~bounds.settled()
+        if before - open_.sum() < BATCH_MIN_SETTLED_SHARE * before:
+            return
+
+
+def _decide(bounds: _Bounds, v: int) -> tuple[bool, tuple[float, float]]:
+    """Step 3: protected (with points recorded) or exposed (with the relaxation's interval)."""
+    intruder = bounds.intruder
+    cells = np.array([v])
+    while True:
+        grown = intruder.neighbourhood(cells)
+        whole = grown.size == cells.size
+        cells = grown
+        touching = intruder.rows_touching(cells)
+        at = int(np.searchsorted(cells, v))
+        cost = np.zeros(cells.size)
+        cost[at] = 1.0
+        low, high = intruder.solve_pair(cells, intruder.rows_within(touching, cells), cost)
+        if high[at] - low[at] < bounds.width - TOLERANCE:
+            return False, (low[at], high[at])
+        low, high = intruder.solve_pair(cells, touching, cost)
+        bounds.record(cells, low)
+        bounds.record(cells, high)
+        if bounds.settled()[v]:
+            return True, (bounds.low[v], bounds.high[v])
+        if whole:
+            raise AssertionError("inside and outside bounds differ on a whole group")
 
 
 def describe(system: CellSystem, result: AuditResult, limit: int = 20) -> list[str]:

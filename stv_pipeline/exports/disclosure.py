@@ -15,7 +15,8 @@ Secondary suppression, in two steps over the joint cell system:
    totals, a bound such as n_either <= n_company + n_hours), which step 1 does not see. The
    audit (stv_pipeline/exports/audit.py) finds every cell whose interval is narrower than
    `protection_width`; for each, the smallest published non-zero cell sharing a relation with
-   it is suppressed too, step 1 runs again, and so on until the audit passes.
+   it (or, when there is none, with the suppressed cells around it) is suppressed too, step 1
+   runs again, and so on until the audit passes.
 Zeros are never suppressed: a zero reveals no person.
 
 Everything here works on aggregated tables (one row per municipality and month at the finest),
@@ -30,8 +31,9 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
-from stv_pipeline.exports.audit import AuditResult, audit
+from stv_pipeline.exports.audit import AuditResult, Witnesses, audit
 from stv_pipeline.exports.cells import CellSystem, TableDeclaration, build_system
 
 SMALLEST_PUBLISHED = 5  # counts of 1 to 4 persons are not published
@@ -64,58 +66,98 @@ def close_totals(system: CellSystem, hidden: np.ndarray) -> np.ndarray:
         hidden[cell[ranked[first]]] = True
 
 
-def repair_candidates(system: CellSystem, hidden: np.ndarray, exposed: np.ndarray) -> np.ndarray:
-    """Step 2: per exposed cell, the smallest published non-zero cell sharing a relation."""
-    values = system.values
-    picks = []
-    for rows, key in ((system.equations, "eq"), (system.inequalities, "ineq")):
-        if rows.empty:
-            continue
-        con = rows[key].to_numpy(dtype=np.int64)
-        cell = rows["cell"].to_numpy(dtype=np.int64)
-        touching = np.isin(con, np.unique(con[np.isin(cell, exposed)]))
-        members = pd.DataFrame({"con": con[touching], "partner": cell[touching]})
-        members = members[~hidden[members["partner"].to_numpy()]]
-        members = members[values[members["partner"].to_numpy()] > 0]
-        exposed_rows = pd.DataFrame({"con": con[touching], "cell": cell[touching]})
-        exposed_rows = exposed_rows[np.isin(exposed_rows["cell"], exposed)]
-        pairs = exposed_rows.merge(members, on="con")
-        picks.append(pairs.assign(value=values[pairs["partner"].to_numpy()]))
-    if not picks:
+def repair_candidates(
+    system: CellSystem, hidden: np.ndarray, exposed: np.ndarray, max_steps: int = 8
+) -> np.ndarray:
+    """Step 2: per exposed cell, the smallest published non-zero cell sharing a relation with
+    it; when every other cell of its relations is suppressed or zero, the smallest in a relation
+    with one of those suppressed cells, and so on outwards (the nearest, then the smallest)."""
+    if exposed.size == 0:
         return np.zeros(0, dtype=np.int64)
-    pairs = pd.concat(picks).sort_values(["cell", "value", "partner"])
-    return np.unique(pairs.drop_duplicates("cell")["partner"].to_numpy(dtype=np.int64))
+    values = system.values
+    incidence = relation_incidence(system)
+    candidate = ~hidden & (values > 0)
+    reach = sparse.csr_matrix(
+        (np.ones(exposed.size), (np.arange(exposed.size), exposed)),
+        shape=(exposed.size, values.size),
+    )
+    picks = []
+    for _ in range(max_steps):
+        if reach.shape[0] == 0:
+            break
+        nearby = ((reach @ incidence.T) @ incidence).tocoo()
+        found = pd.DataFrame({"exposed": nearby.row, "cell": nearby.col})
+        found = found[candidate[found["cell"].to_numpy()]]
+        found = found.assign(value=values[found["cell"].to_numpy()])
+        best = found.sort_values(["exposed", "value", "cell"]).drop_duplicates("exposed")
+        picks.append(best["cell"].to_numpy(dtype=np.int64))
+        # the exposed cells without a candidate yet look one relation further
+        waiting = np.setdiff1d(np.unique(nearby.row), best["exposed"].to_numpy())
+        further = nearby.row[np.isin(nearby.row, waiting)], nearby.col[np.isin(nearby.row, waiting)]
+        keep = hidden[further[1]]
+        rows = np.searchsorted(waiting, further[0][keep])
+        reach = sparse.csr_matrix(
+            (np.ones(keep.sum()), (rows, further[1][keep])), shape=(waiting.size, values.size)
+        )
+    return np.unique(np.concatenate(picks)) if picks else np.zeros(0, dtype=np.int64)
+
+
+def relation_incidence(system: CellSystem) -> sparse.csr_matrix:
+    """Relations x cells: which cells each equation and inequality holds."""
+    parts = [
+        (system.equations["eq"].to_numpy(dtype=np.int64), system.equations["cell"]),
+        (
+            system.inequalities["ineq"].to_numpy(dtype=np.int64) + system.eq_rhs.size,
+            system.inequalities["cell"],
+        ),
+    ]
+    rows = np.concatenate([r for r, _ in parts])
+    cells = np.concatenate([c.to_numpy(dtype=np.int64) for _, c in parts])
+    matrix = sparse.csr_matrix(
+        (np.ones(rows.size), (rows, cells)),
+        shape=(system.eq_rhs.size + system.ineq_kind.size, system.values.size),
+    )
+    matrix.data[:] = 1
+    return matrix
 
 
 def secondary_suppression(
     system: CellSystem, primary: np.ndarray, protection_width: float
-) -> np.ndarray:
-    """Close the totals, then repair what the audit finds until it finds nothing. A group of
-    suppressed cells the audit has settled keeps its constraints until a new suppressed cell
-    joins it, so each round audits only the groups with a new cell."""
+) -> tuple[np.ndarray, Witnesses]:
+    """Close the totals, then repair what the audit finds until it finds nothing; the
+    suppressed cells and the points that prove them protected.
+
+    Suppressing one more cell only frees the intruder's LP (a known value becomes unknown), so
+    a cell proven protected stays protected: after the first audit of every suppressed cell,
+    each round audits only the cells it exposed and the cells the repair added."""
     hidden = close_totals(system, primary)
-    settled = np.zeros_like(hidden)
+    result = audit(system, hidden, protection_width, explain=False)
+    found = [result.witnesses]
     while True:
-        result = audit(system, hidden, protection_width, explain=False, only=hidden & ~settled)
         exposed = result.exposed
-        settled = hidden.copy()
-        settled[exposed] = False
         more = repair_candidates(system, hidden, exposed)
         if exposed.size == 0 or more.size == 0:
-            return hidden
+            return hidden, Witnesses.join(found, hidden.size)
+        before = hidden.copy()
         hidden[more] = True
         hidden = close_totals(system, hidden)
+        again = hidden & ~before
+        again[exposed] = True
+        result = audit(system, hidden, protection_width, only=again, explain=False)
+        found.append(result.witnesses)
 
 
 @dataclass(frozen=True)
 class Publication:
     """The tables as published (suppressed cells empty), the masks of suppressed cells, the
-    suppressions per table and the suppression's own audit."""
+    suppressions per table, and the points with which the suppression proved its cells
+    protected (the audit checks them against the published tables before solving anything)."""
 
     tables: dict[str, pd.DataFrame]
     masks: dict[str, pd.DataFrame]
     suppressions: dict[str, dict[str, int]]
     seconds: float = 0.0  # the suppression's wall time, for the manifest and the benchmark
+    witnesses: Witnesses | None = None
 
 
 def masks_for(
@@ -223,7 +265,7 @@ def suppress_export(
     }
     system = build_system(frames, tables, windows, published=without_derived)
     primary = primary_suppression(system.values)
-    hidden = secondary_suppression(system, primary, protection_width)
+    hidden, witnesses = secondary_suppression(system, primary, protection_width)
     masks = masks_for(frames, tables, system, hidden)
     primary_masks = masks_for(frames, tables, system, primary)
     # a figure counts as suppressed when the mart has a value there and the export leaves it empty
@@ -238,7 +280,11 @@ def suppress_export(
         for name in frames
     }
     return Publication(
-        published_tables(frames, masks), masks, suppressions, time.perf_counter() - started
+        published_tables(frames, masks),
+        masks,
+        suppressions,
+        time.perf_counter() - started,
+        witnesses,
     )
 
 
@@ -269,4 +315,5 @@ def audit_publication(
         windows,
         published=publication.tables,
     )
-    return system, audit(system, hidden_cells(system, publication.masks), protection_width)
+    hidden = hidden_cells(system, publication.masks)
+    return system, audit(system, hidden, protection_width, witnesses=publication.witnesses)

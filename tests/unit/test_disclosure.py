@@ -11,8 +11,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 
-from stv_pipeline.exports.audit import audit, describe
+from stv_pipeline.exports.audit import Witnesses, audit, describe
 from stv_pipeline.exports.cells import CellSystem, build_system, declarations
 from stv_pipeline.exports.disclosure import (
     Publication,
@@ -21,6 +22,7 @@ from stv_pipeline.exports.disclosure import (
     hidden_cells,
     primary_suppression,
     published_tables,
+    repair_candidates,
     suppress_export,
 )
 
@@ -411,6 +413,60 @@ def test_the_audit_finds_the_intervals_of_a_suppressed_rectangle_by_hand():
     assert result.exposed.tolist() == [0, 1, 2]
     assert result.lower.tolist() == result.upper.tolist() == [1, 5, 4]
     assert describe(system, result)[0].endswith("through columns; rows")
+
+
+def test_a_point_is_taken_as_proof_only_when_it_satisfies_every_relation():
+    # all four hidden: the rectangle's cycle a+2, b-2, c-2, d+2 keeps every total, so it alone
+    # proves each cell movable by 2 and no LP is solved
+    system = rectangle_system([1, 5, 4, 7], [6, 11, 5, 12])
+    cycle = Witnesses(sparse.csr_matrix(np.array([[2.0, -2.0, -2.0, 2.0]])))
+    result = audit(system, np.ones(4, dtype=bool), WIDTH, witnesses=cycle)
+    assert result.lower.tolist() == [1, 3, 2, 7]
+    assert result.upper.tolist() == [3, 5, 4, 9]
+    assert len(result.witnesses) == 0
+    # with d published the same point moves a published cell, and a point moving a alone
+    # breaks both of its totals: neither is taken, and the LP exposes a, b and c again
+    hidden = np.array([True, True, True, False])
+    wrong = Witnesses(sparse.csr_matrix(np.array([[2.0, -2.0, -2.0, 2.0], [3.0, 0, 0, 0]])))
+    result = audit(system, hidden, WIDTH, witnesses=wrong)
+    assert result.exposed.tolist() == [0, 1, 2]
+    assert result.lower.tolist() == result.upper.tolist() == [1, 5, 4]
+
+
+def small_system(values: list[float], equations: list[dict[int, float]]) -> CellSystem:
+    """Cells with the given values and equations sum(coef * cell) = 0."""
+    cells = pd.DataFrame({"cell": range(len(values)), "value": values})
+    for d in ("measure", "area", "period", "group", "vintage", "detail"):
+        cells[d] = ""
+    rows = [(eq, cell, coef) for eq, terms in enumerate(equations) for cell, coef in terms.items()]
+    return CellSystem(
+        occurrences=cells.assign(table="t", row=range(len(values)), column="n"),
+        cells=cells,
+        equations=pd.DataFrame(rows, columns=["eq", "cell", "coef"]),
+        eq_rhs=np.zeros(len(equations)),
+        eq_kind=np.array(["parts -> total"] * len(equations), dtype=object),
+        inequalities=pd.DataFrame({"ineq": [], "cell": [], "coef": []}),
+        ineq_kind=np.array([], dtype=object),
+        linked={},
+        total_equations=len(equations),
+    )
+
+
+def test_the_repair_looks_past_a_relation_whose_other_cells_are_all_suppressed():
+    # x + y = t with all three suppressed; y + p = q and t + r = s published around them give
+    # y = 4 and t = 7, so x = 3. x's own relation has nothing to suppress: the repair takes the
+    # smallest published cell one relation further, p = 10 (not q 14, r 20 or s 27)
+    x, y, t, p, q, r, s = range(7)
+    system = small_system(
+        [3, 4, 7, 10, 14, 20, 27],
+        [{x: 1, y: 1, t: -1}, {y: 1, p: 1, q: -1}, {t: 1, r: 1, s: -1}],
+    )
+    hidden = np.array([True, True, True, False, False, False, False])
+    result = audit(system, hidden, WIDTH)
+    assert set(result.exposed.tolist()) == {x, y, t}
+    assert repair_candidates(system, hidden, np.array([x])).tolist() == [p]
+    # y's and t's own relations hold published cells: the smaller of each
+    assert repair_candidates(system, hidden, np.array([y, t])).tolist() == [p, r]
 
 
 def test_a_total_with_one_suppressed_part_takes_the_cheapest_other_part():
