@@ -304,9 +304,7 @@ def audit(
         for v in narrow:
             rows = intruder.rows_touching(np.array([v]))
             exposing[int(intruder.variables[v])] = sorted(set(intruder.row_kind[rows]))
-    found = (
-        sparse.vstack(bounds.points).tocsr() if bounds.points else sparse.csr_matrix((0, 0))
-    )
+    found = sparse.vstack(bounds.points).tocsr() if bounds.points else sparse.csr_matrix((0, 0))
     return AuditResult(
         cells=intruder.variables[scope],
         lower=lower[scope],
