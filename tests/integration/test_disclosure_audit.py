@@ -108,3 +108,18 @@ def test_the_audit_check_fails_on_tables_protected_one_by_one(sample_run):
     assert result.metadata["cells_exposed"].value > 0
     # the log line names a cell, the tables publishing it and the relations exposing it
     assert "through" in result.description and "->" in result.description
+
+
+def test_a_run_whose_audit_fails_exits_1_and_delivers_nothing(sample_run, monkeypatch, capsys):
+    # the run's suppression replaced by the table-by-table one the audit catches above
+    tmp, delivered, frames, windows, width = sample_run
+    monkeypatch.setattr(
+        "stv_pipeline.defs.exports.suppress_export",
+        lambda frames, tables, windows, width: table_by_table(frames, windows, width),
+    )
+    capsys.readouterr()
+    assert run_stv(tmp) == 1
+    out = capsys.readouterr().out
+    assert "disclosure_audit failed" in out and "through" in out
+    # no new folder, not even a hidden partial one; the earlier delivery is untouched
+    assert [p.name for p in (tmp / "exports").iterdir()] == [delivered.name]
