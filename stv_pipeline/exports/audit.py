@@ -199,10 +199,10 @@ class IntruderSystem:
     def rows_touching(self, cells: np.ndarray) -> np.ndarray:
         return np.unique(self.pattern_t[cells].indices)
 
-    def rows_within(self, rows: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    def rows_within(self, cells: np.ndarray) -> np.ndarray:
         """The rows whose suppressed cells are all among `cells`."""
-        inside = np.asarray(self.pattern[rows][:, cells].sum(axis=1)).ravel()
-        return rows[inside == self.row_size[rows]]
+        rows, members = np.unique(self.pattern_t[cells].indices, return_counts=True)
+        return rows[members == self.row_size[rows]]
 
     def feasible(self, deviations: sparse.csr_matrix) -> np.ndarray:
         """Which points (rows: deviations of the suppressed cells) satisfy every relation."""
@@ -383,7 +383,7 @@ def _decide(bounds: _Bounds, v: int) -> tuple[bool, tuple[float, float]]:
         at = int(np.searchsorted(cells, v))
         cost = np.zeros(cells.size)
         cost[at] = 1.0
-        low, high = intruder.solve_pair(cells, intruder.rows_within(touching, cells), cost)
+        low, high = intruder.solve_pair(cells, intruder.rows_within(cells), cost)
         if high[at] - low[at] < bounds.width - TOLERANCE:
             return False, (low[at], high[at])
         low, high = intruder.solve_pair(cells, touching, cost)
@@ -404,7 +404,9 @@ def describe(system: CellSystem, result: AuditResult, limit: int = 20) -> list[s
         where = system.occurrences[system.occurrences["cell"] == cell]
         dims = system.cells.loc[cell, list(DIMENSIONS)]
         identity = ", ".join(f"{d}={v}" for d, v in dims.items() if v != "")
-        tables = ", ".join(sorted(set(where["table"] + "." + where["column"])))
+        tables = ", ".join(
+            sorted(set(where["table"].astype(str) + "." + where["column"].astype(str)))
+        )
         i = position[int(cell)]
         lines.append(
             f"{identity} ({tables}): between {result.lower[i]:g} and {result.upper[i]:g}, "

@@ -96,12 +96,18 @@ def declaration_from_meta(
 
 
 def _text(series: pd.Series) -> pd.Series:
-    """A dimension as text: dates in ISO form, integers without a decimal point, NULL empty."""
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return series.dt.strftime("%Y-%m-%d").fillna("")
-    if pd.api.types.is_float_dtype(series):
-        series = series.astype("Int64")
-    return series.astype("string").fillna("").astype(object)
+    """A dimension as text: dates in ISO form, integers without a decimal point, NULL empty.
+    Each distinct value is converted once: a dimension has few of them and many rows."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    distinct = pd.Series(uniques)
+    if pd.api.types.is_datetime64_any_dtype(distinct):
+        text = distinct.dt.strftime("%Y-%m-%d")
+    else:
+        if pd.api.types.is_float_dtype(distinct):
+            distinct = distinct.astype("Int64")
+        text = distinct.astype("string")
+    lookup = np.append(text.fillna("").to_numpy(dtype=object), "")  # code -1: NULL
+    return pd.Series(lookup[codes], index=series.index, dtype=object)
 
 
 def _dimension(frame: pd.DataFrame, spec: Any) -> pd.Series:
@@ -185,6 +191,8 @@ def occurrences_of(
         empty = pd.DataFrame(columns=["table", "row", "column", *DIMENSIONS, "value"])
         return empty.astype({"row": np.int64, "value": float})
     occurrences = pd.concat(parts, ignore_index=True)
+    # looked up by table and column for every derived figure: categories compare fast
+    occurrences = occurrences.astype({"table": "category", "column": "category"})
     stated = occurrences.loc[occurrences["vintage"] != NEWEST, "vintage"]
     stated = stated[stated != ""]
     if len(stated):
