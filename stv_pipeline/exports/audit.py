@@ -31,6 +31,7 @@ cell; deciding each cell against `protection_width` is what the guarantee needs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import highspy
 import numpy as np
@@ -40,6 +41,8 @@ from scipy.sparse.csgraph import connected_components
 from stv_pipeline.exports.cells import DIMENSIONS, CellSystem
 
 TOLERANCE = 1e-6
+# float rounding relative to the size of a point's terms, when a point is checked
+ROUNDING = 1e-12
 # An upper bound no count reaches: a cell the LP pushes this high is unbounded above.
 UNBOUNDED = 1e9
 # Batch rounds go on while one settles at least this share of the cells still open, and at
@@ -113,9 +116,7 @@ class IntruderSystem:
 
     def __init__(self, system: CellSystem, hidden: np.ndarray):
         values = system.values
-        n_cells = values.size
-        a_eq = _matrix(system.equations, "eq", system.eq_rhs.size, n_cells)
-        a_ub = _matrix(system.inequalities, "ineq", system.ineq_kind.size, n_cells)
+        a_eq, a_ub = system.equation_matrix(), system.inequality_matrix()
         self.variables = np.flatnonzero(hidden)
         self.truth = values[self.variables]
         a_eq_h, a_ub_h = a_eq[:, self.variables].tocsr(), a_ub[:, self.variables].tocsr()
@@ -151,6 +152,7 @@ class IntruderSystem:
     def size(self) -> int:
         return self.variables.size
 
+    @cached_property
     def groups(self) -> np.ndarray:
         """Connected groups: suppressed cells are linked when a relation holds both."""
         n_rows = self.matrix.shape[0]
@@ -213,31 +215,16 @@ class IntruderSystem:
             coo.data > self.col_upper[coo.col] + TOLERANCE
         )
         ok[coo.row[outside]] = False
-        activity = (self.matrix @ points.T).tocoo()
-        magnitude = (abs(self.matrix) @ abs(points).T).tocoo()
-        n_points = points.shape[0]
-        where = magnitude.row.astype(np.int64) * n_points + magnitude.col
-        order = np.argsort(where)
-        wanted = activity.row.astype(np.int64) * n_points + activity.col
-        found = np.searchsorted(where[order], wanted).clip(max=max(where.size - 1, 0))
-        scale = self.row_scale[activity.row] + (
-            magnitude.data[order][found] if where.size else np.zeros(wanted.size)
-        )
-        bad = (activity.data < self.row_lower[activity.row] - TOLERANCE * scale) | (
-            activity.data > self.row_upper[activity.row] + TOLERANCE * scale
-        )
-        ok[activity.col[bad]] = False
+        # a row may miss its bounds by TOLERANCE relative to its terms at the true values, and
+        # by float rounding on the point's own terms: not by a count, however large they are
+        activity = self.matrix @ points.T
+        rounding = ROUNDING * (abs(self.matrix) @ abs(points).T)
+        slack = TOLERANCE * self.row_scale
+        high = (activity - rounding).tocoo()
+        low = (activity + rounding).tocoo()
+        ok[high.col[high.data > self.row_upper[high.row] + slack[high.row]]] = False
+        ok[low.col[low.data < self.row_lower[low.row] - slack[low.row]]] = False
         return ok
-
-
-def _matrix(rows, key: str, n_rows: int, n_cells: int) -> sparse.csr_matrix:
-    return sparse.csr_matrix(
-        (
-            rows["coef"].to_numpy(dtype=float),
-            (rows[key].to_numpy(dtype=np.int64), rows["cell"].to_numpy(dtype=np.int64)),
-        ),
-        shape=(n_rows, n_cells),
-    )
 
 
 class _Bounds:
@@ -297,7 +284,7 @@ def audit(
     lower[~constrained], upper[~constrained] = 0.0, np.inf
     upper[upper >= UNBOUNDED / 2] = np.inf
     scope = np.flatnonzero(wanted)
-    labels = intruder.groups()
+    labels = intruder.groups
     exposing = {}
     if explain:
         narrow = scope[(upper - lower)[scope] < protection_width - TOLERANCE]
@@ -349,7 +336,7 @@ def _batch_rounds(bounds: _Bounds, open_: np.ndarray) -> None:
     if open_.sum() < BATCH_MIN_OPEN:
         return
     # only the groups with an open cell: no relation links them to the others
-    labels = intruder.groups()
+    labels = intruder.groups
     columns = np.flatnonzero(np.isin(labels, labels[open_]))
     rows = intruder.rows_touching(columns)
     box_lower = np.maximum(intruder.col_lower[columns], -bounds.width)

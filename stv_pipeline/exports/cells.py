@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from stv_pipeline.settings import DBT_PROJECT_DIR
 
@@ -98,7 +99,7 @@ def declaration_from_meta(
 def _text(series: pd.Series) -> pd.Series:
     """A dimension as text: dates in ISO form, integers without a decimal point, NULL empty.
     Each distinct value is converted once: a dimension has few of them and many rows."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    codes, uniques = pd.factorize(series)
     distinct = pd.Series(uniques)
     if pd.api.types.is_datetime64_any_dtype(distinct):
         text = distinct.dt.strftime("%Y-%m-%d")
@@ -149,6 +150,30 @@ class CellSystem:
     @property
     def values(self) -> np.ndarray:
         return self.cells["value"].to_numpy(dtype=float)
+
+    def equation_matrix(self) -> sparse.csr_matrix:
+        """Equations x cells: the coefficients (each equation reads coef . cells = eq_rhs)."""
+        return _sparse(self.equations, "eq", self.eq_rhs.size, len(self.cells))
+
+    def inequality_matrix(self) -> sparse.csr_matrix:
+        """Inequalities x cells: the coefficients (each reads coef . cells <= 0)."""
+        return _sparse(self.inequalities, "ineq", self.ineq_kind.size, len(self.cells))
+
+    def incidence(self) -> sparse.csr_matrix:
+        """Relations (equations, then inequalities) x cells: 1 where a relation holds a cell."""
+        matrix = sparse.vstack([self.equation_matrix(), self.inequality_matrix()]).tocsr()
+        matrix.data[:] = 1
+        return matrix
+
+
+def _sparse(rows: pd.DataFrame, key: str, n_rows: int, n_cells: int) -> sparse.csr_matrix:
+    return sparse.csr_matrix(
+        (
+            rows["coef"].to_numpy(dtype=float),
+            (rows[key].to_numpy(dtype=np.int64), rows["cell"].to_numpy(dtype=np.int64)),
+        ),
+        shape=(n_rows, n_cells),
+    )
 
 
 def occurrences_of(

@@ -75,7 +75,7 @@ def repair_candidates(
     if exposed.size == 0:
         return np.zeros(0, dtype=np.int64)
     values = system.values
-    incidence = relation_incidence(system)
+    incidence = system.incidence()
     candidate = ~hidden & (values > 0)
     reach = sparse.csr_matrix(
         (np.ones(exposed.size), (np.arange(exposed.size), exposed)),
@@ -91,34 +91,18 @@ def repair_candidates(
         found = found.assign(value=values[found["cell"].to_numpy()])
         best = found.sort_values(["exposed", "value", "cell"]).drop_duplicates("exposed")
         picks.append(best["cell"].to_numpy(dtype=np.int64))
-        # the exposed cells without a candidate yet look one relation further
+        # the exposed cells without a candidate yet look one relation further, from the
+        # suppressed cells they reached
         waiting = np.setdiff1d(np.unique(nearby.row), best["exposed"].to_numpy())
-        further = nearby.row[np.isin(nearby.row, waiting)], nearby.col[np.isin(nearby.row, waiting)]
-        keep = hidden[further[1]]
-        rows = np.searchsorted(waiting, further[0][keep])
+        onward = np.isin(nearby.row, waiting) & hidden[nearby.col]
         reach = sparse.csr_matrix(
-            (np.ones(keep.sum()), (rows, further[1][keep])), shape=(waiting.size, values.size)
+            (
+                np.ones(onward.sum()),
+                (np.searchsorted(waiting, nearby.row[onward]), nearby.col[onward]),
+            ),
+            shape=(waiting.size, values.size),
         )
     return np.unique(np.concatenate(picks)) if picks else np.zeros(0, dtype=np.int64)
-
-
-def relation_incidence(system: CellSystem) -> sparse.csr_matrix:
-    """Relations x cells: which cells each equation and inequality holds."""
-    parts = [
-        (system.equations["eq"].to_numpy(dtype=np.int64), system.equations["cell"]),
-        (
-            system.inequalities["ineq"].to_numpy(dtype=np.int64) + system.eq_rhs.size,
-            system.inequalities["cell"],
-        ),
-    ]
-    rows = np.concatenate([r for r, _ in parts])
-    cells = np.concatenate([c.to_numpy(dtype=np.int64) for _, c in parts])
-    matrix = sparse.csr_matrix(
-        (np.ones(rows.size), (rows, cells)),
-        shape=(system.eq_rhs.size + system.ineq_kind.size, system.values.size),
-    )
-    matrix.data[:] = 1
-    return matrix
 
 
 def secondary_suppression(

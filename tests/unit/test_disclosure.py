@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from stv_pipeline.exports.audit import Witnesses, audit, describe
+from stv_pipeline.exports.audit import IntruderSystem, Witnesses, audit, describe
 from stv_pipeline.exports.cells import CellSystem, build_system, declarations
 from stv_pipeline.exports.disclosure import (
     Publication,
@@ -378,25 +378,38 @@ def test_one_cell_with_two_values_in_two_tables_is_an_error(tables):
         build_system(frames, tables, WINDOWS)
 
 
-def rectangle_system(values, totals):
-    """Four cells a b / c d with their row and column totals published as equations."""
-    cells = pd.DataFrame({"cell": range(4), "value": values})
+def small_system(
+    values: list[float],
+    equations: list[dict[int, float]],
+    rhs: list[float] | None = None,
+    kinds: list[str] | None = None,
+) -> CellSystem:
+    """Cells with the given values and equations sum(coef * cell) = rhs (default 0)."""
+    cells = pd.DataFrame({"cell": range(len(values)), "value": [float(v) for v in values]})
     for d in ("measure", "area", "period", "group", "vintage", "detail"):
         cells[d] = ""
-    rows = [(0, 0), (0, 1), (1, 2), (1, 3), (2, 0), (2, 2), (3, 1), (3, 3)]
-    equations = pd.DataFrame(
-        {"eq": [r for r, _ in rows], "cell": [c for _, c in rows], "coef": 1.0}
-    )
+    rows = [(eq, cell, coef) for eq, terms in enumerate(equations) for cell, coef in terms.items()]
     return CellSystem(
-        occurrences=cells.assign(table="t", row=range(4), column="n"),
+        occurrences=cells.assign(table="t", row=range(len(values)), column="n"),
         cells=cells,
-        equations=equations,
-        eq_rhs=np.array(totals, dtype=float),
-        eq_kind=np.array(["rows", "rows", "columns", "columns"], dtype=object),
+        equations=pd.DataFrame(rows, columns=["eq", "cell", "coef"]).astype({"coef": float}),
+        eq_rhs=np.array(rhs or [0.0] * len(equations), dtype=float),
+        eq_kind=np.array(kinds or ["parts -> total"] * len(equations), dtype=object),
         inequalities=pd.DataFrame({"ineq": [], "cell": [], "coef": []}),
         ineq_kind=np.array([], dtype=object),
         linked={},
-        total_equations=4,
+        total_equations=len(equations),
+    )
+
+
+def rectangle_system(values, totals):
+    """Four cells a b / c d with their row and column totals published as equations."""
+    a, b, c, d = range(4)
+    return small_system(
+        values,
+        [{a: 1, b: 1}, {c: 1, d: 1}, {a: 1, c: 1}, {b: 1, d: 1}],
+        totals,
+        ["rows", "rows", "columns", "columns"],
     )
 
 
@@ -433,23 +446,13 @@ def test_a_point_is_taken_as_proof_only_when_it_satisfies_every_relation():
     assert result.lower.tolist() == result.upper.tolist() == [1, 5, 4]
 
 
-def small_system(values: list[float], equations: list[dict[int, float]]) -> CellSystem:
-    """Cells with the given values and equations sum(coef * cell) = 0."""
-    cells = pd.DataFrame({"cell": range(len(values)), "value": values})
-    for d in ("measure", "area", "period", "group", "vintage", "detail"):
-        cells[d] = ""
-    rows = [(eq, cell, coef) for eq, terms in enumerate(equations) for cell, coef in terms.items()]
-    return CellSystem(
-        occurrences=cells.assign(table="t", row=range(len(values)), column="n"),
-        cells=cells,
-        equations=pd.DataFrame(rows, columns=["eq", "cell", "coef"]),
-        eq_rhs=np.zeros(len(equations)),
-        eq_kind=np.array(["parts -> total"] * len(equations), dtype=object),
-        inequalities=pd.DataFrame({"ineq": [], "cell": [], "coef": []}),
-        ineq_kind=np.array([], dtype=object),
-        linked={},
-        total_equations=len(equations),
-    )
+def test_a_point_off_by_one_person_is_refused_however_large_its_terms():
+    # x + y = t, all suppressed; a point moving x and t by a hundred million keeps the total,
+    # the same point with t one person further does not, and is refused
+    system = small_system([3, 4, 7], [{0: 1, 1: 1, 2: -1}])
+    intruder = IntruderSystem(system, np.ones(3, dtype=bool))
+    points = sparse.csr_matrix(np.array([[1e8, 0, 1e8], [1e8, 0, 1e8 + 1]]))
+    assert intruder.feasible(points).tolist() == [True, False]
 
 
 def test_the_repair_looks_past_a_relation_whose_other_cells_are_all_suppressed():
@@ -471,20 +474,7 @@ def test_the_repair_looks_past_a_relation_whose_other_cells_are_all_suppressed()
 
 def test_a_total_with_one_suppressed_part_takes_the_cheapest_other_part():
     # parts 3 (primary), 8, 20 of a total 31: the 8 goes, not the 20 or the total
-    cells = pd.DataFrame({"cell": range(4), "value": [3.0, 8.0, 20.0, 31.0]})
-    for d in ("measure", "area", "period", "group", "vintage", "detail"):
-        cells[d] = ""
-    system = CellSystem(
-        occurrences=cells.assign(table="t", row=range(4), column="n"),
-        cells=cells,
-        equations=pd.DataFrame({"eq": [0] * 4, "cell": range(4), "coef": [1.0, 1, 1, -1]}),
-        eq_rhs=np.zeros(1),
-        eq_kind=np.array(["parts -> total"], dtype=object),
-        inequalities=pd.DataFrame({"ineq": [], "cell": [], "coef": []}),
-        ineq_kind=np.array([], dtype=object),
-        linked={},
-        total_equations=1,
-    )
+    system = small_system([3, 8, 20, 31], [{0: 1, 1: 1, 2: 1, 3: -1}])
     primary = primary_suppression(system.values)
     assert primary.tolist() == [True, False, False, False]
     assert close_totals(system, primary).tolist() == [True, True, False, False]
