@@ -2,6 +2,7 @@
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
+SPARK_VENV := .venv-spark
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export GX_ANALYTICS_ENABLED := False
@@ -17,12 +18,15 @@ run: install manifest ## install, then run the whole job on the shipped sample
 test: install manifest ## install, then run every test tier
 	$(BIN)/pytest
 
-# Java from Debian when missing; the `spark` extra (pyspark, dbt-spark) from the registry.
+# Java from Debian when missing; the `spark` extra (pyspark, dbt-spark) from the registry, in
+# a virtualenv of its own: with pyspark installed, Great Expectations imports Spark Connect,
+# which exits a process whose __main__ has no file (a daemon-launched run's worker).
 test-spark: install manifest ## the job on Apache Spark, its marts and exports compared with DuckDB's
 	command -v java >/dev/null 2>&1 || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[spark]'
-	$(BIN)/pytest -m spark tests/spark
+	test -x $(SPARK_VENV)/bin/python || $(PYTHON) -m venv $(SPARK_VENV)
+	$(BIN)/uv pip install --quiet --python $(SPARK_VENV)/bin/python -r requirements.lock -e '.[spark]'
+	$(SPARK_VENV)/bin/pytest -m spark tests/spark
 
 dev: install manifest ## the Dagster UI with the lineage, on http://localhost:3000
 	$(BIN)/dagster dev -w workspace.yaml
@@ -61,4 +65,4 @@ bench: install manifest ## time the pipeline against the DuckDB floor and pandas
 	$(BIN)/python -m bench.run --scale $(SCALE)
 
 clean:
-	rm -rf $(VENV) dbt/target dbt/logs data/warehouse data/spark data/exports .dagster_home bench/work
+	rm -rf $(VENV) $(SPARK_VENV) dbt/target dbt/logs data/warehouse data/spark data/exports .dagster_home bench/work

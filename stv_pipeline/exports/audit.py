@@ -20,7 +20,9 @@ bounds it from outside, so a cell is decided without solving the whole system fo
    it, growing r: with the cells outside held at their true values the LP gives points (inside
    bounds, so width >= protection_width proves it protected); with the relations that reach
    outside dropped it gives a relaxation (outside bounds, so width < protection_width proves it
-   exposed). On the whole connected group the two coincide, so every cell is decided.
+   exposed). On the whole connected group the two coincide, so every cell is decided. At one
+   relation out, cells whose neighbourhoods share no relation are solved side by side in one
+   LP; the cells that need a wider neighbourhood are solved one at a time.
 
 A protected cell's interval is therefore proven at least as wide as reported (exact when step 3
 reached its whole group); an exposed cell's is at most as wide as reported: what an intruder
@@ -248,8 +250,8 @@ class _Bounds:
             )
         )
 
-    def settled(self) -> np.ndarray:
-        return self.high - self.low >= self.width - TOLERANCE
+    def settled(self, cells: np.ndarray | slice = slice(None)) -> np.ndarray:
+        return self.high[cells] - self.low[cells] >= self.width - TOLERANCE
 
 
 def audit(
@@ -270,10 +272,12 @@ def audit(
     constrained = intruder.constrained()
     if witnesses is not None and len(witnesses):
         _check_witnesses(bounds, witnesses, hidden)
-    outer = {}
     open_ = wanted & constrained & ~bounds.settled()
     _batch_rounds(bounds, open_)
+    outer = _decide_side_by_side(bounds, np.flatnonzero(open_ & ~bounds.settled()))
     for v in np.flatnonzero(open_ & ~bounds.settled()):
+        if v in outer:
+            continue
         protected, interval = _decide(bounds, v)
         if not protected:
             outer[v] = interval
@@ -358,6 +362,64 @@ def _batch_rounds(bounds: _Bounds, open_: np.ndarray) -> None:
             return
 
 
+def _decide_side_by_side(bounds: _Bounds, cells: np.ndarray) -> dict[int, tuple[float, float]]:
+    """Step 3 on the nearest neighbourhoods (one relation out) of many cells at once: cells
+    whose neighbourhoods share no relation are solved in one LP, whose objective (the sum of
+    their values) then splits into one per cell. The exposed cells with their relaxation's
+    interval; protected ones get their points recorded; the rest are left to `_decide`."""
+    intruder = bounds.intruder
+    if cells.size == 0:
+        return {}
+    own_rows = intruder.pattern_t[cells]
+    near = (own_rows @ intruder.pattern).tocsr()  # cell x cells one relation away
+    near.data[:] = 1
+    near.sort_indices()
+    # cell x rows touching its neighbourhood, with how many of each row's cells lie in it
+    touching = (near @ intruder.pattern_t).tocsr()
+    touching.sort_indices()
+    used = np.zeros(intruder.matrix.shape[0], dtype=bool)
+    pending = list(range(cells.size))
+    exposed = {}
+    while pending:
+        pack, later = [], []
+        used[:] = False
+        for i in pending:
+            rows = touching.indices[touching.indptr[i] : touching.indptr[i + 1]]
+            if used[rows].any():
+                later.append(i)
+                continue
+            used[rows] = True
+            pack.append(i)
+        blocks = [near.indices[near.indptr[i] : near.indptr[i + 1]] for i in pack]
+        columns = np.concatenate(blocks)
+        start = np.cumsum([0] + [b.size for b in blocks[:-1]])
+        at = start + np.array(
+            [np.searchsorted(b, cells[i]) for b, i in zip(blocks, pack, strict=True)]
+        )
+        cost = np.zeros(columns.size)
+        cost[at] = 1.0
+        all_rows = np.concatenate(
+            [touching.indices[touching.indptr[i] : touching.indptr[i + 1]] for i in pack]
+        )
+        counts = np.concatenate(
+            [touching.data[touching.indptr[i] : touching.indptr[i + 1]] for i in pack]
+        )
+        within = all_rows[counts == intruder.row_size[all_rows]]
+        low, high = intruder.solve_pair(columns, within, cost)
+        narrow = high[at] - low[at] < bounds.width - TOLERANCE
+        for i, lo, hi in zip(
+            np.array(pack)[narrow], low[at][narrow], high[at][narrow], strict=True
+        ):
+            exposed[int(cells[i])] = (lo, hi)
+        if not narrow.all():
+            # the points of the cells not exposed: the packed LP with the cells outside held
+            low, high = intruder.solve_pair(columns, np.unique(all_rows), cost)
+            bounds.record(columns, low)
+            bounds.record(columns, high)
+        pending = later
+    return exposed
+
+
 def _decide(bounds: _Bounds, v: int) -> tuple[bool, tuple[float, float]]:
     """Step 3: protected (with points recorded) or exposed (with the relaxation's interval)."""
     intruder = bounds.intruder
@@ -376,7 +438,7 @@ def _decide(bounds: _Bounds, v: int) -> tuple[bool, tuple[float, float]]:
         low, high = intruder.solve_pair(cells, touching, cost)
         bounds.record(cells, low)
         bounds.record(cells, high)
-        if bounds.settled()[v]:
+        if bounds.settled(v):
             return True, (bounds.low[v], bounds.high[v])
         if whole:
             raise AssertionError("inside and outside bounds differ on a whole group")
