@@ -173,8 +173,9 @@ def _insert_checked(
     check: bool,
 ) -> Loaded | None:
     """Load the file in one transaction, parsing it once: the insert reads the typed scan and a
-    broken row aborts it; then the inserted (typed) rows are checked for repeated keys. Returns
-    None, with nothing changed, when a row breaks a rule or a key may repeat (`check`)."""
+    broken row aborts it; then the inserted (typed) rows, with the other files of their vintage,
+    are checked for repeated keys. Returns None, with nothing changed, when a row breaks a rule
+    or a key may repeat (`check`)."""
     names = ", ".join(f'"{c.name}"' for c in contract.output_columns)
     rows_sql = scan.select
     if check:
@@ -215,12 +216,17 @@ def _insert_checked(
                 f"select min(extract_date), max(extract_date) from {this_file}",
                 {"file_name": path.name, "loaded_at": loaded_at},
             ).fetchone()
-        if check and (
-            other_files_of_vintage(con, contract, path.name, first, last)
-            or count_repeats(
-                con, contract, this_file, {"file_name": path.name, "loaded_at": loaded_at}
+        # a key may repeat within the file or, when the vintage comes in several files (one
+        # per region, say), across them: one hash aggregate over the rows that could share it
+        if other_files_of_vintage(con, contract, path.name, first, last):
+            keyed_rows = (
+                f"(select * from raw.{contract.source} where extract_date between $first and $last)"
             )
-        ):
+            keyed_params = {"first": first, "last": last}
+        else:
+            keyed_rows = this_file
+            keyed_params = {"file_name": path.name, "loaded_at": loaded_at}
+        if check and count_repeats(con, contract, keyed_rows, keyed_params):
             in_transaction = False
             con.execute("rollback")
             return None
@@ -269,7 +275,7 @@ def load_file(
     loaded = _insert_checked(con, contract, path, sha, origin, scan, check=True)
     if loaded is None:
         # A broken row or a possibly repeated key: find every problem with its place. None
-        # found means a hash collision, or another file of the vintage without shared keys.
+        # found means a hash collision.
         validation = find_problems(con, contract, scan, path, TYPED)
         if validation.total:
             return _reject(path, outcome, validation, quarantine_dir, origin)
