@@ -33,7 +33,7 @@ import duckdb
 from bench.floor_query import floor_sql
 from bench.launched_run import launch_and_wait
 from bench.measure import Measurement, measure
-from bench.phases import DBT_MODEL_SHOWN, dbt_model_seconds, format_phases, phases, run_events
+from bench.phases import dbt_models_seconds, format_phases, phases, run_events
 from bench.report import evaluate_targets, update_readme
 from stv_pipeline.sample.scenarios import SCALE_FRACTIONS
 from stv_pipeline.settings import PROJECT_ROOT, SAMPLE_DIR
@@ -235,10 +235,10 @@ def run_benchmark(scale: str, seed: int) -> dict:
     def breakdown(measurement: Measurement) -> dict[str, float]:
         """The phases of the run the step just made, from the run's own event log."""
         _, events = run_events(dagster_home)
-        seconds = phases(events, measurement.launched_at, measurement.exited_at)
-        person_months = dbt_model_seconds(events, DBT_MODEL_SHOWN)
-        if person_months is not None:
-            seconds["dbt: int_person_months"] = person_months
+        seconds = {
+            **phases(events, measurement.launched_at, measurement.exited_at),
+            **dbt_models_seconds(events),
+        }
         return {name: round(value, 2) for name, value in seconds.items()}
 
     pipeline = step("pipeline", stv_run)
@@ -323,9 +323,7 @@ def print_summary(result: dict) -> None:
             print(f"  {name:<16} {result[f'{name}_s']:>8.1f} s")
     for run, breakdown in result.get("phases", {}).items():
         print(f"  {run}, per phase (from its event log):")
-        shown = dict(breakdown)
-        person_months = shown.pop("dbt: int_person_months", None)
-        print("\n".join(format_phases(shown, person_months)))
+        print("\n".join(format_phases(breakdown)))
     differing = result["rows_differing_from_pipeline"]
     if result.get("disclosure_s") is not None:
         share = result["disclosure_s"] / result["pipeline_s"]

@@ -68,8 +68,8 @@ def test_lineage_runs_from_inbox_through_dbt_to_the_export(defs):
     # beside staging as inputs of the intermediate models.
     for source in SOURCES:
         assert graph.get(dg.AssetKey(["raw", source])).parent_keys == set(), source
-    person_months = graph.get(dg.AssetKey(["intermediate", "int_person_months"])).parent_keys
-    assert dg.AssetKey(["reference", "benefit_codes"]) in person_months
+    person_months = graph.get(dg.AssetKey(["intermediate", "int_benefit_person_months"]))
+    assert dg.AssetKey(["reference", "benefit_codes"]) in person_months.parent_keys
 
 
 def test_no_intermediate_model_reads_a_mart(defs):

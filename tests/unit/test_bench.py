@@ -181,3 +181,30 @@ def test_phases_split_a_run_by_its_event_log():
     assert phases(events)["start"] == 1.0
     assert dbt_model_seconds(events, ("intermediate", "m")) == 1.25
     assert dbt_model_seconds(events, ("intermediate", "other")) is None
+
+
+def test_the_person_level_models_times_are_shown_under_dbt():
+    """Of the models, only the person-level ones are listed, each under dbt's line; one not
+    built in the run is left out."""
+    from bench.phases import Event, dbt_models_seconds, format_phases
+
+    events = [
+        Event(
+            1.0,
+            "ASSET_MATERIALIZATION",
+            "d",
+            "",
+            ("intermediate", "int_benefit_person_months"),
+            7.5,
+        ),
+        Event(2.0, "ASSET_MATERIALIZATION", "d", "", ("marts", "nowcast"), 0.25),
+    ]
+    models = dbt_models_seconds(events)
+    assert models == {"dbt: int_benefit_person_months": 7.5}
+    lines = format_phases({"start": 1.0, "dbt": 9.0, **models, "exports": 2.0})
+    assert [line.split() for line in lines] == [
+        ["start", "1.0", "s"],
+        ["dbt", "9.0", "s"],
+        ["of", "dbt:", "int_benefit_person_months", "7.5", "s"],
+        ["exports", "2.0", "s"],
+    ]

@@ -69,18 +69,22 @@ def _spark_table(root, schema, table, files):
 
 def test_spark_tables_are_found_flat_or_partitioned_and_only_in_built_schemas(tmp_path):
     _spark_table(tmp_path, "marts", "nowcast", ["part-0.parquet", "part-1.parquet"])
-    _spark_table(tmp_path, "intermediate", "int_person_months", ["vintage=2019-01-15/p.parquet"])
+    _spark_table(
+        tmp_path, "intermediate", "int_benefit_person_months", ["vintage=2019-01-15/p.parquet"]
+    )
     _spark_table(tmp_path, "raw", "register_benefits", ["p.parquet"])
     (tmp_path / "marts.db" / "empty_view_folder").mkdir()
     assert sorted(spark_tables(tmp_path)) == [
-        ("intermediate", "int_person_months"),
+        ("intermediate", "int_benefit_person_months"),
         ("marts", "nowcast"),
     ]
 
 
 def test_spark_tables_replace_duckdb_tables_as_views(tmp_path):
     _spark_table(tmp_path, "marts", "nowcast", ["part-0.parquet", "part-1.parquet"])
-    _spark_table(tmp_path, "intermediate", "int_person_months", ["vintage=2019-01-15/p.parquet"])
+    _spark_table(
+        tmp_path, "intermediate", "int_benefit_person_months", ["vintage=2019-01-15/p.parquet"]
+    )
     con = duckdb.connect()
     con.execute("create schema marts")
     con.execute("create table marts.nowcast as select 99 as n, 'duckdb' as origin")
@@ -90,7 +94,7 @@ def test_spark_tables_replace_duckdb_tables_as_views(tmp_path):
         "select table_type from information_schema.tables where table_name = 'nowcast'"
     ).fetchone() == ("VIEW",)
     # a partition folder's value is a column, as in Spark
-    assert con.execute("select vintage from intermediate.int_person_months").fetchone() == (
+    assert con.execute("select vintage from intermediate.int_benefit_person_months").fetchone() == (
         date(2019, 1, 15),
     )
 

@@ -57,7 +57,12 @@ select
     p.is_newest,
     -- what incremental models key on: the same files loaded at the same time, read with the
     -- same reference data, give the same result
-    md5(concat_ws('|', p.vintage, b.loaded_at, e.loaded_at, r.version)) as inputs_fingerprint
+    md5(concat_ws('|', p.vintage, b.loaded_at, e.loaded_at, r.version)) as inputs_fingerprint,
+    -- the same for models of the benefits snapshot alone, shared by every vintage pairing it
+    case
+        when p.benefits_vintage is not null
+            then md5(concat_ws('|', p.benefits_vintage, b.loaded_at, r.version))
+    end as benefits_fingerprint
 from paired as p
 cross join reference_version as r
 left join loads as b

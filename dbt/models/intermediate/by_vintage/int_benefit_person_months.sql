@@ -1,21 +1,21 @@
--- One row per vintage, person and month in which the person belongs to a target group,
--- applying the rules of DESIGN §3.1.
--- Incremental by vintage: a vintage is computed once, and again only when one of its files is
--- reloaded or the reference data changes, so a new extract costs one vintage of work rather
--- than all of them.
-{{ config(post_hook="{{ delete_vanished_vintages() }}") }}
+-- One row per benefits snapshot, person and month in which the person belongs to a target
+-- group, applying the rules of DESIGN §3.1 that read the benefit weeks alone.
+-- Incremental by benefits snapshot: a snapshot is computed once, however many vintages pair it
+-- with an earnings snapshot (int_person_months adds the hours per vintage), and again only
+-- when one of its files is reloaded or the reference data changes.
+{{ config(post_hook="{{ delete_vanished_vintages(snapshot='benefits') }}") }}
 
-with vintages as (
-    {{ vintages_to_build() }}
+with snapshots as (
+    {{ vintages_to_build(snapshot='benefits') }}
 ),
 
 -- one pass over the person-weeks: per person, month and benefit group (null: no target group).
--- Groups are keyed by the group's integer priority, and the vintage's fingerprint is joined on
--- at the end: both keep the hash tables small, which decides whether a national build of
--- several vintages fits the memory limit or spills to disk.
+-- Groups are keyed by the group's integer priority, and the snapshot's fingerprint is joined
+-- on at the end: both keep the hash tables small, which decides whether a national build of
+-- several snapshots fits the memory limit or spills to disk.
 person_month_groups as (
     select
-        v.vintage,
+        w.vintage,
         w.person_id,
         w.month,
         t.priority,
@@ -25,8 +25,8 @@ person_month_groups as (
         max(w.week_monday) as last_week_monday,
         max_by(w.municipality_code, w.week_monday) as last_municipality_code
     from {{ ref('stg_register__benefit_weeks') }} as w
-    inner join vintages as v
-        on w.vintage = v.benefits_vintage
+    inner join snapshots as s
+        on w.vintage = s.vintage
     left join {{ ref('benefit_codes') }} as b
         on w.benefit_code = b.benefit_code
     left join {{ ref('target_groups') }} as t
@@ -50,18 +50,6 @@ person_months as (
     from person_month_groups
     group by all
     having count(priority) > 0
-),
-
-hours as (
-    select
-        v.vintage,
-        e.person_id,
-        e.month,
-        sum(e.ordinary_hours) as ordinary_hours
-    from {{ ref('stg_register__earnings') }} as e
-    inner join vintages as v
-        on e.vintage = v.earnings_vintage
-    group by all
 )
 
 select
@@ -71,14 +59,9 @@ select
     t.target_group,
     p.municipality_code,
     p.has_company_activity,
-    coalesce(h.ordinary_hours, 0) > 0 as has_ordinary_hours,
-    v.inputs_fingerprint
+    s.inputs_fingerprint
 from person_months as p
-inner join vintages as v
-    on p.vintage = v.vintage
+inner join snapshots as s
+    on p.vintage = s.vintage
 inner join {{ ref('target_groups') }} as t
     on p.priority = t.priority
-left join hours as h
-    on p.vintage = h.vintage
-    and p.person_id = h.person_id
-    and p.month = h.month

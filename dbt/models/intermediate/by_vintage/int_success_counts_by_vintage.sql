@@ -2,12 +2,19 @@
 -- between vintages can be measured; success_criteria_monthly shows the newest.
 -- A vintage with no earnings snapshot on or before it cannot know who had paid hours: n_hours
 -- and n_either are unknown (NULL) there, never 0 (DESIGN §3.6).
-with person_months as (
-    select * from {{ ref('int_person_months') }}
+-- Incremental by vintage: the person-months are counted once per vintage, when it is new or
+-- its inputs changed; only these counts, not the person-months, are stored per vintage.
+{{ config(post_hook="{{ delete_vanished_vintages() }}") }}
+
+with vintages as (
+    {{ vintages_to_build() }}
 ),
 
-vintages as (
-    select * from {{ ref('int_register_vintages') }}
+person_months as (
+    select p.*
+    from {{ ref('int_person_months') }} as p
+    inner join vintages as v
+        on p.vintage = v.vintage
 ),
 
 counts as (
@@ -38,7 +45,8 @@ select
     c.population,
     c.n_company,
     case when v.earnings_vintage is not null then c.n_hours end as n_hours,
-    case when v.earnings_vintage is not null then c.n_either end as n_either
+    case when v.earnings_vintage is not null then c.n_either end as n_either,
+    v.inputs_fingerprint
 from counts as c
 inner join vintages as v
     on c.vintage = v.vintage
