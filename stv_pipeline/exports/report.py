@@ -86,22 +86,50 @@ def svg(figure) -> str:
     )
 
 
-def _figure(rows: int, columns: int, height: float = 1.7, sharey: bool = True):
-    """Small multiples on a page-wide figure. `sharey` False for counts of jobcentres of very
-    different sizes, which one scale would clip or flatten."""
+def _figure(rows: int, columns: int, height: float = 1.7):
+    """Small multiples on a page-wide figure, `_align`ed once drawn. The panels are not
+    matplotlib-shared: there every limit or locator set on one panel walks all the others,
+    quadratic in the panels (a national report has a hundred)."""
     import matplotlib
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 
     with matplotlib.rc_context(SVG_RC):
         figure = Figure(figsize=(10, height * rows + 0.6))
-        axes = figure.subplots(rows, columns, sharex=True, sharey=sharey, squeeze=False)
+        axes = figure.subplots(rows, columns, squeeze=False)
         # The tight crop would shrink a row of two panels to their width, and the page then
         # scales them up to its own: an invisible frame keeps every chart page-wide.
         figure.add_artist(
             Rectangle((0, 0), 1, 1, transform=figure.transFigure, fill=False, edgecolor="none")
         )
     return figure, axes
+
+
+def _align(axes, shown: int, same_y: bool = True) -> None:
+    """Give the first `shown` panels one time axis (and, with `same_y`, one vertical scale:
+    False for counts of jobcentres of very different sizes, which one scale would clip or
+    flatten), each the union of the panels' own ranges; hide the rest. Tick labels of a
+    shared scale stay on the outer panels: the years under the lowest panel of each column,
+    the values beside the first column."""
+    panels = list(axes.flat[:shown])
+    for ax in axes.flat[shown:]:
+        ax.set_visible(False)
+    if not panels:
+        return
+    limits = [("x", ax.get_xlim()) for ax in panels]
+    if same_y:
+        limits += [("y", ax.get_ylim()) for ax in panels]
+    for name in ("x", "y") if same_y else ("x",):
+        ranges = [r for n, r in limits if n == name]
+        low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
+        for ax in panels:
+            (ax.set_xlim if name == "x" else ax.set_ylim)(low, high)
+    rows, columns = axes.shape
+    for i, ax in enumerate(panels):
+        if i + columns < shown:  # a panel below it: no years here
+            ax.tick_params(labelbottom=False)
+        if same_y and i % columns:
+            ax.tick_params(labelleft=False)
 
 
 def _percent_axis(ax, top: float) -> None:
@@ -135,8 +163,6 @@ def success_chart(success: pd.DataFrame, participants: dict[int, bool], labels: 
     rows = -(-len(codes) // COLUMNS)
     figure, axes = _figure(rows, COLUMNS)
     top = min(1.0, max(0.1, float(alle["share_either"].max(skipna=True) or 0) * 1.15))
-    for ax in axes.flat[len(codes) :]:
-        ax.set_visible(False)
     for ax, code in zip(axes.flat, codes, strict=False):
         rows_ = alle[alle["municipality_code"] == code].sort_values("month")
         colour = PARTICIPANT_COLOUR if participants.get(int(code)) else COMPARISON_COLOUR
@@ -157,6 +183,7 @@ def success_chart(success: pd.DataFrame, participants: dict[int, bool], labels: 
         _percent_axis(ax, top)
         _year_axis(ax)
         ax.grid(axis="y", color="#dddddd", lw=0.5)
+    _align(axes, len(codes))
     figure.legend(
         handles=[
             Line2D([], [], color=PARTICIPANT_COLOUR, label="STV-kommune"),
@@ -233,9 +260,7 @@ def goal_chart(goals: pd.DataFrame, labels: Labels) -> str:
         return "<p><em>Ingen mål indberettet.</em></p>"
     placements["extract_date"] = pd.to_datetime(placements["extract_date"])
     codes = sorted(placements["municipality_code"].unique(), key=int)
-    figure, axes = _figure(-(-len(codes) // COLUMNS), COLUMNS, sharey=False)
-    for ax in axes.flat[len(codes) :]:
-        ax.set_visible(False)
+    figure, axes = _figure(-(-len(codes) // COLUMNS), COLUMNS)
     for ax, code in zip(axes.flat, codes, strict=False):
         rows = placements[placements["municipality_code"] == code].sort_values("extract_date")
         ax.plot(
@@ -253,6 +278,7 @@ def goal_chart(goals: pd.DataFrame, labels: Labels) -> str:
         ax.set_ylim(bottom=0)
         _year_axis(ax)
         ax.grid(axis="y", color="#dddddd", lw=0.5)
+    _align(axes, len(codes), same_y=False)
     from matplotlib.lines import Line2D
 
     figure.legend(
@@ -303,9 +329,7 @@ def provider_chart(by_provider: pd.DataFrame, labels: Labels) -> str:
     charts = provider_series(by_provider)
     if not charts:
         return "<p><em>Ingen kommune har indberettet leverandørers egne opgørelser.</em></p>"
-    figure, axes = _figure(-(-len(charts) // COLUMNS), COLUMNS, sharey=False)
-    for ax in axes.flat[len(charts) :]:
-        ax.set_visible(False)
+    figure, axes = _figure(-(-len(charts) // COLUMNS), COLUMNS)
     for ax, (code, series) in zip(axes.flat, charts.items(), strict=False):
         for i, (name, points_) in enumerate(series.items()):
             own = name == "jobcentre"
@@ -326,6 +350,7 @@ def provider_chart(by_provider: pd.DataFrame, labels: Labels) -> str:
         _year_axis(ax)
         ax.grid(axis="y", color="#dddddd", lw=0.5)
         ax.legend(fontsize=6, frameon=False, loc="upper left")
+    _align(axes, len(charts), same_y=False)
     return svg(figure)
 
 
