@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 
 from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
+from stv_pipeline.exports import side_process
 from stv_pipeline.exports.audit import describe
 from stv_pipeline.exports.cells import declarations
 from stv_pipeline.exports.dictionary import SUPPRESSION_NOTE, table_docs
@@ -312,18 +313,24 @@ def write_export(
     partial = partial_folder(folder)
     partial.mkdir(parents=True)
     published = {n: (publication.tables[n], publication.masks[n]) for n in EXPORTED_MARTS}
+    docs = table_docs()
+    for name in WORKBOOK_NEWEST_VINTAGE_ONLY:
+        description, columns = docs.get(name, ("", []))
+        docs[name] = (description + NEWEST_VINTAGE_NOTE, columns)
+    workbook = side_process.start(
+        write_workbook,
+        partial / WORKBOOK,
+        workbook_sheets(published),
+        docs,
+        SUPPRESSION_NOTE,
+        about.labels,
+    )
     for name, (frame, _) in published.items():
         write_csv_for_excel(frame, partial / f"{name}.csv")
         write_parquet(frame, partial / f"{name}.parquet")
     report = build_report({n: frame for n, (frame, _) in published.items()}, about)
     (partial / "report.html").write_text(report, "utf-8")
-    docs = table_docs()
-    for name in WORKBOOK_NEWEST_VINTAGE_ONLY:
-        description, columns = docs.get(name, ("", []))
-        docs[name] = (description + NEWEST_VINTAGE_NOTE, columns)
-    write_workbook(
-        partial / WORKBOOK, workbook_sheets(published), docs, SUPPRESSION_NOTE, about.labels
-    )
+    workbook.result()  # its error, if any, is raised here: no manifest, no delivery
     tables = {
         name: {
             "rows": len(frame),

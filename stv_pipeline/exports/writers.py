@@ -42,6 +42,7 @@ LINE_HEIGHT = 15  # points per wrapped line, for row heights the reader needs no
 
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+WORKBOOK_CREATED = dt.datetime(1980, 1, 1)  # the zip format's own first date
 
 
 def number_format(unit: str, column: pd.Series) -> str | None:
@@ -126,6 +127,9 @@ def write_workbook(
     labels = labels or Labels()
     # constant_memory streams each row to disk as it is written: rows must come in order.
     workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "nan_inf_to_errors": True})
+    # No clock in the file: the same tables give the same bytes (when the export was made is
+    # in manifest.json). XlsxWriter stamps the zip members so already.
+    workbook.set_properties({"created": WORKBOOK_CREATED})
     header_format = workbook.add_format(
         {"bold": True, "bg_color": HEADER_FILL, "text_wrap": True, "valign": "top"}
     )
