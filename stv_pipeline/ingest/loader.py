@@ -25,6 +25,7 @@ from .readers import READERS, UnreadableFile, drop_relation, file_format, read_t
 from .validation import (
     TypedScan,
     Validation,
+    count_keys_in_other_rows,
     count_repeats,
     find_problems,
     other_files_of_vintage,
@@ -217,16 +218,26 @@ def _insert_checked(
                 {"file_name": path.name, "loaded_at": loaded_at},
             ).fetchone()
         # a key may repeat within the file or, when the vintage comes in several files (one
-        # per region, say), across them: one hash aggregate over the rows that could share it
-        if other_files_of_vintage(con, contract, path.name, first, last):
-            keyed_rows = (
-                f"(select * from raw.{contract.source} where extract_date between $first and $last)"
+        # per region, say), across them: the file's own keys are hashed once, and the rows of
+        # the vintage's other files are looked up in that hash table
+        keyed_params = {"file_name": path.name, "loaded_at": loaded_at}
+        other_files = (
+            f"(select * from raw.{contract.source} where extract_date between $first and $last "
+            "and not (_file_name = $file_name and _loaded_at = $loaded_at))"
+        )
+        if check and (
+            count_repeats(con, contract, this_file, keyed_params)
+            or (
+                other_files_of_vintage(con, contract, path.name, first, last)
+                and count_keys_in_other_rows(
+                    con,
+                    contract,
+                    this_file,
+                    other_files,
+                    {**keyed_params, "first": first, "last": last},
+                )
             )
-            keyed_params = {"first": first, "last": last}
-        else:
-            keyed_rows = this_file
-            keyed_params = {"file_name": path.name, "loaded_at": loaded_at}
-        if check and count_repeats(con, contract, keyed_rows, keyed_params):
+        ):
             in_transaction = False
             con.execute("rollback")
             return None

@@ -300,6 +300,28 @@ def count_repeats(
     ).fetchone()[0]
 
 
+def count_keys_in_other_rows(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    rows: str,
+    others: str,
+    params: dict[str, object],
+) -> int:
+    """Rows of `others` (typed rows already loaded: the other files of a vintage) whose key
+    is also a key of `rows`, compared on a 64-bit hash: a semi join whose hash table holds only
+    the new file's keys, where one aggregate over the whole vintage would hold all of them."""
+    if not contract.unique_key:
+        return 0
+    key = [*contract.unique_key, *(["extract_date"] if contract.vintage_file_prefix else [])]
+    hashed = f"hash({', '.join(_quote(k) for k in key)})"
+    keyed = " and ".join(f"{_quote(k)} is not null" for k in contract.unique_key)
+    return con.execute(
+        f"select count(*) from (select {hashed} as h from {others} where {keyed}) as other "
+        f"semi join (select {hashed} as h from {rows} where {keyed}) as new on other.h = new.h",
+        params,
+    ).fetchone()[0]
+
+
 def other_files_of_vintage(
     con: duckdb.DuckDBPyConnection, contract: Contract, file_name: str, first, last
 ) -> bool:
