@@ -25,7 +25,8 @@ test-spark: install manifest ## the job on Apache Spark, its marts and exports c
 	command -v java >/dev/null 2>&1 || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
 	test -x $(SPARK_VENV)/bin/python || $(PYTHON) -m venv $(SPARK_VENV)
-	$(BIN)/uv pip install --quiet --python $(SPARK_VENV)/bin/python -r requirements.lock -e '.[spark]'
+	$(BIN)/uv pip install --quiet --python $(SPARK_VENV)/bin/python --compile-bytecode \
+		-r requirements.lock -e '.[spark]'
 	$(SPARK_VENV)/bin/pytest -m spark tests/spark
 
 dev: install manifest ## the Dagster UI with the lineage, on http://localhost:3000
@@ -47,8 +48,11 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
 
 # Installs exactly the tested versions of requirements.lock; re-runs when it or pyproject changes.
+# --compile-bytecode: uv writes no .pyc files, and where PYTHONDONTWRITEBYTECODE is set Python
+# writes none either, so every process of a run (Dagster's, dbt's, the side process) would
+# compile Dagster, dbt and Great Expectations from source again.
 $(STAMP): $(BIN)/python requirements.lock pyproject.toml
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode -r requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	rm -f $(VENV)/.installed-* && touch $@
 
