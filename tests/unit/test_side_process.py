@@ -23,7 +23,9 @@ def test_the_value_or_the_error_of_the_call_comes_back_and_its_call_file_goes():
 
 
 def test_a_side_process_that_dies_without_a_result_is_an_error_naming_the_call():
-    with pytest.raises(side_process.SideProcessDied, match="_exit in a side process ended with exit code 3"):
+    with pytest.raises(
+        side_process.SideProcessDied, match="_exit in a side process ended with exit code 3"
+    ):
         side_process.start(os._exit, 3).result()
 
 
