@@ -151,9 +151,11 @@ def ensure_dbt_manifest() -> Path:
 
 
 class StvDbtCliResource(DbtCliResource):
-    """dagster-dbt asks the dbt executable for its version (`dbt --version`, a 3 s Python
-    start) in every run; the executable here is always the dbt-core installed beside this
-    Python (dbt_executable), so its version is read from the package instead."""
+    """What dagster-dbt does in this process before each `dbt build`, cut to what is used.
+
+    It asks the dbt executable for its version (`dbt --version`, a Python start) in every run;
+    the executable here is always the dbt-core installed beside this Python (dbt_executable),
+    so its version is read from the package instead."""
 
     @cached_property
     def _cli_version(self):
@@ -161,6 +163,13 @@ class StvDbtCliResource(DbtCliResource):
         from packaging import version
 
         return version.parse(__version__)
+
+    def _initialize_dbt_core_adapter(self, args):
+        """None: dagster-dbt opens a dbt adapter in this process (loading dbt's adapter and the
+        profile, a second or more per run) only for its fetch_row_counts and
+        fetch_column_metadata, which this project does not call - defs/dbt.py counts rows
+        itself once dbt has finished, when the warehouse is free."""
+        return None
 
 
 def build_resources(settings: Settings, project: DbtProject) -> dict[str, object]:

@@ -36,3 +36,20 @@ def test_the_manifest_is_stale_when_missing_or_older_than_a_model(tmp_path):
     assert not manifest_is_stale(manifest, tmp_path)
     os.utime(model, (3_000_000, 3_000_000))  # a pulled or edited model
     assert manifest_is_stale(manifest, tmp_path)
+
+
+def test_no_dbt_adapter_is_opened_in_the_dagster_process():
+    """dagster-dbt's hook is overridden (a rename upstream would make the override dead code
+    and cost a second a run again), and a dbt invocation carries no adapter."""
+    from dagster_dbt import DbtCliResource
+
+    assert callable(getattr(DbtCliResource, "_initialize_dbt_core_adapter", None))
+    resource = StvDbtCliResource(
+        project_dir=str(DBT_PROJECT_DIR),
+        profiles_dir=str(DBT_PROJECT_DIR),
+        dbt_executable=dbt_executable(),
+    )
+    assert resource._initialize_dbt_core_adapter(["build"]) is None
+    invocation = resource.cli(["--version"], manifest=DBT_PROJECT_DIR / "target" / "manifest.json")
+    invocation.wait()
+    assert invocation.adapter is None
