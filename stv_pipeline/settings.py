@@ -87,3 +87,11 @@ class Settings:
     def run_logs(self) -> Path:
         """Each run's full log (dbt and Dagster), beside the warehouse it wrote."""
         return self.warehouse.parent / "runs"
+
+    @property
+    def dbt_state(self) -> Path:
+        """dbt's target folder for the runs on this warehouse, beside it: dbt's partial parse
+        holds only while the warehouse path is unchanged (the path is part of its profile),
+        so each warehouse keeps its own instead of runs on another warehouse (a test, a
+        benchmark) making the next run here parse the whole project again."""
+        return self.warehouse.parent / "dbt_state"

@@ -24,8 +24,10 @@ from stv_pipeline.defs.resources import (
     warehouse_connection,
 )
 from stv_pipeline.quality.dbt_test_descriptions import dbt_test_description
-from stv_pipeline.settings import DBT_PROJECT_DIR, Settings
+from stv_pipeline.settings import Settings
 
+# The one dbt multi-asset: its step's name, and its folder in Settings.dbt_state.
+DBT_ASSETS_NAME = "stv_dbt_models"
 GROUP_BY_SCHEMA = {
     "reference": "reference",
     "staging": "staging",
@@ -132,11 +134,13 @@ def _dbt_build(
     )
     def _assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource):
         wait_for_free_warehouse(warehouse)
-        # A fixed target folder per asset keeps dbt's partial parse between runs and leaves no
-        # folder per run behind; runs never overlap, as all dbt steps share one pool slot.
-        target = DBT_PROJECT_DIR / "target" / f"dagster_{name}"
+        # A fixed target folder per warehouse keeps dbt's partial parse between runs and
+        # leaves no folder per run behind; runs never overlap, as all dbt steps share one
+        # pool slot. Its first run copies `make manifest`'s parse (dbt/target).
         events = dbt.cli(
-            ["build", *dbt_target_args(settings)], context=context, target_path=target
+            ["build", *dbt_target_args(settings)],
+            context=context,
+            target_path=settings.dbt_state / name,
         ).stream()
         if settings.engine == "spark":
             events = then_read_spark_tables(context, warehouse, settings, events)
@@ -147,4 +151,4 @@ def _dbt_build(
 
 def build_dbt_assets(project: DbtProject, settings: Settings) -> list[dg.AssetsDefinition]:
     # Unit tests test the SQL, not the data: CI runs them (tests/integration), runs do not.
-    return [_dbt_build(project, "stv_dbt_models", settings, exclude="resource_type:unit_test")]
+    return [_dbt_build(project, DBT_ASSETS_NAME, settings, exclude="resource_type:unit_test")]

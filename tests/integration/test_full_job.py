@@ -160,6 +160,10 @@ def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, 
     assert run_stv(workspace) == 0
     out = capsys.readouterr().out
     assert "unchanged since the newest export: no new folder" in out
+    # dbt kept its parse of the project from the runs before, beside this warehouse
+    newest_log = max((workspace / "runs").glob("*.log"), key=lambda p: p.stat().st_mtime)
+    assert "Unable to do partial parsing" not in newest_log.read_text("utf-8")
+    assert (workspace / "dbt_state" / "stv_dbt_models" / "partial_parse.msgpack").is_file()
     newest = newest_export(workspace / "exports")[0]  # by created_at: run ids do not sort
     assert out.strip().splitlines()[-1] == f"Exports (unchanged, newest): {newest}"
     assert sorted((workspace / "exports").iterdir()) == folders
