@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,6 +70,9 @@ def discover_suites(folder: Path) -> list[SuiteFile]:
     return [read_suite(p) for p in sorted(folder.glob("*.json"))]
 
 
+_context_made = threading.Lock()
+
+
 @functools.cache
 def _gx_context() -> Any:
     """The one GX context of this process, with a pandas data source: importing GX and making a
@@ -82,11 +86,24 @@ def _gx_context() -> Any:
     return context
 
 
+def gx_context() -> Any:
+    """The context, made once even when prepare_gx_context's thread is making it meanwhile."""
+    with _context_made:
+        return _gx_context()
+
+
+def prepare_gx_context() -> None:
+    """Start making the GX context in a thread of this process, for the checks that run later
+    in it: importing GX is seconds of Python that overlap a step this process only waits on
+    (dbt's build, in a process of its own)."""
+    threading.Thread(target=gx_context, name="prepare-gx-context", daemon=True).start()
+
+
 def validate_frame(suite: SuiteFile, frame: pd.DataFrame) -> dict[str, Any]:
     """Validate `frame` with the suite in the process's GX context; return GX's result as JSON."""
     import great_expectations as gx
 
-    context = _gx_context()
+    context = gx_context()
     source = context.data_sources.get("stv")
     # One data asset per suite, registered on its first validation in this process.
     if suite.name in source.get_asset_names():

@@ -227,3 +227,25 @@ def test_contradictory_counts_are_errors(n_company, n_hours, n_either, passes):
     if not passes:
         assert result.severity == dg.AssetCheckSeverity.ERROR
         assert "municipality_code=450" in result.description
+
+
+def test_the_context_made_in_the_background_is_the_one_the_checks_get(monkeypatch):
+    """prepare_gx_context's thread and a check asking meanwhile make one context, not two."""
+    import functools
+    import time
+
+    from stv_pipeline.quality import suites
+
+    made = []
+
+    def slow_context():
+        made.append(object())
+        time.sleep(0.3)
+        return made[-1]
+
+    monkeypatch.setattr(suites, "_gx_context", functools.cache(slow_context))
+    suites.prepare_gx_context()
+    time.sleep(0.05)  # the thread is making it
+    context = suites.gx_context()
+    assert suites.gx_context() is context
+    assert made == [context]
