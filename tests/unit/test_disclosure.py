@@ -455,6 +455,20 @@ def test_a_point_off_by_one_person_is_refused_however_large_its_terms():
     assert intruder.feasible(points).tolist() == [True, False]
 
 
+def test_the_intruders_sub_lps_cut_the_matrix_as_scipy_slicing_does():
+    # three relations over five suppressed cells; rows and columns picked out of order
+    system = small_system(
+        [1, 2, 2, 1, 3], [{0: 1, 1: 1, 4: -1}, {2: 1, 3: 1, 4: -1}, {0: 1, 3: 1, 2: -1}]
+    )
+    intruder = IntruderSystem(system, np.ones(5, dtype=bool))
+    rows, columns = np.array([0, 2]), np.array([3, 0, 4])
+    start, index, value = intruder._submatrix(rows, columns)
+    expected = intruder.matrix[rows][:, columns].tocsc()
+    assert start.tolist() == expected.indptr.tolist() == [0, 1, 3, 4]
+    assert index.tolist() == expected.indices.tolist() == [1, 0, 1, 0]
+    assert value.tolist() == expected.data.tolist() == [1.0, 1.0, 1.0, -1.0]
+
+
 def test_the_repair_looks_past_a_relation_whose_other_cells_are_all_suppressed():
     # x + y = t with all three suppressed; y + p = q and t + r = s published around them give
     # y = 4 and t = 7, so x = 3. x's own relation has nothing to suppress: the repair takes the
