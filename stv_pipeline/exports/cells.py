@@ -366,8 +366,10 @@ def sum_equations(cells: pd.DataFrame, dimension: str, mapping: pd.DataFrame) ->
 def _cells_of(frame: pd.DataFrame, name: str, column: str, occurrences: pd.DataFrame) -> np.ndarray:
     """The cell of `column` in every row of the table, -1 where the row has none."""
     out = np.full(len(frame), -1, dtype=np.int64)
-    mine = occurrences[(occurrences["table"] == name) & (occurrences["column"] == column)]
-    out[mine["row"].to_numpy(dtype=np.int64)] = mine["cell"].to_numpy(dtype=np.int64)
+    # on the two arrays needed: selecting whole rows would copy every dimension's strings
+    mine = ((occurrences["table"] == name) & (occurrences["column"] == column)).to_numpy()
+    rows = occurrences["row"].to_numpy(dtype=np.int64)[mine]
+    out[rows] = occurrences["cell"].to_numpy(dtype=np.int64)[mine]
     return out
 
 
