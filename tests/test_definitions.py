@@ -34,7 +34,7 @@ def test_every_layer_is_present_in_its_group(defs):
         **{dg.AssetKey(["raw", s]): "ingest" for s in SOURCES},
         dg.AssetKey(["reference", "benefit_codes"]): "reference",
         dg.AssetKey(["staging", "stg_register__benefit_weeks"]): "staging",
-        dg.AssetKey(["intermediate", "int_person_months"]): "intermediate",
+        dg.AssetKey(["intermediate", "int_benefit_person_months"]): "intermediate",
         dg.AssetKey(["intermediate", "int_success_window_totals"]): "intermediate",
         **{
             dg.AssetKey(["marts", m]): "marts"

@@ -1,8 +1,8 @@
 -- One row per benefits snapshot, person and month in which the person belongs to a target
 -- group, applying the rules of DESIGN §3.1 that read the benefit weeks alone.
 -- Incremental by benefits snapshot: a snapshot is computed once, however many vintages pair it
--- with an earnings snapshot (int_person_months adds the hours per vintage), and again only
--- when one of its files is reloaded or the reference data changes.
+-- with an earnings snapshot (int_success_counts_by_vintage adds each vintage's hours), and
+-- again only when one of its files is reloaded or the reference data changes.
 {{ config(post_hook="{{ delete_vanished_vintages(snapshot='benefits') }}") }}
 
 with snapshots as (

@@ -1,5 +1,5 @@
 -- How late each vintage's person-weeks were registered, per municipality (DESIGN §3.6).
--- Incremental by vintage like int_person_months: a vintage's lags are computed once.
+-- Incremental by vintage: a vintage's lags are computed once.
 -- The percentiles come from a histogram of whole days rather than median()/quantile_cont()
 -- over the person-weeks: those hold every value of a group in memory at once (a national
 -- build ran out of its 2 GB), while a count per day spills like any aggregate. The
