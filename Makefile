@@ -15,8 +15,11 @@ SCALE ?= small
 run: install manifest ## install, then run the whole job on the shipped sample
 	$(BIN)/stv run --inbox data/sample
 
+# One worker per core (pytest-xdist), each test module on one worker: the integration tests
+# spend much of their time in single-threaded Python (Dagster, dbt's start, the writers), and a
+# module's shared fixture (a whole run, say) is made once.
 test: install manifest ## install, then run every test tier
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadscope
 
 # Java from Debian when missing; the `spark` extra (pyspark, dbt-spark) from the registry, in
 # a virtualenv of its own: with pyspark installed, Great Expectations imports Spark Connect,
