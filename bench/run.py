@@ -12,8 +12,9 @@ each in its own process with wall time and peak memory:
 
 and the shipped sample, `stv run` and a sensor-launched run, each from an empty warehouse.
 Before the first run on a warehouse, dbt parses the project for it, as `make manifest` does for
-a deployment's warehouse. It then checks that (a), (b) and (c) give the same success criteria, and writes
-bench/results/<date>-<scale>.json and bench/results/latest.json, and the README's table.
+a deployment's warehouse. It then checks that (a), (b) and (c) give the same success criteria,
+and writes bench/results/<date>-<scale>.json and bench/results/latest.json, and the README's
+table.
 """
 
 from __future__ import annotations
