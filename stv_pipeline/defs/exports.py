@@ -317,20 +317,20 @@ def write_export(
     for name in WORKBOOK_NEWEST_VINTAGE_ONLY:
         description, columns = docs.get(name, ("", []))
         docs[name] = (description + NEWEST_VINTAGE_NOTE, columns)
-    workbook = side_process.start(
+    with side_process.start(
         write_workbook,
         partial / WORKBOOK,
         workbook_sheets(published),
         docs,
         SUPPRESSION_NOTE,
         about.labels,
-    )
-    for name, (frame, _) in published.items():
-        write_csv_for_excel(frame, partial / f"{name}.csv")
-        write_parquet(frame, partial / f"{name}.parquet")
-    report = build_report({n: frame for n, (frame, _) in published.items()}, about)
-    (partial / "report.html").write_text(report, "utf-8")
-    workbook.result()  # its error, if any, is raised here: no manifest, no delivery
+    ) as workbook:
+        for name, (frame, _) in published.items():
+            write_csv_for_excel(frame, partial / f"{name}.csv")
+            write_parquet(frame, partial / f"{name}.parquet")
+        report = build_report({n: frame for n, (frame, _) in published.items()}, about)
+        (partial / "report.html").write_text(report, "utf-8")
+        workbook.result()  # its error, if any, is raised here: no manifest, no delivery
     tables = {
         name: {
             "rows": len(frame),

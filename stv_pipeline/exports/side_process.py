@@ -30,10 +30,23 @@ class SideProcessDied(RuntimeError):
 
 
 class Running:
-    """A started call; `result()` waits for it and returns its value or raises its error."""
+    """A started call; `result()` waits for it and returns its value or raises its error.
+    Used as a context manager, leaving the block (on an error of one's own, say) stops a call
+    that has not finished: nothing goes on writing what nobody will wait for."""
 
     def __init__(self, process: subprocess.Popen, call: Path, what: str):
         self._process, self._call, self._what = process, call, what
+
+    def __enter__(self) -> Running:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+        self._call.unlink(missing_ok=True)
 
     def result(self) -> Any:
         try:

@@ -59,3 +59,11 @@ def test_killing_the_parent_kills_the_side_process():
             break
         time.sleep(0.1)
     assert not _alive(child)
+
+
+def test_leaving_the_block_on_an_error_stops_the_call():
+    with pytest.raises(RuntimeError, match="the export failed"):
+        with side_process.start(time.sleep, 60) as running:
+            child = running._process.pid
+            raise RuntimeError("the export failed")
+    assert not _alive(child)
