@@ -6,16 +6,28 @@ with settings as (
     select * from {{ ref('evaluation_settings') }}
 ),
 
--- one scan per register: rows per snapshot, municipality, period and file
-benefit_counts as (
+-- one scan per register: rows per snapshot, municipality, period and file. Benefit weeks are
+-- counted per ISO week as delivered and given their Monday afterwards, once per week rather
+-- than once per row.
+benefit_week_counts as (
     select
         vintage,
         municipality_code,
-        week_monday as period_start,
+        iso_week,
         file_name,
         count(*) as row_count
     from {{ ref('stg_register__benefit_weeks') }}
     group by all
+),
+
+benefit_counts as (
+    select
+        vintage,
+        municipality_code,
+        {{ iso_week_monday('iso_week') }} as period_start,
+        file_name,
+        row_count
+    from benefit_week_counts
 ),
 
 earnings_counts as (
