@@ -283,6 +283,14 @@ def typed_scan(
     return TypedScan(select, dict(params), any_broken, cpr)
 
 
+def _hashed_keys(contract: Contract, rows: str) -> str:
+    """SQL: the 64-bit hash `h` of each key of `rows` (within its vintage), rows without a whole
+    key left out."""
+    key = [*contract.unique_key, *(["extract_date"] if contract.vintage_file_prefix else [])]
+    keyed = " and ".join(f"{_quote(k)} is not null" for k in contract.unique_key)
+    return f"select hash({', '.join(_quote(k) for k in key)}) as h from {rows} where {keyed}"
+
+
 def count_repeats(
     con: duckdb.DuckDBPyConnection, contract: Contract, rows: str, params: dict[str, object]
 ) -> int:
@@ -291,11 +299,8 @@ def count_repeats(
     file to the exact per-row queries, which then find nothing."""
     if not contract.unique_key:
         return 0
-    key = [*contract.unique_key, *(["extract_date"] if contract.vintage_file_prefix else [])]
-    keyed = " and ".join(f"{_quote(k)} is not null" for k in contract.unique_key)
     return con.execute(
-        f"select count(*) from (select hash({', '.join(_quote(k) for k in key)}) as h "
-        f"from {rows} where {keyed} group by h having count(*) > 1)",
+        f"select count(*) from ({_hashed_keys(contract, rows)} group by h having count(*) > 1)",
         params,
     ).fetchone()[0]
 
@@ -308,16 +313,13 @@ def count_keys_in_other_rows(
     params: dict[str, object],
 ) -> int:
     """Rows of `others` (typed rows already loaded: the other files of a vintage) whose key
-    is also a key of `rows`, compared on a 64-bit hash: a semi join whose hash table holds only
+    is also a key of `rows`, compared on the same hash: a semi join whose hash table holds only
     the new file's keys, where one aggregate over the whole vintage would hold all of them."""
     if not contract.unique_key:
         return 0
-    key = [*contract.unique_key, *(["extract_date"] if contract.vintage_file_prefix else [])]
-    hashed = f"hash({', '.join(_quote(k) for k in key)})"
-    keyed = " and ".join(f"{_quote(k)} is not null" for k in contract.unique_key)
     return con.execute(
-        f"select count(*) from (select {hashed} as h from {others} where {keyed}) as other "
-        f"semi join (select {hashed} as h from {rows} where {keyed}) as new on other.h = new.h",
+        f"select count(*) from ({_hashed_keys(contract, others)}) as other "
+        f"semi join ({_hashed_keys(contract, rows)}) as new on other.h = new.h",
         params,
     ).fetchone()[0]
 

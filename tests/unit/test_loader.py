@@ -239,6 +239,46 @@ def test_a_key_repeated_across_files_of_a_vintage_rolls_the_insert_back(referenc
     assert reference_con.execute("select count(*) from raw.file_log").fetchone()[0] == 1
 
 
+def test_a_file_spanning_two_vintages_is_checked_against_each_vintages_other_files(
+    reference_con, tmp_path
+):
+    """A file with an extract-date column may hold rows of several vintages: a key is a repeat
+    only within its own vintage. b's p1 is in another vintage than a's, and its p2 is new in
+    a's: b loads. c repeats a's p1 in a's vintage, on its second row: rejected, named."""
+    folder = tmp_path / "inbox" / "register_benefits"
+    header = BENEFITS_HEADER.rstrip("\n") + ";udtraeksdato\n"
+    write(
+        folder,
+        "benefits_2019-04-15_a.csv",
+        BENEFITS_HEADER + "p1;450;2017-W10;KH-AKT;;2017-03-10\n",
+    )
+    write(
+        folder,
+        "benefits_2019-05-15_b.csv",
+        header
+        + "p1;450;2017-W10;KH-AKT;;2017-03-10;2019-05-15\n"
+        + "p2;450;2017-W10;KH-AKT;;2017-03-10;2019-04-15\n",
+    )
+    write(
+        folder,
+        "benefits_2019-05-15_c.csv",
+        header
+        + "p3;450;2017-W10;KH-AKT;;2017-03-10;2019-05-15\n"
+        + "p1;461;2017-W10;RF;;2017-03-10;2019-04-15\n",
+    )
+    a, b, c = load(reference_con, tmp_path, "register_benefits")
+    assert (a.status, b.status, c.status) == ("loaded", "loaded", "rejected")
+    assert [(p.row, p.column) for p in c.problems] == [(3, "iso_week")]
+    assert "already loaded from another file of this vintage" in c.problems[0].rule
+    assert reference_con.execute(
+        "select person_id, extract_date::varchar, _file_name from raw.register_benefits order by all"
+    ).fetchall() == [
+        ("p1", "2019-04-15", "benefits_2019-04-15_a.csv"),
+        ("p1", "2019-05-15", "benefits_2019-05-15_b.csv"),
+        ("p2", "2019-04-15", "benefits_2019-05-15_b.csv"),
+    ]
+
+
 def test_a_valid_file_loads_in_one_checked_insert_and_a_broken_row_aborts_it(
     reference_con, tmp_path
 ):
