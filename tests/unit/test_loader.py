@@ -271,7 +271,8 @@ def test_a_file_spanning_two_vintages_is_checked_against_each_vintages_other_fil
     assert [(p.row, p.column) for p in c.problems] == [(3, "iso_week")]
     assert "already loaded from another file of this vintage" in c.problems[0].rule
     assert reference_con.execute(
-        "select person_id, extract_date::varchar, _file_name from raw.register_benefits order by all"
+        "select person_id, extract_date::varchar, _file_name from raw.register_benefits "
+        "order by all"
     ).fetchall() == [
         ("p1", "2019-04-15", "benefits_2019-04-15_a.csv"),
         ("p1", "2019-05-15", "benefits_2019-05-15_b.csv"),
