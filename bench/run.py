@@ -39,8 +39,9 @@ from bench.measure import Measurement, measure
 from bench.phases import dbt_models_seconds, format_phases, phases, run_events
 from bench.report import evaluate_targets, update_readme
 from stv_pipeline.defs.dbt import DBT_ASSETS_NAME
+from stv_pipeline.defs.resources import parse_dbt_project
 from stv_pipeline.sample.scenarios import SCALE_FRACTIONS
-from stv_pipeline.settings import DBT_PROJECT_DIR, PROJECT_ROOT, SAMPLE_DIR, Settings
+from stv_pipeline.settings import ENV_WAREHOUSE, PROJECT_ROOT, SAMPLE_DIR, Settings
 
 BENCH_DIR = PROJECT_ROOT / "bench"
 RESULTS_DIR = BENCH_DIR / "results"
@@ -143,17 +144,12 @@ def new_dagster_home(folder: Path) -> Path:
     return folder
 
 
-def parse_dbt_for(warehouse: Path, env: dict[str, str]) -> None:
+def parse_dbt_for(warehouse: Path) -> None:
     """What `make manifest` does for the warehouse a deployment runs on (STV_WAREHOUSE), here
-    for a benchmark's warehouse: dbt parses the project once, so runs on that warehouse parse
-    only what changed, as every run after a deployment's first does (the warehouse path is part
-    of dbt's profile, and its parse is kept beside the warehouse: Settings.dbt_state)."""
-    settings = Settings.from_env({**env, "STV_WAREHOUSE": str(warehouse)})
-    subprocess.run(
-        [_bin("dbt"), "parse", "--quiet", "--profiles-dir", ".",
-         "--target-path", str(settings.dbt_state / DBT_ASSETS_NAME)],
-        cwd=DBT_PROJECT_DIR, env={**env, "STV_WAREHOUSE": str(warehouse)}, check=True,
-    )  # fmt: skip
+    for a benchmark's warehouse, into the folder its runs keep dbt's state in: runs on it then
+    parse only what changed, as every run after a deployment's first does."""
+    state = Settings.from_env({ENV_WAREHOUSE: str(warehouse)}).dbt_state
+    parse_dbt_project(warehouse, state / DBT_ASSETS_NAME)
 
 
 def sample_runs(run_dir: Path, env: dict[str, str]) -> dict:
@@ -170,7 +166,7 @@ def sample_runs(run_dir: Path, env: dict[str, str]) -> dict:
             "STV_WAREHOUSE": str(folder / "warehouse" / "stv.duckdb"),
             "STV_EXPORTS": str(folder / "exports"),
         }
-        parse_dbt_for(Path(settings["STV_WAREHOUSE"]), env)
+        parse_dbt_for(Path(settings["STV_WAREHOUSE"]))
         print(f"[sample] {how} ...", flush=True)
         if how == "cli":
             measurement = measure(
@@ -259,7 +255,7 @@ def run_benchmark(scale: str, seed: int) -> dict:
         }
         return {name: round(value, 2) for name, value in seconds.items()}
 
-    parse_dbt_for(warehouse, env)
+    parse_dbt_for(warehouse)
     pipeline = step("pipeline", stv_run)
     pipeline_phases = breakdown(pipeline)
     disclosure_s = disclosure_seconds(exports)

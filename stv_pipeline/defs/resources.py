@@ -124,29 +124,34 @@ def manifest_is_stale(manifest: Path, project_dir: Path = DBT_PROJECT_DIR) -> bo
     return False
 
 
+def parse_dbt_project(warehouse: Path, target_path: Path | None = None) -> None:
+    """`dbt parse` of the project for runs on `warehouse` (the warehouse path is part of dbt's
+    profile, and dbt keeps a parse only while its profile is unchanged), into `target_path`
+    (default dbt/target, whose manifest.json the Dagster definitions read)."""
+    target = ["--target-path", str(target_path)] if target_path else []
+    subprocess.run(
+        [
+            dbt_executable(),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            *target,
+        ],
+        check=True,
+        env={**os.environ, ENV_WAREHOUSE: str(warehouse)},
+    )
+
+
 def ensure_dbt_manifest() -> Path:
     """Build dbt/target/manifest.json (dbt parse) when missing or older than the dbt project;
-    `make manifest` does it too.
-
-    The parse is kept for the runs' dbt builds only while their profile is the same, and the
-    warehouse path is part of it: parse with the path the runs use."""
+    `make manifest` does it too, with the warehouse path the runs use."""
     manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
     if manifest_is_stale(manifest):
         print("Building the dbt manifest (dbt parse) ...", flush=True)
-        warehouse = str(Settings.from_env().warehouse)
-        subprocess.run(
-            [
-                dbt_executable(),
-                "parse",
-                "--quiet",
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-            ],
-            check=True,
-            env={**os.environ, ENV_WAREHOUSE: warehouse},
-        )
+        parse_dbt_project(Settings.from_env().warehouse)
     return manifest
 
 
