@@ -218,8 +218,7 @@ class IntruderSystem:
 
     def neighbourhood(self, cells: np.ndarray) -> np.ndarray:
         """The cells sharing a relation with one of `cells`, and those cells."""
-        rows = np.unique(self.pattern_t[cells].indices)
-        return np.union1d(cells, self.pattern[rows].indices)
+        return np.union1d(cells, self.pattern[self.rows_touching(cells)].indices)
 
     def rows_touching(self, cells: np.ndarray) -> np.ndarray:
         return np.unique(self.pattern_t[cells].indices)

@@ -116,20 +116,23 @@ def _align(axes, shown: int, same_y: bool = True) -> None:
         ax.set_visible(False)
     if not panels:
         return
-    limits = [("x", ax.get_xlim()) for ax in panels]
-    if same_y:
-        limits += [("y", ax.get_ylim()) for ax in panels]
-    for name in ("x", "y") if same_y else ("x",):
-        ranges = [r for n, r in limits if n == name]
-        low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
-        for ax in panels:
-            (ax.set_xlim if name == "x" else ax.set_ylim)(low, high)
-    rows, columns = axes.shape
+    x = _union(ax.get_xlim() for ax in panels)
+    y = _union(ax.get_ylim() for ax in panels) if same_y else None
+    for ax in panels:
+        ax.set_xlim(*x)
+        if y:
+            ax.set_ylim(*y)
+    columns = axes.shape[1]
     for i, ax in enumerate(panels):
         if i + columns < shown:  # a panel below it: no years here
             ax.tick_params(labelbottom=False)
         if same_y and i % columns:
             ax.tick_params(labelleft=False)
+
+
+def _union(ranges) -> tuple[float, float]:
+    ranges = list(ranges)
+    return min(low for low, _ in ranges), max(high for _, high in ranges)
 
 
 def _percent_axis(ax, top: float) -> None:
