@@ -1,13 +1,14 @@
 -- How late each vintage's person-weeks were registered, per municipality (DESIGN §3.6).
--- Incremental by vintage: a vintage's lags are computed once.
+-- Person-weeks are the benefits snapshot's alone: incremental by benefits snapshot, whose lags
+-- are computed once, and again only when its files are reloaded or the reference data changes.
 -- The percentiles come from a histogram of whole days rather than median()/quantile_cont()
 -- over the person-weeks: those hold every value of a group in memory at once (a national
 -- build ran out of its 2 GB), while a count per day spills like any aggregate. The
 -- interpolation is quantile_cont's: between the order statistics around (n - 1) x q.
-{{ config(post_hook="{{ delete_vanished_vintages() }}") }}
+{{ config(post_hook="{{ delete_vanished_vintages(snapshot='benefits') }}") }}
 
 with vintages as (
-    {{ vintages_to_build() }}
+    {{ vintages_to_build(snapshot='benefits') }}
 ),
 
 settings as (
