@@ -91,6 +91,44 @@ def prune_exports(args: argparse.Namespace) -> int:
     return 0
 
 
+def rebuild_ledger(args: argparse.Namespace) -> int:
+    """The publication ledger read back from this warehouse's export folders."""
+    import duckdb
+
+    from stv_pipeline.defs.exports import read_disclosure_inputs
+    from stv_pipeline.defs.resources import ensure_dbt_manifest
+    from stv_pipeline.exports import ledger, rebuild
+    from stv_pipeline.exports.cells import declarations
+
+    settings = _apply_overrides(args)
+    if not args.rebuild:
+        print("stv exports ledger: say --rebuild to read the ledger back from the folders")
+        return 2
+    if not settings.warehouse.exists():
+        print(f"stv exports ledger: no warehouse at {settings.warehouse}", file=sys.stderr)
+        return 2
+    ensure_dbt_manifest()
+    with duckdb.connect(str(settings.warehouse)) as con:
+        ledger.clear(con)
+        folders = rebuild.delivered_folders(con, settings.exports)
+        frames, rules = read_disclosure_inputs(con)
+        done = rebuild.rebuild(con, folders, frames, declarations(), rules)
+    for delivery in done:
+        print(
+            f"{delivery.folder}: {delivery.cells} cells, {delivery.suppressed} suppressed"
+            + (
+                f", {delivery.values_not_found} empty counts found nowhere (left out)"
+                if delivery.values_not_found
+                else ""
+            )
+        )
+    print(
+        f"Publication ledger of {settings.warehouse} rebuilt from {len(done)} export "
+        f"folder(s) in {settings.exports}"
+    )
+    return 0
+
+
 def version() -> str:
     from importlib.metadata import version as installed
 
@@ -215,6 +253,22 @@ def parser() -> argparse.ArgumentParser:
     prune.add_argument("--keep", type=int, required=True, help="how many of the newest to keep")
     _location_options(prune, exports_only=True)
     prune.set_defaults(func=prune_exports)
+    book = esub.add_parser(
+        "ledger",
+        help="the publication ledger: --rebuild reads it back from the export folders",
+        description="Rebuild the publication ledger (every cell STAR has received, kept in "
+        "the warehouse for disclosure control over the series of deliveries) from this "
+        "warehouse's export folders: their manifests and Parquet files.",
+    )
+    book.add_argument(
+        "--rebuild", action="store_true", help="replace the ledger by what the folders hold"
+    )
+    book.add_argument(
+        "--warehouse",
+        help=f"DuckDB warehouse file (env {ENV_WAREHOUSE}; default {DEFAULT_WAREHOUSE})",
+    )
+    _location_options(book, exports_only=True)
+    book.set_defaults(func=rebuild_ledger)
     s = sub.add_parser("sample", help="write the deterministic sample of every source")
     s.add_argument("--out", required=True, help="folder to write <source>/ folders into")
     s.add_argument("--seed", type=int, default=2016, help="random seed (default 2016)")

@@ -4,7 +4,7 @@ import json
 import os
 import shutil
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -12,9 +12,8 @@ import duckdb
 import pandas as pd
 
 from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
-from stv_pipeline.exports import side_process
-from stv_pipeline.exports.audit import describe
-from stv_pipeline.exports.cells import declarations
+from stv_pipeline.exports import ledger, rebuild, side_process
+from stv_pipeline.exports.cells import DisclosureRules, declarations, read_disclosure_rules
 from stv_pipeline.exports.dictionary import SUPPRESSION_NOTE, table_docs
 from stv_pipeline.exports.disclosure import Publication, audit_publication, suppress_export
 from stv_pipeline.exports.folders import content_fingerprint, unchanged_since
@@ -97,17 +96,10 @@ def read_mart(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
 
 def read_disclosure_inputs(
     con: duckdb.DuckDBPyConnection,
-) -> tuple[dict[str, pd.DataFrame], dict[str, tuple[date, date]], float]:
-    """The exported marts, the evaluation windows and the protection width (seeds)."""
+) -> tuple[dict[str, pd.DataFrame], DisclosureRules]:
+    """The exported marts and the rules of disclosure control (seeds)."""
     frames = {name: read_mart(con, name) for name in EXPORTED_MARTS}
-    windows = {
-        window: (start, end)
-        for window, start, end in con.execute(
-            "select evaluation_window, start_date, end_date from reference.evaluation_windows"
-        ).fetchall()
-    }
-    (width,) = con.execute("select protection_width from reference.evaluation_settings").fetchone()
-    return frames, windows, float(width)
+    return frames, read_disclosure_rules(con)
 
 
 def check_outcomes(context: dg.AssetExecutionContext) -> list[dict[str, object]]:
@@ -153,20 +145,34 @@ DISCLOSURE_DEPS = [
     deps=DISCLOSURE_DEPS,
     owners=["team:stv-data"],
     pool=WAREHOUSE_POOL,
-    required_resource_keys={"warehouse"},
+    required_resource_keys={"warehouse", "settings"},
 )
 def published_tables(context: dg.AssetExecutionContext) -> Publication:
     """The exported tables as STAR will receive them, disclosure-controlled as one system
     (DESIGN §4): counts of 1-4 persons and the figures computed from them are empty, and so are
     the complementary cells that keep them from being recovered through any relation between
     the tables. Audited by the disclosure_audit check before anything is written."""
+    settings: Settings = context.resources.settings
     with warehouse_connection(context.resources.warehouse) as con:
-        frames, windows, width = read_disclosure_inputs(con)
-    publication = suppress_export(frames, declarations(), windows, width)
+        reconciled = ledger.reconcile(con, settings.exports)
+        for folder in reconciled["removed"]:
+            context.log.warning(
+                f"Publication ledger: removed the rows of {folder}, whose folder was never "
+                "put in place (the run writing it was stopped)"
+            )
+        frames, rules = read_disclosure_inputs(con)
+        missing = rebuild.missing_folders(con, settings.exports)
+        for done in rebuild.rebuild(con, missing, frames, declarations(), rules):
+            context.log.warning(
+                f"Publication ledger: {done.folder}, which the ledger lacked, read back from "
+                f"its files ({done.cells} cells, {done.suppressed} suppressed)"
+            )
+        publication = suppress_export(frames, declarations(), rules, ledger=con)
     context.add_output_metadata(
         {
             "suppression_seconds": dg.MetadataValue.float(publication.seconds),
             "suppressions": dg.MetadataValue.json(publication.suppressions),
+            "series": dg.MetadataValue.json(publication.series),
         }
     )
     return publication
@@ -188,9 +194,11 @@ def disclosure_audit(
 ) -> dg.AssetCheckResult:
     started = time.perf_counter()
     with warehouse_connection(context.resources.warehouse) as con:
-        frames, windows, width = read_disclosure_inputs(con)
-    system, result = audit_publication(frames, published_tables, declarations(), windows, width)
-    exposed = describe(system, result)
+        frames, rules = read_disclosure_inputs(con)
+        union, result = audit_publication(
+            frames, published_tables, declarations(), rules, ledger=con
+        )
+    exposed = union.describe(result)
     for line in exposed:
         context.log.error(f"disclosure audit: suppressed cell recoverable: {line}")
     figures = result.figures()
@@ -282,13 +290,15 @@ def star_export(
         checks=[{**c, "definition": definitions.get((c["asset"], c["check"]), "")} for c in checks],
         from_sample=is_sample(inputs),
     )
-    folder, tables = write_export(
-        export_folder(settings.exports, context.run_id),
-        published_tables,
-        about=about,
-        checks=checks,
-        content_fingerprint=fingerprint,
-    )
+    with warehouse_connection(context.resources.warehouse) as con:
+        folder, tables = write_export(
+            export_folder(settings.exports, context.run_id),
+            published_tables,
+            about=about,
+            checks=checks,
+            content_fingerprint=fingerprint,
+            ledger_con=con,
+        )
     context.log.info(f"STAR export written to {folder}")
     return dg.MaterializeResult(
         metadata={
@@ -307,9 +317,12 @@ def write_export(
     about: ReportInputs,
     checks: list[dict[str, object]],
     content_fingerprint: str | None = None,
+    ledger_con: duckdb.DuckDBPyConnection | None = None,
 ) -> tuple[Path, dict[str, dict[str, object]]]:
     """Write the export folder whole or not at all: every file goes into a hidden folder
-    beside it, manifest.json last, and the folder is renamed into place when complete."""
+    beside it, manifest.json last, and the folder is renamed into place when complete. With
+    `ledger_con`, the delivery's cells go into the publication ledger, pending before the
+    rename and delivered after it (a crash in between is reconciled by the next run)."""
     partial = partial_folder(folder)
     partial.mkdir(parents=True)
     published = {n: (publication.tables[n], publication.masks[n]) for n in EXPORTED_MARTS}
@@ -344,8 +357,10 @@ def write_export(
         }
         for name, (frame, _) in published.items()
     }
+    created_at = datetime.now().replace(microsecond=0)
     write_manifest(
         partial,
+        created_at=created_at,
         run_id=about.run_id,
         inputs=about.inputs,
         tables=tables,
@@ -355,8 +370,22 @@ def write_export(
             **audit_figures(checks),
             "suppression_seconds": round(publication.seconds, 3),
         },
+        disclosure_series=publication.series,
     )
+    delivery = None
+    if ledger_con is not None and publication.decisions is not None:
+        delivery = ledger.record_delivery(
+            ledger_con,
+            run_id=about.run_id,
+            folder=folder.name,
+            created_at=created_at,
+            cells=publication.decisions.cells,
+            relations=publication.decisions.relations,
+            terms=publication.decisions.terms,
+        )
     os.rename(partial, folder)
+    if delivery is not None:
+        ledger.mark_delivered(ledger_con, delivery)
     return folder, tables
 
 

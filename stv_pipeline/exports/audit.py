@@ -126,7 +126,7 @@ class IntruderSystem:
         ub_rows = np.flatnonzero(np.diff(a_ub_h.indptr) > 0)
         # what the published cells contribute moves to the bounds of the rows
         eq_residual = (system.eq_rhs - a_eq @ values)[eq_rows]
-        ub_slack = -(a_ub @ values)[ub_rows]
+        ub_slack = (system.ineq_rhs_or_zero() - a_ub @ values)[ub_rows]
         self.matrix = sparse.vstack([a_eq_h[eq_rows], a_ub_h[ub_rows]]).tocsr()
         self.row_lower = np.concatenate([eq_residual, np.full(ub_rows.size, -highspy.kHighsInf)])
         self.row_upper = np.concatenate([eq_residual, ub_slack])

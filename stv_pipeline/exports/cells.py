@@ -1,9 +1,13 @@
 """The published cells of an export as one system (DESIGN §4).
 
 Every exported count is a cell with an identity: measure, area (a municipality or a pool),
-period (a month, a window, an extract date or a wave), group, vintage and detail. A cell that
-several tables publish (the newest vintage of registration_revisions and nowcast.observed repeat
-success_criteria_monthly) is one cell, so it gets one suppression decision. The relations between
+period (a month, a window, an extract date or a wave), group, vintage and detail. A register
+figure's vintage is the snapshots it reads (`population` and `n_company` the benefits snapshot,
+`n_hours` and `n_either` that and the earnings snapshot: seed `register_measures`), so the same
+figure under two vintages pairing the same snapshots is one cell, as an intruder who reads the
+vintages' snapshot columns knows. A cell that several tables publish (the newest vintage of
+registration_revisions and nowcast.observed repeat success_criteria_monthly) is one cell, so it
+gets one suppression decision. The relations between
 cells are linear: totals (groups -> alle, months -> evaluation window, municipalities -> pool),
 bounds (n <= population, max(n_company, n_hours) <= n_either <= n_company + n_hours) and the
 equations a published derived figure adds (share x denominator = numerator, vintage - revision =
@@ -34,6 +38,49 @@ from stv_pipeline.settings import DBT_PROJECT_DIR
 DIMENSIONS = ("measure", "area", "period", "group", "vintage", "detail")
 NEWEST = "newest"  # a cell declared `vintage: newest` is of the newest vintage exported
 LINKED_ROLES = ("share", "difference", "relative_difference", "derived")
+
+
+@dataclass(frozen=True)
+class DisclosureRules:
+    """What the relations and the protection depend on besides the tables (seeds): the
+    evaluation windows, the width every suppressed count must keep, and which register
+    snapshots each register measure reads."""
+
+    windows: dict[str, tuple[date, date]]
+    protection_width: float
+    snapshots_read: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+READ_RULES = """
+select
+    (select list(struct_pack(evaluation_window, start_date, end_date))
+     from reference.evaluation_windows) as windows,
+    (select protection_width from reference.evaluation_settings) as protection_width,
+    (select list(struct_pack(measure, reads_earnings)) from reference.register_measures)
+        as measures
+"""
+
+
+def read_disclosure_rules(con) -> DisclosureRules:
+    """The rules from the seeds in the warehouse (reference schema)."""
+    windows, width, measures = con.execute(READ_RULES).fetchone()
+    return DisclosureRules(
+        windows={w["evaluation_window"]: (w["start_date"], w["end_date"]) for w in windows or []},
+        protection_width=float(width),
+        snapshots_read={
+            m["measure"]: ("benefits", "earnings") if m["reads_earnings"] else ("benefits",)
+            for m in measures or []
+        },
+    )
+
+
+def cell_keys(cells: pd.DataFrame) -> np.ndarray:
+    """A cell's identity as one text (measure|area|period|group|vintage|detail), the key under
+    which the publication ledger knows it across deliveries."""
+    key = cells["measure"].astype(str)
+    for dimension in DIMENSIONS[1:]:
+        key = key + "|" + cells[dimension].astype(str)
+    return key.to_numpy(dtype=object)
 
 
 @dataclass(frozen=True)
@@ -131,8 +178,8 @@ class CellSystem:
     `occurrences`: one row per published count (table, row, column, cell).
     `cells`: one row per distinct cell (its dimensions and value).
     `equations` / `inequalities`: sparse rows (row id, cell, coefficient) with a right-hand
-    side per row id (`eq_rhs`; inequalities read  sum(coef * cell) <= 0) and a kind per row id
-    naming the relation for the audit's log.
+    side per row id (`eq_rhs`; inequalities read  sum(coef * cell) <= `ineq_rhs`, 0 by default)
+    and a kind per row id naming the relation for the audit's log.
     `linked`: per table and derived column, for every row, the cells it is computed from.
     `total_equations`: the equations before this index are totals, the rest derived figures'.
     """
@@ -146,6 +193,11 @@ class CellSystem:
     ineq_kind: np.ndarray
     linked: dict[tuple[str, str], np.ndarray]
     total_equations: int  # equations 0 .. total_equations - 1 are totals; the rest derived figures
+    # right-hand sides of the inequalities (sum(coef * cell) <= rhs); None: all 0
+    ineq_rhs: np.ndarray | None = None
+
+    def ineq_rhs_or_zero(self) -> np.ndarray:
+        return np.zeros(self.ineq_kind.size) if self.ineq_rhs is None else self.ineq_rhs
 
     @property
     def values(self) -> np.ndarray:
@@ -176,30 +228,70 @@ def _sparse(rows: pd.DataFrame, key: str, n_rows: int, n_cells: int) -> sparse.c
     )
 
 
+def _snapshots_read(
+    measure: np.ndarray, snapshots: dict[str, pd.Series], reads: dict[str, tuple[str, ...]]
+) -> np.ndarray:
+    """Per row, the snapshots its measure reads as text ('benefits=2019-01-15;earnings=...'),
+    empty where the measure reads no register snapshot or one it needs is missing."""
+    out = np.full(measure.size, "", dtype=object)
+    if not snapshots:
+        return out
+    for name in pd.unique(measure):
+        registers = reads.get(name)
+        if not registers or any(r not in snapshots for r in registers):
+            continue
+        rows = measure == name
+        parts = [snapshots[r].to_numpy(dtype=object)[rows] for r in registers]
+        text = np.array(
+            [
+                ";".join(f"{r}={d}" for r, d in zip(registers, dates, strict=True))
+                if all(dates)
+                else ""
+                for dates in zip(*parts, strict=True)
+            ],
+            dtype=object,
+        )
+        out[rows] = text
+    return out
+
+
 def occurrences_of(
-    frames: dict[str, pd.DataFrame], tables: dict[str, TableDeclaration]
+    frames: dict[str, pd.DataFrame],
+    tables: dict[str, TableDeclaration],
+    snapshots_read: dict[str, tuple[str, ...]] | None = None,
+    *,
+    keep_empty: bool = False,
 ) -> pd.DataFrame:
-    """One row per non-empty count of every declared table, with its cell's dimensions."""
+    """One row per non-empty count of every declared table (every count, empty or not, with
+    `keep_empty`), with its cell's dimensions; `vintage` is the row's vintage, `reads` the
+    register snapshots its figure reads (empty for a figure that reads none)."""
+    reads = snapshots_read or {}
     parts = []
+    pairings = []  # (vintage, register, snapshot) stated by the tables with snapshot columns
     for name, frame in frames.items():
         table = tables.get(name)
         if table is None or frame.empty:
             continue
         frame = frame.reset_index(drop=True)
         dims = {d: _dimension(frame, table.cell.get(d)) for d in DIMENSIONS if d != "measure"}
+        declared = table.cell.get("snapshots") or {}
+        snapshots = {r: _text(frame[c]) for r, c in declared.items() if c in frame.columns}
+        for register, dates in snapshots.items():
+            pairings.append(pd.DataFrame({"vintage": dims["vintage"], register: dates}))
         for column, role in table.counts.items():
             value = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-            present = ~np.isnan(value)
+            present = np.ones(len(frame), dtype=bool) if keep_empty else ~np.isnan(value)
             if "measure_column" in role:
                 measure = _text(frame[role["measure_column"]])
             else:
                 measure = pd.Series(role.get("measure", column), index=frame.index, dtype=object)
+            measure = measure.to_numpy(dtype=object)
             part = pd.DataFrame(
                 {
                     "table": name,
                     "row": np.flatnonzero(present),
                     "column": column,
-                    "measure": measure.to_numpy()[present],
+                    "measure": measure[present],
                     **{
                         d: (
                             np.full(present.sum(), str(role[d]), dtype=object)
@@ -208,12 +300,13 @@ def occurrences_of(
                         )
                         for d, series in dims.items()
                     },
+                    "reads": _snapshots_read(measure, snapshots, reads)[present],
                     "value": value[present],
                 }
             )
             parts.append(part)
     if not parts:
-        empty = pd.DataFrame(columns=["table", "row", "column", *DIMENSIONS, "value"])
+        empty = pd.DataFrame(columns=["table", "row", "column", *DIMENSIONS, "reads", "value"])
         return empty.astype({"row": np.int64, "value": float})
     occurrences = pd.concat(parts, ignore_index=True)
     # looked up by table and column for every derived figure: categories compare fast
@@ -221,38 +314,72 @@ def occurrences_of(
     stated = occurrences.loc[occurrences["vintage"] != NEWEST, "vintage"]
     stated = stated[stated != ""]
     if len(stated):
-        occurrences.loc[occurrences["vintage"] == NEWEST, "vintage"] = stated.max()
+        newest = occurrences["vintage"] == NEWEST
+        occurrences.loc[newest, "vintage"] = stated.max()
+        occurrences.loc[newest, "reads"] = _newest_reads(
+            occurrences.loc[newest, "measure"].to_numpy(dtype=object), stated.max(), pairings, reads
+        )
     return occurrences
+
+
+def _newest_reads(
+    measure: np.ndarray,
+    newest: str,
+    pairings: list[pd.DataFrame],
+    reads: dict[str, tuple[str, ...]],
+) -> np.ndarray:
+    """What the figures of the newest vintage read: the snapshots the tables with snapshot
+    columns pair with that vintage."""
+    snapshots = {}
+    for pairing in pairings:
+        rows = pairing[(pairing["vintage"] == newest)]
+        for register in pairing.columns.drop("vintage"):
+            dates = rows.loc[rows[register] != "", register]
+            if len(dates):
+                snapshots[register] = pd.Series(dates.iloc[0], index=range(measure.size))
+    return _snapshots_read(measure, snapshots, reads)
 
 
 def build_system(
     frames: dict[str, pd.DataFrame],
     tables: dict[str, TableDeclaration],
-    windows: dict[str, tuple[date, date]],
+    rules: DisclosureRules,
     published: dict[str, pd.DataFrame] | None = None,
+    *,
+    keep_empty: bool = False,
 ) -> CellSystem:
-    """The cell system of the exported tables; `windows` are the evaluation windows (seed).
-    The equations of derived figures use the figures of `published` (default: `frames`), so
-    a suppressed figure adds none."""
-    occurrences = occurrences_of(frames, tables)
-    occurrences["cell"] = occurrences.groupby(list(DIMENSIONS), sort=True).ngroup()
+    """The cell system of the exported tables. The equations of derived figures use the
+    figures of `published` (default: `frames`), so a suppressed figure adds none. With
+    `keep_empty`, an empty count is a cell too (value NaN), as when a delivery is read back.
+
+    Relations are formed per vintage (a table row's context: the group totals and bounds of
+    one vintage), then written over cells; the same relation from two vintages reading the
+    same snapshots is kept once."""
+    occurrences = occurrences_of(frames, tables, rules.snapshots_read, keep_empty=keep_empty)
+    identity = occurrences["reads"].where(occurrences["reads"] != "", occurrences["vintage"])
+    occurrences["cell"] = (
+        occurrences.assign(vintage=identity).groupby(list(DIMENSIONS), sort=True).ngroup()
+    )
+    occurrences["context"] = occurrences.groupby(list(DIMENSIONS), sort=True).ngroup()
     grouped = occurrences.groupby("cell")["value"]
-    disagree = grouped.max() != grouped.min()
+    disagree = grouped.max() > grouped.min()  # NaN (an empty count read back) agrees
     if disagree.any():
         cell = occurrences[occurrences["cell"] == disagree.idxmax()]
         raise ValueError(
             "One cell with different values in the exported tables: "
             + cell[["table", "column", *DIMENSIONS, "value"]].to_string(index=False)
         )
-    cells = occurrences.drop_duplicates("cell").sort_values("cell")
+    cells = occurrences.assign(vintage=identity).drop_duplicates("cell").sort_values("cell")
     cells = cells[["cell", *DIMENSIONS, "value"]].reset_index(drop=True)
     selections = [n for n, t in tables.items() if t.selection]
-    in_whole_table = occurrences.loc[~occurrences["table"].isin(selections), "cell"].unique()
+    whole = occurrences[~occurrences["table"].isin(selections)]
+    contexts = whole.drop_duplicates("context")[["cell", *DIMENSIONS, "value"]]
+    all_contexts = occurrences.drop_duplicates("context")[["cell", *DIMENSIONS, "value"]]
 
     eq_parts, eq_kinds, rhs = [], [], []
     offset = 0
-    for kind, dimension, mapping in relation_mappings(frames, tables, windows, cells):
-        rows = sum_equations(cells[cells["cell"].isin(in_whole_table)], dimension, mapping)
+    for kind, dimension, mapping in relation_mappings(frames, tables, rules.windows, contexts):
+        rows = distinct_relations(sum_equations(contexts, dimension, mapping), "eq")
         if rows.empty:
             continue
         rows["eq"] += offset
@@ -285,7 +412,7 @@ def build_system(
         if eq_parts
         else pd.DataFrame({"eq": [], "cell": [], "coef": []})
     )
-    inequalities, ineq_kind = bound_inequalities(cells, tables)
+    inequalities, ineq_kind = bound_inequalities(all_contexts, tables)
     return CellSystem(
         occurrences=occurrences,
         cells=cells,
@@ -297,6 +424,58 @@ def build_system(
         linked=linked,
         total_equations=n_sums,
     )
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: 64 well-spread bits of each 64-bit input."""
+    x = x.astype(np.uint64, copy=True)
+    with np.errstate(over="ignore"):
+        x ^= x >> np.uint64(30)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(27)
+        x *= np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
+    return x
+
+
+def relation_hashes(
+    relation: np.ndarray, cell: np.ndarray, coef: np.ndarray, n_relations: int
+) -> np.ndarray:
+    """Per relation, 128 bits of its terms (cell and coefficient pairs, in any order) as
+    (n_relations, 2) uint64: equal terms give equal bits, different terms different ones but
+    with a chance no larger than 2**-100. A relation without terms hashes to zeros."""
+    term = _mix(cell.astype(np.uint64)) ^ _mix(
+        np.asarray(coef, dtype=np.float64).view(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+    )
+    order = np.argsort(relation, kind="stable")
+    out = np.zeros((n_relations, 2), dtype=np.uint64)
+    if order.size == 0:
+        return out
+    relation = relation[order]
+    starts = np.flatnonzero(np.r_[True, relation[1:] != relation[:-1]])
+    with np.errstate(over="ignore"):
+        for column, salt in enumerate((np.uint64(0), np.uint64(0xD1B54A32D192ED03))):
+            mixed = _mix(term[order] + salt)
+            out[relation[starts], column] = np.add.reduceat(mixed, starts)
+    return out
+
+
+def distinct_relations(rows: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Rows (key, cell, coef) with each relation kept once: the same terms formed in two
+    vintages that read the same snapshots are one relation. Renumbered from 0."""
+    if rows.empty:
+        return rows
+    ids = rows[key].to_numpy(dtype=np.int64)
+    n = int(ids.max()) + 1
+    hashes = relation_hashes(
+        ids, rows["cell"].to_numpy(dtype=np.int64), rows["coef"].to_numpy(dtype=float), n
+    )
+    present = np.zeros(n, dtype=bool)
+    present[ids] = True
+    _, first = np.unique(hashes[present], axis=0, return_index=True)
+    kept = np.sort(np.flatnonzero(present)[first])
+    rows = rows[np.isin(ids, kept)]
+    return rows.assign(**{key: np.searchsorted(kept, rows[key].to_numpy(dtype=np.int64))})
 
 
 def relation_mappings(
@@ -409,12 +588,15 @@ def linked_cells(
     previous_vintage = _text(frame[role["previous"]]).to_numpy()[mine["row"].to_numpy()]
     wanted = mine[list(DIMENSIONS)].assign(vintage=previous_vintage, row=mine["row"].to_numpy())
     found = wanted.merge(
-        occurrences.drop_duplicates("cell")[[*DIMENSIONS, "cell"]], on=list(DIMENSIONS)
+        occurrences.drop_duplicates("context")[[*DIMENSIONS, "cell"]], on=list(DIMENSIONS)
     )
     previous = np.full(len(frame), -1, dtype=np.int64)
     previous[found["row"].to_numpy()] = found["cell"].to_numpy()
     figure = pd.to_numeric(shown, errors="coerce").to_numpy(dtype=float)
-    rows = np.flatnonzero((current >= 0) & (previous >= 0) & ~np.isnan(figure))
+    # a vintage that brought only the other register's snapshot reads the same cell again
+    rows = np.flatnonzero(
+        (current >= 0) & (previous >= 0) & (current != previous) & ~np.isnan(figure)
+    )
     if kind == "difference":  # current - previous = revision
         coef_previous, rhs = -np.ones(rows.size), figure[rows]
     else:  # current - (1 + relative revision) * previous = 0
@@ -430,10 +612,10 @@ def linked_cells(
 
 
 def bound_inequalities(
-    cells: pd.DataFrame, tables: dict[str, TableDeclaration]
+    contexts: pd.DataFrame, tables: dict[str, TableDeclaration]
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Rows (ineq, cell, coef) meaning sum(coef * cell) <= 0, from the declared bounds, between
-    cells of equal identity apart from the measure."""
+    the cells of one vintage's row (equal dimensions apart from the measure), each kept once."""
     others = [d for d in DIMENSIONS if d != "measure"]
     parts, kinds = [], []
     offset = 0
@@ -441,7 +623,7 @@ def bound_inequalities(
     def add(measure: str, coefs: dict[str, float], kind: str) -> None:
         nonlocal offset
         needed = {measure, *coefs}
-        chosen = cells[cells["measure"].isin(needed)]
+        chosen = contexts[contexts["measure"].isin(needed)]
         wide = chosen.pivot_table(index=others, columns="measure", values="cell", aggfunc="first")
         if not needed <= set(wide.columns):
             return
@@ -449,9 +631,19 @@ def bound_inequalities(
         n = len(wide)
         if n == 0:
             return
-        ids = np.arange(n) + offset
-        for m, coef in {measure: 1.0, **coefs}.items():
-            parts.append(pd.DataFrame({"ineq": ids, "cell": wide[m].to_numpy(), "coef": coef}))
+        ids = np.arange(n)
+        rows = distinct_relations(
+            pd.concat(
+                [
+                    pd.DataFrame({"ineq": ids, "cell": wide[m].to_numpy(), "coef": coef})
+                    for m, coef in {measure: 1.0, **coefs}.items()
+                ],
+                ignore_index=True,
+            ),
+            "ineq",
+        )
+        n = int(rows["ineq"].max()) + 1
+        parts.append(rows.assign(ineq=rows["ineq"] + offset))
         kinds.extend([kind] * n)
         offset += n
 

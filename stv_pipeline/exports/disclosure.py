@@ -26,15 +26,24 @@ never on person-level data.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
+import duckdb
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
 from stv_pipeline.exports.audit import AuditResult, Witnesses, audit
-from stv_pipeline.exports.cells import CellSystem, TableDeclaration, build_system
+from stv_pipeline.exports.cells import (
+    DIMENSIONS,
+    CellSystem,
+    DisclosureRules,
+    TableDeclaration,
+    build_system,
+)
+from stv_pipeline.exports.ledger import AT_MOST, EQUAL, PRIMARY, PUBLISHED, SECONDARY
+from stv_pipeline.exports.series import SeriesSystem, series_system
 
 SMALLEST_PUBLISHED = 5  # counts of 1 to 4 persons are not published
 
@@ -43,9 +52,17 @@ def primary_suppression(values: np.ndarray) -> np.ndarray:
     return (values >= 1) & (values < SMALLEST_PUBLISHED)
 
 
-def close_totals(system: CellSystem, hidden: np.ndarray) -> np.ndarray:
-    """Step 1 of the secondary suppression (see the module docstring)."""
+def close_totals(
+    system: CellSystem,
+    hidden: np.ndarray,
+    allowed: np.ndarray | None = None,
+    preferred: np.ndarray | None = None,
+) -> np.ndarray:
+    """Step 1 of the secondary suppression (see the module docstring). Only `allowed` cells
+    become complements (default: all); `preferred` ones first (see `suppress_export`)."""
     hidden = hidden.copy()
+    allowed = np.ones(hidden.size, dtype=bool) if allowed is None else allowed
+    preferred = np.zeros(hidden.size, dtype=bool) if preferred is None else preferred
     sums = system.equations[system.equations["eq"] < system.total_equations]
     if sums.empty:
         return hidden
@@ -56,27 +73,38 @@ def close_totals(system: CellSystem, hidden: np.ndarray) -> np.ndarray:
     while True:
         member_hidden = hidden[cell]
         open_ = np.bincount(eq, weights=member_hidden, minlength=n_eq) == 1
-        candidate = np.flatnonzero(open_[eq] & ~member_hidden & (values[cell] > 0))
+        candidate = np.flatnonzero(open_[eq] & ~member_hidden & (values[cell] > 0) & allowed[cell])
         if candidate.size == 0:
             return hidden
         closes = np.bincount(cell[candidate], minlength=values.size)
         cost = values[cell[candidate]] / closes[cell[candidate]]
-        ranked = candidate[np.lexsort((cell[candidate], cost, eq[candidate]))]
+        ranked = candidate[
+            np.lexsort((cell[candidate], cost, ~preferred[cell[candidate]], eq[candidate]))
+        ]
         first = np.r_[True, eq[ranked][1:] != eq[ranked][:-1]]
         hidden[cell[ranked[first]]] = True
 
 
 def repair_candidates(
-    system: CellSystem, hidden: np.ndarray, exposed: np.ndarray, max_steps: int = 8
+    system: CellSystem,
+    hidden: np.ndarray,
+    exposed: np.ndarray,
+    max_steps: int = 8,
+    allowed: np.ndarray | None = None,
+    preferred: np.ndarray | None = None,
 ) -> np.ndarray:
     """Step 2: per exposed cell, the smallest published non-zero cell sharing a relation with
     it; when every other cell of its relations is suppressed or zero, the smallest in a relation
-    with one of those suppressed cells, and so on outwards (the nearest, then the smallest)."""
+    with one of those suppressed cells, and so on outwards (the nearest, then the smallest).
+    Only `allowed` cells are candidates, `preferred` ones first."""
     if exposed.size == 0:
         return np.zeros(0, dtype=np.int64)
     values = system.values
     incidence = system.incidence()
     candidate = ~hidden & (values > 0)
+    if allowed is not None:
+        candidate &= allowed
+    preferred = np.zeros(values.size, dtype=bool) if preferred is None else preferred
     reach = sparse.csr_matrix(
         (np.ones(exposed.size), (np.arange(exposed.size), exposed)),
         shape=(exposed.size, values.size),
@@ -88,8 +116,10 @@ def repair_candidates(
         nearby = ((reach @ incidence.T) @ incidence).tocoo()
         found = pd.DataFrame({"exposed": nearby.row, "cell": nearby.col})
         found = found[candidate[found["cell"].to_numpy()]]
-        found = found.assign(value=values[found["cell"].to_numpy()])
-        best = found.sort_values(["exposed", "value", "cell"]).drop_duplicates("exposed")
+        found = found.assign(
+            fresh=~preferred[found["cell"].to_numpy()], value=values[found["cell"].to_numpy()]
+        )
+        best = found.sort_values(["exposed", "fresh", "value", "cell"]).drop_duplicates("exposed")
         picks.append(best["cell"].to_numpy(dtype=np.int64))
         # the exposed cells without a candidate yet look one relation further, from the
         # suppressed cells they reached
@@ -106,25 +136,33 @@ def repair_candidates(
 
 
 def secondary_suppression(
-    system: CellSystem, primary: np.ndarray, protection_width: float
+    system: CellSystem,
+    primary: np.ndarray,
+    protection_width: float,
+    *,
+    allowed: np.ndarray | None = None,
+    preferred: np.ndarray | None = None,
+    scope: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, Witnesses]:
     """Close the totals, then repair what the audit finds until it finds nothing; the
-    suppressed cells and the points that prove them protected.
+    suppressed cells and the points that prove them protected. `scope(hidden)`: the cells the
+    first audit attacks (default every suppressed cell).
 
     Suppressing one more cell only frees the intruder's LP (a known value becomes unknown), so
     a cell proven protected stays protected: after the first audit of every suppressed cell,
     each round audits only the cells it exposed and the cells the repair added."""
-    hidden = close_totals(system, primary)
-    result = audit(system, hidden, protection_width, explain=False)
+    hidden = close_totals(system, primary, allowed, preferred)
+    only = scope(hidden) if scope is not None else None
+    result = audit(system, hidden, protection_width, only=only, explain=False)
     found = [result.witnesses]
     while True:
         exposed = result.exposed
-        more = repair_candidates(system, hidden, exposed)
+        more = repair_candidates(system, hidden, exposed, allowed=allowed, preferred=preferred)
         if exposed.size == 0 or more.size == 0:
             return hidden, Witnesses.join(found, hidden.size)
         before = hidden.copy()
         hidden[more] = True
-        hidden = close_totals(system, hidden)
+        hidden = close_totals(system, hidden, allowed, preferred)
         again = hidden & ~before
         again[exposed] = True
         result = audit(system, hidden, protection_width, only=again, explain=False)
@@ -142,6 +180,21 @@ class Publication:
     suppressions: dict[str, dict[str, int]]
     seconds: float = 0.0  # the suppression's wall time, for the manifest and the benchmark
     witnesses: Witnesses | None = None
+    # what the ledger records once the delivery is written (exports/ledger.py): every cell
+    # with its decision, and the relations that hold a suppressed cell
+    decisions: Decisions | None = None
+    # the series figures for the manifest (cells carried over, new decisions, flips, ...)
+    series: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """Every cell of a publication with its status, and its relations that hold a suppressed
+    cell, as the publication ledger records them."""
+
+    cells: pd.DataFrame  # dimensions, value, status, instance (ledger id or -1)
+    relations: pd.DataFrame  # relation, sense, rhs, kind
+    terms: pd.DataFrame  # relation, cell (a row of `cells`), coef
 
 
 def masks_for(
@@ -235,10 +288,21 @@ def _nullable(dtype) -> str | object:
 def suppress_export(
     frames: dict[str, pd.DataFrame],
     tables: dict[str, TableDeclaration],
-    windows: dict[str, tuple[date, date]],
-    protection_width: float,
+    rules: DisclosureRules,
+    ledger: duckdb.DuckDBPyConnection | None = None,
 ) -> Publication:
-    """Primary and secondary suppression over every exported table at once."""
+    """Primary and secondary suppression over every exported table at once, as the newest
+    delivery of the series the ledger behind `ledger` records (none: a first delivery).
+
+    A cell whose identity and value an earlier delivery carried keeps that delivery's decision:
+    published stays published (the intruder has it), suppressed stays suppressed. New cells
+    are decided: 1-4 persons primary, then complements where the union of this export and
+    every earlier delivery needs them. The complements are chosen to hide as little as
+    possible that readers could read before: first cells whose identity was suppressed in an
+    earlier delivery (hiding a revised value of such a cell takes nothing from any reader),
+    then the fewest persons per relation closed (close_totals) or the smallest cell near an
+    exposed one (repair_candidates). Only the groups of suppressed cells that a new cell or a
+    new relation touches are attacked; the rest were proven when they were delivered."""
     started = time.perf_counter()
     frames = {n: f.reset_index(drop=True) for n, f in frames.items()}
     # A derived figure is suppressed with the counts it is computed from, so its equation only
@@ -247,19 +311,41 @@ def suppress_export(
         n: f.assign(**{c: np.nan for c in tables[n].linked}) if n in tables else f
         for n, f in frames.items()
     }
-    system = build_system(frames, tables, windows, published=without_derived)
-    primary = primary_suppression(system.values)
-    hidden, witnesses = secondary_suppression(system, primary, protection_width)
-    masks = masks_for(frames, tables, system, hidden)
-    primary_masks = masks_for(frames, tables, system, primary)
-    # a figure counts as suppressed when the mart has a value there and the export leaves it empty
-    emptied = {n: int((masks[n] & frames[n].notna()).to_numpy().sum()) for n in frames}
-    primary_only = {n: int((primary_masks[n] & frames[n].notna()).to_numpy().sum()) for n in frames}
+    current = build_system(frames, tables, rules, published=without_derived)
+    union = series_system(current, ledger)
+    n = union.n_current
+    values = union.values
+    hidden = union.carried_hidden() | (~union.carried & primary_suppression(values))
+    new = np.zeros(values.size, dtype=bool)
+    new[:n] = ~union.carried[:n]
+    hidden, witnesses = secondary_suppression(
+        union.system,
+        hidden,
+        rules.protection_width,
+        allowed=new,
+        preferred=union.hidden_before,
+        scope=union.scope,
+    )
+    cell_hidden = hidden[:n]
+    decisions = decisions_of(current, union, cell_hidden)
+    status = decisions.cells["status"].to_numpy(dtype=object)
+    masks = masks_for(frames, tables, current, cell_hidden)
+
+    # a figure counts as suppressed when the mart has a value there and the export leaves it
+    # empty; primary when a cell it shows or is computed from is primary
+    def emptied(cells: np.ndarray) -> dict[str, int]:
+        part = masks_for(frames, tables, current, cells)
+        return {name: int((part[name] & frames[name].notna()).to_numpy().sum()) for name in frames}
+
+    total = emptied(cell_hidden)
+    primary = emptied(status == PRIMARY)
+    carried = emptied(cell_hidden & union.carried[:n])
     suppressions = {
         name: {
-            "primary": primary_only[name],
-            "secondary": emptied[name] - primary_only[name],
-            "suppressed_cells": emptied[name],
+            "primary": primary[name],
+            "secondary": total[name] - primary[name],
+            "suppressed_cells": total[name],
+            "carried_over": carried[name],
         }
         for name in frames
     }
@@ -269,7 +355,89 @@ def suppress_export(
         suppressions,
         time.perf_counter() - started,
         witnesses,
+        decisions,
+        _series_figures(union, hidden, decisions),
     )
+
+
+def _status(values: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    status = np.where(hidden, SECONDARY, PUBLISHED).astype(object)
+    status[hidden & primary_suppression(values)] = PRIMARY
+    return status
+
+
+def decisions_of(system: CellSystem, union: SeriesSystem, hidden: np.ndarray) -> Decisions:
+    """The cells with their status (a carried instance keeps its recorded one) and the
+    relations (totals and bounds: a derived figure's equation holds only published cells)
+    that hold a suppressed cell."""
+    n = union.n_current
+    status = _status(system.values, hidden)
+    carried = union.carried[:n]
+    status[carried] = union.history.status[carried]
+    cells = system.cells[["cell", *DIMENSIONS, "value"]].assign(
+        status=status, instance=union.history.instance
+    )
+    eq = system.equations[system.equations["eq"] < system.total_equations]
+    ineq = system.inequalities
+    n_eq = system.total_equations
+    terms = pd.concat(
+        [
+            eq.rename(columns={"eq": "relation"}),
+            ineq.rename(columns={"ineq": "relation"}).assign(relation=ineq["ineq"] + n_eq),
+        ],
+        ignore_index=True,
+    ).astype({"relation": np.int64, "cell": np.int64})
+    holds_hidden = np.zeros(n_eq + system.ineq_kind.size, dtype=bool)
+    holds_hidden[terms.loc[hidden[terms["cell"].to_numpy()], "relation"].to_numpy()] = True
+    relations = pd.DataFrame(
+        {
+            "relation": np.arange(holds_hidden.size),
+            "sense": [EQUAL] * n_eq + [AT_MOST] * system.ineq_kind.size,
+            "rhs": np.concatenate([system.eq_rhs[:n_eq], system.ineq_rhs_or_zero()]),
+            "kind": np.concatenate([system.eq_kind[:n_eq], system.ineq_kind]),
+        }
+    )[holds_hidden]
+    terms = terms[holds_hidden[terms["relation"].to_numpy()]]
+    return Decisions(cells.reset_index(drop=True), relations.reset_index(drop=True), terms)
+
+
+def _series_figures(
+    union: SeriesSystem, hidden: np.ndarray, decisions: Decisions
+) -> dict[str, object]:
+    """What the manifest says of the series: what was carried over and what decided anew."""
+    n = union.n_current
+    carried = union.carried[:n]
+    status = decisions.cells["status"].to_numpy(dtype=object)
+    last = union.history.last_status
+    had = last != ""
+    flipped = had & ((status == PUBLISHED) != (last == PUBLISHED))
+    new_secondary = ~carried & (status == SECONDARY)
+    # complements because of history: new complements in a total (or an earlier delivery's
+    # relation) that holds a suppression carried over from an earlier delivery
+    incidence = union.system.incidence().tocsr()
+    totals = np.zeros(incidence.shape[0], dtype=bool)
+    totals[: union.system.total_equations] = True
+    totals |= union.relation_delivery >= 0
+    carried_hidden = union.carried_hidden()
+    near_carried = totals & (
+        np.asarray(incidence[:, np.flatnonzero(carried_hidden)].sum(axis=1)).ravel() > 0
+    )
+    because = np.zeros(union.values.size, dtype=bool)
+    if near_carried.any():
+        because[incidence[np.flatnonzero(near_carried)].indices] = True
+    return {
+        "cells": int(n),
+        "cells_carried_over": int(carried.sum()),
+        "suppressions_carried_over": int(carried_hidden[:n].sum()),
+        "new_decisions": int((~carried).sum()),
+        "new_primary": int((~carried & (status == PRIMARY)).sum()),
+        "new_secondary": int(new_secondary.sum()),
+        "status_flips_unchanged_values": int((flipped & carried).sum()),
+        "status_changes_revised_values": int((flipped & ~carried).sum()),
+        "complements_added_because_of_history": int((new_secondary & because[:n]).sum()),
+        "earlier_deliveries": [d.folder for d in union.history.deliveries],
+        "earlier_deliveries_in_the_audit": union.deliveries_included(),
+    }
 
 
 def hidden_cells(system: CellSystem, masks: dict[str, pd.DataFrame]) -> np.ndarray:
@@ -288,16 +456,34 @@ def audit_publication(
     frames: dict[str, pd.DataFrame],
     publication: Publication,
     tables: dict[str, TableDeclaration],
-    windows: dict[str, tuple[date, date]],
-    protection_width: float,
-) -> tuple[CellSystem, AuditResult]:
-    """The audit of what is published: the cells come from the marts, the equations of derived
-    figures only from those the publication shows, the suppressed cells from its masks."""
+    rules: DisclosureRules,
+    ledger: duckdb.DuckDBPyConnection | None = None,
+) -> tuple[SeriesSystem, AuditResult]:
+    """The audit of what is published, together with every earlier delivery the ledger
+    behind `ledger` records: the cells come from the marts, the equations of derived figures
+    only from those the publication shows, the suppressed cells from its masks. A cell that
+    any delivery published is known; the attack covers the groups of suppressed cells that
+    something new touches (a new cell, a new relation, a cell published now but suppressed
+    before)."""
     system = build_system(
         {n: f.reset_index(drop=True) for n, f in frames.items()},
         tables,
-        windows,
+        rules,
         published=publication.tables,
     )
-    hidden = hidden_cells(system, publication.masks)
-    return system, audit(system, hidden, protection_width, witnesses=publication.witnesses)
+    hidden_now = hidden_cells(system, publication.masks)
+    union = series_system(system, ledger, published_now=~hidden_now)
+    n = union.n_current
+    hidden = ~union.seen_before
+    hidden[:n] &= hidden_now
+    flipped = np.zeros(hidden.size, dtype=bool)
+    flipped[:n] = union.carried[:n] & ~union.seen_before[:n] & ~hidden_now
+    scope = union.scope(hidden, flipped)
+    result = audit(
+        union.system,
+        hidden,
+        rules.protection_width,
+        only=scope,
+        witnesses=publication.witnesses,
+    )
+    return union, result

@@ -60,10 +60,12 @@ def write_manifest(
     checks: list[dict[str, Any]],
     content_fingerprint: str | None = None,
     disclosure_audit: dict[str, Any] | None = None,
+    disclosure_series: dict[str, Any] | None = None,
+    created_at: datetime | None = None,
 ) -> Path:
     manifest = {
         "run_id": run_id,
-        "created_at": datetime.now().isoformat(timespec="seconds"),
+        "created_at": (created_at or datetime.now()).isoformat(timespec="seconds"),
         "code_version": code_version(),
         "inputs": inputs,
         "tables": tables,
@@ -74,6 +76,9 @@ def write_manifest(
         # cells checked, groups, the narrowest interval an intruder's LP leaves a suppressed
         # count (at least as narrow as the truth for cells settled in batch), the width required
         "disclosure_audit": disclosure_audit or {},
+        # the delivery as the newest of the series STAR keeps: decisions carried over from
+        # earlier deliveries, new ones, and the earlier deliveries the audit included
+        "disclosure_series": disclosure_series or {},
     }
     path = folder / "manifest.json"
     path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8")

@@ -37,8 +37,8 @@ def sample_run(tmp_path_factory):
     assert run_stv(tmp) == 0
     (folder,) = [p for p in (tmp / "exports").iterdir()]
     with duckdb.connect(str(tmp / "w.duckdb"), read_only=True) as con:
-        frames, windows, width = read_disclosure_inputs(con)
-    return tmp, folder, frames, windows, width
+        frames, rules = read_disclosure_inputs(con)
+    return tmp, folder, frames, rules
 
 
 def publication_from_files(folder: Path, frames: dict[str, pd.DataFrame]) -> Publication:
@@ -53,10 +53,11 @@ def publication_from_files(folder: Path, frames: dict[str, pd.DataFrame]) -> Pub
 
 
 def test_no_suppressed_cell_of_the_sample_export_can_be_recovered(sample_run):
-    _, folder, frames, windows, width = sample_run
-    assert width == 2  # the seed's default
+    _, folder, frames, rules = sample_run
+    assert rules.protection_width == 2  # the seed's default
+    width = rules.protection_width
     published = publication_from_files(folder, frames)
-    system, result = audit_publication(frames, published, declarations(), windows, width)
+    _, result = audit_publication(frames, published, declarations(), rules)
     assert result.cells.size > 1000
     assert result.exposed.size == 0
     assert result.narrowest >= width
@@ -86,9 +87,9 @@ def test_no_suppressed_cell_of_the_sample_export_can_be_recovered(sample_run):
     assert (joined["observed"].isna() == joined["value"].isna()).all()
 
 
-def table_by_table(frames, windows, width) -> Publication:
+def table_by_table(frames, rules) -> Publication:
     tables = declarations()
-    parts = {n: suppress_export({n: f}, tables, windows, width) for n, f in frames.items()}
+    parts = {n: suppress_export({n: f}, tables, rules) for n, f in frames.items()}
     return Publication(
         {n: p.tables[n] for n, p in parts.items()},
         {n: p.masks[n] for n, p in parts.items()},
@@ -97,8 +98,8 @@ def table_by_table(frames, windows, width) -> Publication:
 
 
 def test_the_audit_check_fails_on_tables_protected_one_by_one(sample_run):
-    tmp, _, frames, windows, width = sample_run
-    weakened = table_by_table(frames, windows, width)
+    tmp, _, frames, rules = sample_run
+    weakened = table_by_table(frames, rules)
     context = dg.build_asset_check_context(
         resources={"warehouse": DuckDBResource(database=str(tmp / "w.duckdb"))}
     )
@@ -112,10 +113,10 @@ def test_the_audit_check_fails_on_tables_protected_one_by_one(sample_run):
 
 def test_a_run_whose_audit_fails_exits_1_and_delivers_nothing(sample_run, monkeypatch, capsys):
     # the run's suppression replaced by the table-by-table one the audit catches above
-    tmp, delivered, frames, windows, width = sample_run
+    tmp, delivered, frames, rules = sample_run
     monkeypatch.setattr(
         "stv_pipeline.defs.exports.suppress_export",
-        lambda frames, tables, windows, width: table_by_table(frames, windows, width),
+        lambda frames, tables, rules, ledger=None: table_by_table(frames, rules),
     )
     capsys.readouterr()
     assert run_stv(tmp) == 1

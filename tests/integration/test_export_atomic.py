@@ -53,8 +53,8 @@ def publication_file(tmp_path_factory) -> Path:
     shutil.copytree(INBOX_SMALL, tmp / "inbox")
     assert run_stv(tmp) == 0
     with duckdb.connect(str(tmp / "w.duckdb"), read_only=True) as con:
-        frames, windows, width = read_disclosure_inputs(con)
-    publication = suppress_export(frames, declarations(), windows, width)
+        frames, rules = read_disclosure_inputs(con)
+    publication = suppress_export(frames, declarations(), rules)
     # a long revision history (older vintages are in the files, not in the workbook)
     name = "registration_revisions"
     history = publication.tables[name]

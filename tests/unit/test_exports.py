@@ -4,7 +4,7 @@ import duckdb
 import pandas as pd
 
 from stv_pipeline.defs.exports import export_folder, read_mart
-from stv_pipeline.exports.cells import declarations
+from stv_pipeline.exports.cells import DisclosureRules, declarations
 from stv_pipeline.exports.disclosure import suppress_export
 from stv_pipeline.exports.writers import write_csv_for_excel, write_parquet
 
@@ -26,7 +26,11 @@ def test_mart_is_exported_for_danish_excel_and_typed_parquet_with_small_cells_em
         ") as v(municipality_code, month, target_group, measure, observed, completion_factor, "
         "estimate, lower, upper)"
     )
-    publication = suppress_export({"nowcast": read_mart(con, "nowcast")}, declarations(), {}, 2.0)
+    publication = suppress_export(
+        {"nowcast": read_mart(con, "nowcast")},
+        declarations(),
+        DisclosureRules(windows={}, protection_width=2.0),
+    )
     published, mask = publication.tables["nowcast"], publication.masks["nowcast"]
     write_csv_for_excel(published, tmp_path / "nowcast.csv")
     write_parquet(published, tmp_path / "nowcast.parquet")

@@ -17,13 +17,7 @@ settings as (
 ),
 
 measures as (
-    select * from (
-        values
-            ('population', false),
-            ('n_company', false),
-            ('n_hours', true),
-            ('n_either', true)
-    ) as m(measure, needs_earnings)
+    select measure, reads_earnings as needs_earnings from {{ ref('register_measures') }}
 ),
 
 keys as (
