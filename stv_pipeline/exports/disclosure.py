@@ -6,7 +6,8 @@ is one cell (stv_pipeline/exports/cells.py), so it is suppressed in all of them 
 
 Secondary suppression, in two steps over the joint cell system:
 1. Totals: a total relation with exactly one suppressed cell gives it back by subtraction, so
-   each such relation gets one more suppressed cell, until none has exactly one. The heuristic
+   each such relation gets one more suppressed cell, until none has exactly one. Two cells the
+   bounds make equal (tied_cells) are such a relation too. The heuristic
    minimises the persons hidden per relation closed: among the relation's published non-zero
    cells it hides the one with the smallest value divided by the number of open relations it
    sits in (a cell that closes several relations at once counts as cheaper), ties to the lower
@@ -34,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from stv_pipeline.exports.audit import AuditResult, Witnesses, audit
+from stv_pipeline.exports.audit import TOLERANCE, UNBOUNDED, AuditResult, Witnesses, audit
 from stv_pipeline.exports.cells import (
     DIMENSIONS,
     CellSystem,
@@ -57,32 +58,126 @@ def close_totals(
     hidden: np.ndarray,
     allowed: np.ndarray | None = None,
     preferred: np.ndarray | None = None,
+    protection_width: float = 0.0,
 ) -> np.ndarray:
     """Step 1 of the secondary suppression (see the module docstring). Only `allowed` cells
-    become complements (default: all); `preferred` ones first (see `suppress_export`)."""
+    become complements (default: all); `preferred` ones first (see `suppress_export`).
+
+    A relation is open when one of its suppressed cells cannot move `protection_width` with
+    the others of the relation moving against it, every other cell at its value (movement):
+    with a single suppressed cell, always; with two, when bounds hold one of them where it is
+    (n_hours when n_either = n_company + n_hours, say). An open relation gets the cheapest
+    complement that lets its weakest cell move that far; one with a single suppressed cell
+    gets the cheapest complement when none does."""
     hidden = hidden.copy()
     allowed = np.ones(hidden.size, dtype=bool) if allowed is None else allowed
     preferred = np.zeros(hidden.size, dtype=bool) if preferred is None else preferred
     sums = system.equations[system.equations["eq"] < system.total_equations]
+    ties = tied_cells(system)
+    sums = pd.concat(
+        [sums[["eq", "cell", "coef"]], ties.assign(eq=ties["eq"] + system.total_equations)],
+        ignore_index=True,
+    )
     if sums.empty:
         return hidden
     eq = sums["eq"].to_numpy(dtype=np.int64)
     cell = sums["cell"].to_numpy(dtype=np.int64)
+    coef = sums["coef"].to_numpy(dtype=float)
     values = system.values
+    up, down = movement(system)
+    # how far each member can raise (pos) and lower (neg) its relation's sum
+    rising = coef > 0
+    pos = np.abs(coef) * np.where(rising, up[cell], down[cell])
+    neg = np.abs(coef) * np.where(rising, down[cell], up[cell])
     n_eq = eq.max() + 1
     while True:
         member_hidden = hidden[cell]
-        open_ = np.bincount(eq, weights=member_hidden, minlength=n_eq) == 1
+        n_hidden = np.bincount(eq, weights=member_hidden, minlength=n_eq)
+        room_up = np.bincount(eq, weights=pos * member_hidden, minlength=n_eq)
+        room_down = np.bincount(eq, weights=neg * member_hidden, minlength=n_eq)
+        reach = np.minimum(pos, room_down[eq] - neg) + np.minimum(neg, room_up[eq] - pos)
+        short = member_hidden & (reach < protection_width - TOLERANCE)
+        if protection_width <= 0:
+            short = member_hidden & (n_hidden[eq] == 1)
+        # the weakest suppressed member of each open relation
+        weakest = np.full(n_eq, -1, dtype=np.int64)
+        order = np.flatnonzero(short)[np.argsort(-reach[short], kind="stable")]
+        weakest[eq[order]] = order
+        open_ = weakest >= 0
         candidate = np.flatnonzero(open_[eq] & ~member_hidden & (values[cell] > 0) & allowed[cell])
         if candidate.size == 0:
             return hidden
-        closes = np.bincount(cell[candidate], minlength=values.size)
-        cost = values[cell[candidate]] / closes[cell[candidate]]
-        ranked = candidate[
-            np.lexsort((cell[candidate], cost, ~preferred[cell[candidate]], eq[candidate]))
-        ]
+        w = weakest[eq[candidate]]
+        e = eq[candidate]
+        reach_with = np.minimum(pos[w], room_down[e] - neg[w] + neg[candidate]) + np.minimum(
+            neg[w], room_up[e] - pos[w] + pos[candidate]
+        )
+        useless = reach_with < protection_width - TOLERANCE
+        # a relation with two suppressed cells already takes only a complement that helps
+        keep = ~useless | (n_hidden[e] == 1)
+        candidate, useless = candidate[keep], useless[keep]
+        if candidate.size == 0:
+            return hidden
+        c = cell[candidate]
+        closes = np.bincount(c, minlength=values.size)
+        cost = values[c] / closes[c]
+        ranked = candidate[np.lexsort((c, cost, ~preferred[c], useless, eq[candidate]))]
         first = np.r_[True, eq[ranked][1:] != eq[ranked][:-1]]
         hidden[cell[ranked[first]]] = True
+
+
+def movement(system: CellSystem) -> tuple[np.ndarray, np.ndarray]:
+    """How far each cell moves up and down before a bound stops it, every other cell held at
+    its value (a count stays >= 0)."""
+    values = system.values
+    up = np.full(values.size, UNBOUNDED)
+    down = values.copy()
+    rows = system.inequalities
+    if rows.empty:
+        return up, down
+    ineq = rows["ineq"].to_numpy(dtype=np.int64)
+    cell = rows["cell"].to_numpy(dtype=np.int64)
+    coef = rows["coef"].to_numpy(dtype=float)
+    slack = system.ineq_rhs_or_zero() - np.bincount(
+        ineq, weights=coef * values[cell], minlength=system.ineq_kind.size
+    )
+    rising = coef > 0
+    np.minimum.at(up, cell[rising], slack[ineq[rising]] / coef[rising])
+    np.minimum.at(down, cell[~rising], slack[ineq[~rising]] / -coef[~rising])
+    return np.maximum(up, 0.0), np.maximum(down, 0.0)
+
+
+def tied_cells(system: CellSystem) -> pd.DataFrame:
+    """Pairs of cells the bounds make equal, as 2-cell relations (eq, cell): a <= b and b <= a
+    once the published zeros in the bounds are left out. With n_company 0, for one,
+    n_hours <= n_either <= n_company + n_hours says n_either is n_hours: hiding one of them
+    alone hides nothing, as a total with one suppressed part hides nothing."""
+    rows = system.inequalities
+    if rows.empty:
+        return pd.DataFrame({"eq": [], "cell": [], "coef": []}).astype(
+            {"eq": np.int64, "cell": np.int64}
+        )
+    values = system.values
+    cell = rows["cell"].to_numpy(dtype=np.int64)
+    keep = values[cell] != 0
+    rows = rows[keep]
+    ineq, cell = rows["ineq"].to_numpy(dtype=np.int64), rows["cell"].to_numpy(dtype=np.int64)
+    coef = rows["coef"].to_numpy(dtype=float)
+    n_terms = np.bincount(ineq, minlength=system.ineq_kind.size)
+    pair = (n_terms[ineq] == 2) & (system.ineq_rhs_or_zero()[ineq] == 0)
+    lower = pd.DataFrame({"ineq": ineq[pair & (coef == 1)], "low": cell[pair & (coef == 1)]})
+    upper = pd.DataFrame({"ineq": ineq[pair & (coef == -1)], "high": cell[pair & (coef == -1)]})
+    edges = lower.merge(upper, on="ineq")[["low", "high"]].drop_duplicates()
+    both = edges.merge(edges, left_on=["low", "high"], right_on=["high", "low"])
+    both = both[both["low_x"] < both["high_x"]][["low_x", "high_x"]].drop_duplicates()
+    n = len(both)
+    return pd.DataFrame(
+        {
+            "eq": np.repeat(np.arange(n), 2),
+            "cell": both.to_numpy(dtype=np.int64).ravel(),
+            "coef": np.tile([1.0, -1.0], n),  # a - b = 0
+        }
+    )
 
 
 def repair_candidates(
@@ -92,11 +187,13 @@ def repair_candidates(
     max_steps: int = 8,
     allowed: np.ndarray | None = None,
     preferred: np.ndarray | None = None,
+    every: bool = False,
 ) -> np.ndarray:
     """Step 2: per exposed cell, the smallest published non-zero cell sharing a relation with
     it; when every other cell of its relations is suppressed or zero, the smallest in a relation
     with one of those suppressed cells, and so on outwards (the nearest, then the smallest).
-    Only `allowed` cells are candidates, `preferred` ones first."""
+    Only `allowed` cells are candidates, `preferred` ones first; with `every`, all the
+    candidates at the nearest distance rather than the smallest."""
     if exposed.size == 0:
         return np.zeros(0, dtype=np.int64)
     values = system.values
@@ -120,7 +217,7 @@ def repair_candidates(
             fresh=~preferred[found["cell"].to_numpy()], value=values[found["cell"].to_numpy()]
         )
         best = found.sort_values(["exposed", "fresh", "value", "cell"]).drop_duplicates("exposed")
-        picks.append(best["cell"].to_numpy(dtype=np.int64))
+        picks.append((found if every else best)["cell"].to_numpy(dtype=np.int64))
         # the exposed cells without a candidate yet look one relation further, from the
         # suppressed cells they reached
         waiting = np.setdiff1d(np.unique(nearby.row), best["exposed"].to_numpy())
@@ -150,19 +247,36 @@ def secondary_suppression(
 
     Suppressing one more cell only frees the intruder's LP (a known value becomes unknown), so
     a cell proven protected stays protected: after the first audit of every suppressed cell,
-    each round audits only the cells it exposed and the cells the repair added."""
-    hidden = close_totals(system, primary, allowed, preferred)
+    each round audits only the cells it exposed and the cells the repair added. A cell still
+    exposed after its repair (relations and bounds hold it together with the complement) gets
+    every candidate near it at once, so that the rounds end: a few more cells hidden around
+    the few such cells, against a round of LPs for each complement tried one by one."""
+    hidden = close_totals(system, primary, allowed, preferred, protection_width)
     only = scope(hidden) if scope is not None else None
     result = audit(system, hidden, protection_width, only=only, explain=False)
     found = [result.witnesses]
+    repaired = np.zeros(hidden.size, dtype=bool)
     while True:
         exposed = result.exposed
-        more = repair_candidates(system, hidden, exposed, allowed=allowed, preferred=preferred)
+        stubborn = exposed[repaired[exposed]]
+        more = np.union1d(
+            repair_candidates(
+                system,
+                hidden,
+                exposed[~repaired[exposed]],
+                allowed=allowed,
+                preferred=preferred,
+            ),
+            repair_candidates(
+                system, hidden, stubborn, allowed=allowed, preferred=preferred, every=True
+            ),
+        ).astype(np.int64)
+        repaired[exposed] = True
         if exposed.size == 0 or more.size == 0:
             return hidden, Witnesses.join(found, hidden.size)
         before = hidden.copy()
         hidden[more] = True
-        hidden = close_totals(system, hidden, allowed, preferred)
+        hidden = close_totals(system, hidden, allowed, preferred, protection_width)
         again = hidden & ~before
         again[exposed] = True
         result = audit(system, hidden, protection_width, only=again, explain=False)
