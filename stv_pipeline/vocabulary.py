@@ -45,7 +45,8 @@ class Vocabulary:
 
     def counted(self, n: int, one: str, many: str, language: str = DANISH) -> str:
         """'1 række', '23 rækker': the singular or plural template of a count."""
-        return self.text("check", one if n == 1 else many, language, n=f"{n:,}".replace(",", "."))
+        number = f"{n:,}".replace(",", "." if language == DANISH else ",")
+        return self.text("check", one if n == 1 else many, language, n=number)
 
     def categories(self) -> set[str]:
         return {category for category, _ in self.texts}
