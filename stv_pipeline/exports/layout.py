@@ -26,6 +26,7 @@ Sizes are LibreOffice's, which prints the workbook wider than Excel: a column of
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -33,7 +34,7 @@ from typing import Any
 import pandas as pd
 
 from stv_pipeline.exports.dictionary import ColumnDoc, SheetSpec
-from stv_pipeline.exports.labels import Labels, RevisionKey, for_readers
+from stv_pipeline.exports.labels import LABELLED_AS, Labels, RevisionKey, for_readers
 
 # points: the smallest text on a printed page. LibreOffice keeps a font's size in 1/100 mm and
 # prints 8 pt as 7.99 pt; 8.05 pt prints as 8.05 (Excel shows it as 8).
@@ -734,6 +735,26 @@ def sheet_lines(
 DICTIONARY_HEADERS = ("Kolonne", "Dansk betegnelse", "Enhed", "Betydning")
 
 
+def code_texts(column: str, labels: Labels) -> list[tuple[str, str]]:
+    """The codes of a column and their Danish texts (a template's placeholders as '…')."""
+    category = LABELLED_AS.get(column, column)
+    found = [
+        (code, re.sub(r"\{[^}]*\}", "…", da))
+        for (c, code), (da, _) in labels.vocabulary.texts.items()
+        if c == category
+        and c != "boolean"
+        # the reason's variants name one code, revised
+        and not (c == "provisional_reason" and code.startswith("revised_"))
+    ]
+    if category == "target_group":
+        found += [
+            (code, text)
+            for (c, code), text in labels.categories.items()
+            if c == "target_group" and code != "alle"
+        ]
+    return found
+
+
 def dictionary_sheet(
     specs: dict[str, SheetSpec],
     docs: dict[str, tuple[str, list[ColumnDoc]]],
@@ -744,15 +765,23 @@ def dictionary_sheet(
     Danish heading, unit and meaning."""
     entries = {t: docs.get(t, ("", []))[1] for t in tables}
     every = [d for t in tables for d in entries[t]]
+    codes = {d.column: code_texts(d.column, labels) for d in every}
+    texts = [d.label_da for d in every] + [t for c in codes.values() for _, t in c]
+    label_width, label_wraps = _text_width(texts, DICTIONARY_HEADERS[1])
     widths = [
         _text_width([d.column for d in every], DICTIONARY_HEADERS[0])[0],
-        _text_width([d.label_da for d in every], DICTIONARY_HEADERS[1])[0],
+        label_width,
         _text_width([d.unit for d in every], DICTIONARY_HEADERS[2])[0],
     ]
     rest = PAGE_WIDTH["landscape"] - sum(width_to_points(w) for w in widths)
-    columns = [Column((h,), "tekst", w) for h, w in zip(DICTIONARY_HEADERS, widths, strict=False)]
-    columns.append(Column((DICTIONARY_HEADERS[3],), "tekst", points_to_width(rest - 8), True))
+    columns = [
+        Column((DICTIONARY_HEADERS[0],), "tekst", widths[0]),
+        Column((DICTIONARY_HEADERS[1],), "tekst", widths[1], label_wraps),
+        Column((DICTIONARY_HEADERS[2],), "tekst", widths[2]),
+        Column((DICTIONARY_HEADERS[3],), "tekst", points_to_width(rest - 8), True),
+    ]
     block = Block(None, columns)
+    explained: set[str] = set()
     for table in tables:
         spec = specs.get(table)
         block.rows.append(("section", f"{spec.sheet}: {spec.title}" if spec else table))
@@ -763,6 +792,14 @@ def dictionary_sheet(
                     [Cell(doc.column), Cell(doc.label_da), Cell(doc.unit), Cell(doc.meaning_da)],
                 )
             )
+            # a column of codes: each code, as CSV and Parquet have it, and its Danish text,
+            # the first time the column comes
+            if doc.column not in explained:
+                explained.add(doc.column)
+                block.rows += [
+                    ("row", [Cell(f"    {code}"), Cell(text), Cell(None), Cell(None)])
+                    for code, text in codes[doc.column]
+                ]
     return PrintedSheet(
         table="",
         name=labels.text("workbook", "dictionary_sheet"),

@@ -120,21 +120,29 @@ def test_period_and_register_vintages():
     assert "15.01.2019, 15.04.2019." in text
 
 
-def test_every_warn_check_is_listed_and_errors_are_not():
+def test_only_failed_warn_checks_are_described_the_passed_ones_counted():
+    from stv_pipeline.vocabulary import read_vocabulary
+
+    labels = Labels(vocabulary=read_vocabulary())
     checks = [
         {
             "asset": "marts/reconciliation",
-            "check": "gaps",
+            "check": "gx_reconciliation_gaps",
             "passed": False,
             "severity": "WARN",
-            "description": "45 unexpected",
+            "description": "51 rækker i 6 kommuner: Frederikshavn (813) 23 rækker",
+            "metadata": {
+                "title_da": "Kommunernes tal mod registret",
+                "description_da": "Kommunens opgørelse afviger mere end 10 % fra registrets.",
+            },
         },
         {
-            "asset": "raw/x",
+            "asset": "raw/register_benefits",
             "check": "no_quarantined_files",
             "passed": True,
             "severity": "WARN",
-            "description": "none",
+            "description": "ingen filer i karantæne",
+            "metadata": {"title_da": "Filer i karantæne: ydelsesregistret"},
         },
         {
             "asset": "marts/y",
@@ -144,13 +152,17 @@ def test_every_warn_check_is_listed_and_errors_are_not():
             "description": "",
         },
     ]
-    text = warn_checks(checks, {})
-    assert "gaps: <strong>ikke bestået</strong>. Fundet: 45 unexpected" in text
-    checks[0]["definition"] = "Municipal and register counts agree within 10 %."
-    assert "<em>Municipal and register counts agree within 10 %.</em> Fundet:" in warn_checks(
-        checks, {}
-    )
-    assert "no_quarantined_files: bestået." in text and "keys" not in text
+    text = warn_checks(checks, labels)
+    assert text.startswith("<p>1 af 2 advarselskontroller bestået.")
+    assert (
+        "<li><strong>Kommunernes tal mod registret</strong>: 51 rækker i 6 kommuner: "
+        "Frederikshavn (813) 23 rækker. <em>Kommunens opgørelse afviger mere end 10 % fra "
+        "registrets.</em></li>"
+    ) in text
+    # a passed check is counted, never described with the wording of its failure
+    assert "karantæne" not in text and "keys" not in text and "marts/" not in text
+    checks[0]["passed"] = True
+    assert warn_checks(checks, labels) == "<p>2 af 2 advarselskontroller bestået.</p>"
 
 
 def test_revision_curve_is_the_share_of_the_final_value_seen_by_lag():
