@@ -401,6 +401,11 @@ def pivot_blocks(
         else None
     )
     columns_across = sorted(frame[across].dropna().unique(), key=_sort_key(across))
+    if not columns_across:  # nothing delivered for the table: say so under its stub
+        stub_headers = [_stub_header(s, docs) for s in spec.get("stub", ["municipality_code"])]
+        empty = Block(None, [Column((h,), "tekst", word_width(h)) for h in stub_headers])
+        empty.rows.append(("section", labels.text("workbook", "empty")))
+        return [empty]
     # the row of each (section, stub) and the cell of each (row, across, value)
     stub_of = [tuple(_stub_value(r, s, labels) for s in stub) for r in records]
     section_of = [tuple(r.get(s) for s in sections) for r in records]
