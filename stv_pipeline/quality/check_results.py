@@ -179,11 +179,11 @@ def summary(failure: dict[str, Any], vocabulary: Vocabulary, language: str) -> s
 
 
 def describe(failed: list[dict[str, Any]], vocabulary: Vocabulary) -> str:
-    """For the UI, the log and the terminal (its first lines): per failed expectation, what is
-    wrong and where, then an example from the municipality with most rows."""
+    """For the UI, the log and the terminal (its first three lines): per failed expectation,
+    what is wrong, where, and an example from the municipality with most rows, a line each."""
     lines = []
     for f in failed:
-        lines.append(f"{f['expectation']}: {summary(f, vocabulary, ENGLISH)}")
+        lines += [f["expectation"], summary(f, vocabulary, ENGLISH)]
         lines += [f"e.g. {e}" for e in f["example_rows"][:1]]
     return "\n".join(lines)
 

@@ -75,7 +75,7 @@ def test_mature_revision_check_ignores_young_months_and_warns_on_a_mature_one():
     result = run("registration_revisions_mature_months", revisions(0.1))
     assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
     assert result.description.startswith(
-        "exceeds_threshold not false: 1 row in 1 municipality: Frederikshavn (813) 1\n"
+        "exceeds_threshold not false\n1 row in 1 municipality: Frederikshavn (813) 1\n"
         "e.g. Frederikshavn (813): exceeds_threshold true, month 2018-09-01, "
     )
 
@@ -111,7 +111,7 @@ def test_late_registration_share_warns_above_five_percent_in_the_newest_vintage(
     result = run("registration_lag_late_share", frame)
     assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
     assert result.description == (
-        "share_over_8_weeks outside 0.0 % to 5.0 %: 1 row in 1 municipality: Frederikshavn (813) 1\n"
+        "share_over_8_weeks outside 0.0 % to 5.0 %\n1 row in 1 municipality: Frederikshavn (813) 1\n"
         "e.g. Frederikshavn (813): share_over_8_weeks 8.6 %, vintage 2019-04-15"
     )
     assert run("registration_lag_late_share", frame, late_registration_share_threshold=0.1).passed
@@ -187,7 +187,7 @@ def test_a_snapshot_losing_over_one_percent_in_a_large_municipality_is_an_error(
     assert run("register_snapshot_losses", snapshot_losses(20)).passed  # 1.0 % of 2,000
     result = run("register_snapshot_losses", snapshot_losses(21))  # 1.05 %; overall 0.84 %
     assert not result.passed and result.severity == dg.AssetCheckSeverity.ERROR
-    assert result.description.startswith("lost_rel above 1.0 %: 1 row in 1 municipality: Nyborg")
+    assert result.description.startswith("lost_rel above 1.0 %\n1 row in 1 municipality: Nyborg")
     assert "e.g. Nyborg (450): lost_rel 1.1 %" in result.description
     assert "newer_files benefits_2019-04-15_a.csv, older_rows 2000" in result.description
     assert run("register_snapshot_losses", snapshot_losses(21), snapshot_loss_threshold=0.02).passed
@@ -198,7 +198,7 @@ def test_a_small_municipality_counts_only_through_the_overall_loss():
     result = run("register_snapshot_losses", snapshot_losses(30, older_in_450=900))
     assert not result.passed
     # the overall row has no municipality
-    assert result.description.startswith("lost_rel above 1.0 %: 1 row\ne.g. lost_rel 2.1 %")
+    assert result.description.startswith("lost_rel above 1.0 %\n1 row\ne.g. lost_rel 2.1 %")
     assert "Nyborg" not in result.description
 
 
