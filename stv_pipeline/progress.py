@@ -149,6 +149,7 @@ def ingestion_line(plan: Plan, done: Outcomes) -> str:
             + "; ".join(
                 f"{source} {f['loaded']}" + (f"/{f['rejected']} rejected" if f["rejected"] else "")
                 for source, f in files.items()
+                if f["loaded"] or f["rejected"]
             )
             + ")"
             if totals["loaded"] or totals["rejected"]
@@ -243,7 +244,14 @@ def phase_lines(phase: str, plan: Plan, done: Outcomes) -> list[tuple[str, str]]
 
 
 def phase_text(name: str, line: str) -> str:
-    return fit(f"{name + ':':<20}{line}")
+    """A phase's line, wrapped under itself where it would reach 160 characters."""
+    import textwrap
+
+    return "\n".join(
+        textwrap.wrap(
+            line, LINE_WIDTH, initial_indent=f"{name + ':':<20}", subsequent_indent=" " * 20
+        )
+    )
 
 
 def failed_check_lines(evaluation) -> list[str]:

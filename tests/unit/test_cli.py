@@ -253,3 +253,27 @@ def test_a_failed_check_takes_three_lines_under_160_characters():
     assert len(lines) == 3 and all(len(line) < 160 for line in lines)
     assert lines[1].endswith("…") and lines[2] == "      e.g. Frederikshavn (813): gap_rel -12.5 %"
     assert fit("x" * 200) == "x" * 158 + "…"
+
+
+def test_stv_exports_alone_lists_its_commands(capsys):
+    assert main(["exports"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: stv exports") and "prune" in err
+    assert "exports_command" not in err
+
+
+def test_help_names_every_environment_variable_the_pipeline_reads(capsys):
+    import re
+
+    from stv_pipeline import settings
+    from stv_pipeline.settings import PROJECT_ROOT
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    example = (PROJECT_ROOT / ".env.example").read_text("utf-8")
+    names = set(re.findall(r"^([A-Z_]+)=", example, re.M))
+    names |= {v for k, v in vars(settings).items() if k.startswith("ENV_")}
+    assert names >= {"STV_ENGINE", "STV_SPARK_DIR", "JOBINDSATS_TOKEN", "GX_ANALYTICS_ENABLED"}
+    for name in names:
+        assert re.search(rf"^  {name}\b", text, re.M), name
