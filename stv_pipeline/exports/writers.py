@@ -28,10 +28,29 @@ from stv_pipeline.exports.layout import (
 )
 from stv_pipeline.vocabulary import read_vocabulary
 
+# A text cell Excel would read as a formula (or whose leading tab or carriage return another
+# program strips to the same effect): '=1+1', '+A1', '-2+3', '@SUM(...)' (CSV injection)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text_for_excel(value: object) -> object:
+    """A text that would start a formula, with a leading apostrophe so Excel shows it as text;
+    anything else as it is (numbers, dates and empty cells are no formula)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
 
 def write_csv_for_excel(frame: pd.DataFrame, path: Path) -> None:
     """UTF-8 with BOM (so Excel detects it), semicolons and decimal commas, as Danish Excel
-    reads them; suppressed cells are empty."""
+    reads them; suppressed cells are empty; no text cell starts a formula."""
+    texts = [
+        c
+        for c in frame.columns
+        if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])
+    ]
+    if texts:
+        frame = frame.assign(**{c: frame[c].map(as_text_for_excel) for c in texts})
     frame.to_csv(
         path,
         sep=";",

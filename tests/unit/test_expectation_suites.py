@@ -111,7 +111,8 @@ def test_late_registration_share_warns_above_five_percent_in_the_newest_vintage(
     result = run("registration_lag_late_share", frame)
     assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
     assert result.description == (
-        "share_over_8_weeks outside 0.0 % to 5.0 %\n1 row in 1 municipality: Frederikshavn (813) 1\n"
+        "share_over_8_weeks outside 0.0 % to 5.0 %\n"
+        "1 row in 1 municipality: Frederikshavn (813) 1\n"
         "e.g. Frederikshavn (813): share_over_8_weeks 8.6 %, vintage 2019-04-15"
     )
     assert run("registration_lag_late_share", frame, late_registration_share_threshold=0.1).passed
