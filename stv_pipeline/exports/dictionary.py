@@ -103,3 +103,29 @@ def column_units(manifest_path: Path | None = None) -> dict[str, dict[str, str]]
             name: (col.get("meta") or {}).get("unit", "") for name, col in node["columns"].items()
         }
     return units
+
+
+# The data dictionary's columns, as the workbook's dictionary sheet has them
+DICTIONARY_COLUMNS = {
+    "table": "The table (mart), as its CSV and Parquet files are named",
+    "column": "The column's technical name in CSV and Parquet",
+    "label_da": "Its Danish heading in the workbook",
+    "unit": "Its unit as the workbook shows it (procent, pct.-point, personer, ...)",
+    "meaning_da": "What it means, in Danish, as STAR reads it",
+}
+
+
+def dictionary_records(tables: list[str], manifest_path: Path | None = None) -> list[dict]:
+    """The data dictionary of an export as rows, for the UI (defs/exports.py)."""
+    docs = table_docs(manifest_path)
+    return [
+        {
+            "table": t,
+            "column": d.column,
+            "label_da": d.label_da,
+            "unit": d.unit,
+            "meaning_da": d.meaning_da,
+        }
+        for t in tables
+        for d in docs.get(t, ("", []))[1]
+    ]
