@@ -150,6 +150,16 @@ def _percent_axis(ax, top: float) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y * 100:.0f} %"))
 
 
+def _count_axis(ax) -> None:
+    """Persons on a panel's own scale: whole numbers, the unit beside the row's first panel
+    (beside another it would stand on its left neighbour)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(5, integer=True))
+    if ax.get_subplotspec().colspan.start == 0:
+        ax.set_ylabel("personer", fontsize=7)
+
+
 def _year_axis(ax) -> None:
     import matplotlib.dates as mdates
 
@@ -291,7 +301,7 @@ def goal_chart(goals: pd.DataFrame, labels: Labels) -> str:
         )
         ax.set_title(labels.municipality(code), fontsize=8)
         ax.set_ylim(bottom=0)
-        ax.set_ylabel("personer", fontsize=7)
+        _count_axis(ax)
         _year_axis(ax)
         ax.grid(axis="y", color="#dddddd", lw=0.5)
     _align(axes, len(codes), same_y=False)
@@ -363,7 +373,7 @@ def provider_chart(by_provider: pd.DataFrame, labels: Labels) -> str:
             )
         ax.set_title(labels.municipality(code), fontsize=8)
         ax.set_ylim(bottom=0)
-        ax.set_ylabel("personer", fontsize=7)
+        _count_axis(ax)
         _year_axis(ax)
         ax.grid(axis="y", color="#dddddd", lw=0.5)
         # under the panel, where it covers no line

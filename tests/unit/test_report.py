@@ -251,3 +251,28 @@ def test_the_report_is_danish_and_the_same_bytes_on_a_rerun():
     assert "<dc:date>" not in first and "Matplotlib v" not in first and "<script" not in first
     not_sample = build_report(tables, ReportInputs(run_id="9e0ad809-run", labels=LABELS))
     assert "syntetiske eksempeldatasæt" not in not_sample
+
+
+def test_every_goal_panel_of_a_row_with_an_empty_place_has_its_years():
+    from stv_pipeline.exports.report import goal_chart
+
+    codes = [253, 316, 450, 461, 710, 813]  # six jobcentres: a full row and one below
+    goals = pd.DataFrame(
+        [
+            {
+                "municipality_code": code,
+                "measure": "active_company_placements",
+                "extract_date": day,
+                "actual": 10 + i,
+                "target": 12.0,
+            }
+            for code in codes
+            for i, day in enumerate([date(2017, 3, 6), date(2018, 3, 5), date(2019, 3, 4)])
+        ]
+    )
+    labels = Labels(municipalities={c: f"K{c}" for c in codes})
+    chart = goal_chart(goals, labels)
+    # Greve's panel (the first) has one below it, but its row's others have none: all six
+    # show their years, and the unit stands beside the first panel of each row only
+    assert chart.count(">2018<") == 6
+    assert chart.count(">personer<") == 2
