@@ -257,12 +257,17 @@ def phase_text(name: str, line: str) -> str:
 def failed_check_lines(evaluation) -> list[str]:
     """A failed check in up to three lines, each under 160 characters: the check and what is
     wrong, where, and an example (check_results.describe)."""
+    import textwrap
+
     lines = (evaluation.description or "").strip().splitlines() or [""]
     head = (
         f"  {evaluation.severity.value} {evaluation.check_name} "
         f"({evaluation.asset_key.to_user_string()}): {lines[0]}"
     )
-    return [fit(head)] + [fit(f"      {line}") for line in lines[1:3]]
+    # a check's one long line (the audit's, say) wraps under itself
+    wrapped = textwrap.wrap(head, LINE_WIDTH, subsequent_indent=" " * 6) or [head]
+    rest = [fit(f"      {line}") for line in lines[1:]]
+    return [fit(line) for line in [*wrapped, *rest][:3]]
 
 
 @dataclass(frozen=True)
