@@ -60,7 +60,7 @@ def test_no_text_cell_of_a_csv_starts_a_formula(tmp_path):
         "'-2+3;-0,25",
         "'@SUM(A1);0,0",
         "'\tx;1,0",
-        "\"'\rx\";2,0",  # quoted: a carriage return in a cell
+        '"\'\rx";2,0',  # quoted: a carriage return in a cell
         "jobmentor;3,0",
         ";",
     ]
