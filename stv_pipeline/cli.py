@@ -15,15 +15,20 @@ import os
 import sys
 from pathlib import Path
 
+from stv_pipeline.ingest.jobindsats_api import DEFAULT_API_URL, ENV_API_URL, ENV_TOKEN
 from stv_pipeline.sample.scenarios import REGISTER_FORMATS, SCALES
 from stv_pipeline.settings import (
     DEFAULT_EXPORTS,
     DEFAULT_INBOX,
+    DEFAULT_SPARK_DIR,
     DEFAULT_WAREHOUSE,
+    ENGINES,
     ENV_ALERT_WEBHOOK,
+    ENV_ENGINE,
     ENV_EXPORTS,
     ENV_INBOX,
     ENV_PSEUDONYM_KEY,
+    ENV_SPARK_DIR,
     ENV_WAREHOUSE,
     Settings,
 )
@@ -179,6 +184,11 @@ def fetch_jobindsats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _usage(p: argparse.ArgumentParser) -> int:
+    p.print_help(sys.stderr)
+    return 2
+
+
 class _Version(argparse.Action):
     """--version, asking git for the commit only when it is given."""
 
@@ -190,13 +200,19 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+# every variable the pipeline reads (settings.py, ingest/jobindsats_api.py; .env.example)
 ENVIRONMENT = f"""environment variables:
   {ENV_INBOX:<20} inbox folder (default {DEFAULT_INBOX}, relative to the project)
   {ENV_WAREHOUSE:<20} warehouse file (default {DEFAULT_WAREHOUSE})
   {ENV_EXPORTS:<20} exports folder (default {DEFAULT_EXPORTS})
   {ENV_PSEUDONYM_KEY:<20} key for pseudonymising CPR numbers (required when files hold CPR)
   {ENV_ALERT_WEBHOOK:<20} URL notified when a run or an ERROR check fails (optional)
-  {"DAGSTER_HOME":<20} Dagster instance recording the runs (default .dagster_home)"""
+  {ENV_ENGINE:<20} where the dbt models run: {" or ".join(ENGINES)} (default duckdb)
+  {ENV_SPARK_DIR:<20} Spark's run folder (default {DEFAULT_SPARK_DIR})
+  {ENV_TOKEN:<20} Jobindsats.dk API token for `stv fetch-jobindsats`
+  {ENV_API_URL:<20} Jobindsats.dk API address (default {DEFAULT_API_URL})
+  {"DAGSTER_HOME":<20} Dagster instance recording the runs (default .dagster_home)
+  {"GX_ANALYTICS_ENABLED":<20} False: Great Expectations sends nothing home (set by make)"""
 
 
 def _location_options(p: argparse.ArgumentParser, *, exports_only: bool = False) -> None:
@@ -248,7 +264,9 @@ def parser() -> argparse.ArgumentParser:
     )
     r.set_defaults(func=run)
     e = sub.add_parser("exports", help="manage the export folders")
-    esub = e.add_subparsers(dest="exports_command", required=True)
+    esub = e.add_subparsers(dest="exports_command", title="commands", metavar="{prune}")
+    # `stv exports` alone: its usage and commands, not argparse's complaint about a name
+    e.set_defaults(func=lambda _args: _usage(e))
     prune = esub.add_parser("prune", help="delete all but the newest N export folders")
     prune.add_argument("--keep", type=int, required=True, help="how many of the newest to keep")
     _location_options(prune, exports_only=True)

@@ -96,6 +96,39 @@ def test_every_asset_has_an_analyst_description(defs):
     assert missing == []
 
 
+def test_every_table_column_the_ui_shows_is_described_and_the_seeds_typed(defs):
+    specs = asset_specs(defs)
+    undescribed = [
+        (key.to_user_string(), column.name)
+        for key, spec in specs.items()
+        for column in getattr(spec.metadata.get("dagster/column_schema"), "columns", [])
+        if not (column.description or "").strip()
+    ]
+    assert undescribed == []
+    # the seed analysts edit, as a table of typed columns
+    settings = specs[dg.AssetKey(["reference", "evaluation_settings"])]
+    columns = {c.name: c.type for c in settings.metadata["dagster/column_schema"].columns}
+    assert columns["revision_threshold"] == "double" and columns["maturity_months"] == "integer"
+    assert len(columns) == 10
+
+
+def test_the_exports_data_dictionary_is_a_table_in_the_ui():
+    from stv_pipeline.defs.exports import EXPORTED_MARTS, data_dictionary
+
+    table = data_dictionary()
+    assert [c.name for c in table.schema.columns] == [
+        "table",
+        "column",
+        "label_da",
+        "unit",
+        "meaning_da",
+    ]
+    rows = [r.data for r in table.records]
+    assert {r["table"] for r in rows} == set(EXPORTED_MARTS)
+    gap = next(r for r in rows if (r["table"], r["column"]) == ("reconciliation", "gap_rel"))
+    assert gap["label_da"] == "Relativ afvigelse" and gap["unit"] == "procent"
+
+
 def test_checks_include_gx_suite_and_dbt_tests(defs):
     check_keys = {k for k in defs.resolve_asset_graph().asset_check_keys}
     names = {(k.asset_key.to_user_string(), k.name) for k in check_keys}

@@ -52,6 +52,22 @@ class StvDbtTranslator(DagsterDbtTranslator):
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
         return ["team:stv-data"]
 
+    def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
+        """A seed's columns with their types (its config.column_types) beside their meanings,
+        so the UI shows the seeds analysts edit (evaluation_settings, say) as tables."""
+        metadata = dict(super().get_metadata(dbt_resource_props))
+        types = (dbt_resource_props.get("config") or {}).get("column_types") or {}
+        if dbt_resource_props["resource_type"] == "seed" and types:
+            schema = metadata.get("dagster/column_schema")
+            described = {c.name: c.description for c in schema.columns} if schema else {}
+            metadata["dagster/column_schema"] = dg.TableSchema(
+                columns=[
+                    dg.TableColumn(name, type_, description=described.get(name))
+                    for name, type_ in types.items()
+                ]
+            )
+        return metadata
+
     def get_asset_check_spec(
         self,
         asset_spec: dg.AssetSpec,

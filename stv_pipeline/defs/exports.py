@@ -14,7 +14,12 @@ import pandas as pd
 from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
 from stv_pipeline.exports import ledger, rebuild, side_process
 from stv_pipeline.exports.cells import DisclosureRules, declarations, read_disclosure_rules
-from stv_pipeline.exports.dictionary import SUPPRESSION_NOTE, table_docs
+from stv_pipeline.exports.dictionary import (
+    DICTIONARY_COLUMNS,
+    SUPPRESSION_NOTE,
+    dictionary_records,
+    table_docs,
+)
 from stv_pipeline.exports.disclosure import Publication, audit_publication, suppress_export
 from stv_pipeline.exports.folders import content_fingerprint, unchanged_since
 from stv_pipeline.exports.labels import read_labels
@@ -306,8 +311,21 @@ def star_export(
             "tables": dg.MetadataValue.json(tables),
             "unchanged": dg.MetadataValue.bool(False),
             "content_fingerprint": dg.MetadataValue.text(fingerprint),
+            "data_dictionary": data_dictionary(),
         }
     )
+
+
+def data_dictionary() -> dg.MetadataValue:
+    """The workbook's data dictionary as a table in the UI, with its column schema."""
+    schema = dg.TableSchema(
+        columns=[
+            dg.TableColumn(name, "string", description=description)
+            for name, description in DICTIONARY_COLUMNS.items()
+        ]
+    )
+    records = [dg.TableRecord(row) for row in dictionary_records(list(EXPORTED_MARTS))]
+    return dg.MetadataValue.table(records=records, schema=schema)
 
 
 def write_export(

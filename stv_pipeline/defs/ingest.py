@@ -24,6 +24,7 @@ from stv_pipeline.ingest.loader import discover_files, load_source
 from stv_pipeline.ingest.privacy import PseudonymKeyMissing
 from stv_pipeline.quality.check_results import PUBLISHED_DESCRIPTION
 from stv_pipeline.settings import Settings
+from stv_pipeline.vocabulary import Vocabulary, read_vocabulary
 
 SOURCE_DESCRIPTIONS = {
     "register_benefits": (
@@ -158,7 +159,16 @@ def quarantined_files(quarantine: Path, source: str) -> list[dict[str, object]]:
     return found
 
 
-def _quarantine_check(contract: Contract) -> dg.AssetChecksDefinition:
+def _quarantine_check(contract: Contract, vocabulary: Vocabulary) -> dg.AssetChecksDefinition:
+    source_da = vocabulary.text("source", contract.source)
+    danish = {
+        "title_da": f"Filer i karantæne: {source_da}",
+        "description_da": (
+            f"Filer leveret til {source_da} brød deres kontrakt og venter i karantæne; de er "
+            "ikke indlæst. Ret filen, lever den igen, og slet den fra karantænemappen."
+        ),
+    }
+
     @dg.asset_check(
         asset=dg.AssetKey(["raw", contract.source]),
         name="no_quarantined_files",
@@ -167,13 +177,7 @@ def _quarantine_check(contract: Contract) -> dg.AssetChecksDefinition:
             "its contract and was not loaded. Fix and re-deliver the file, then delete it from "
             "the quarantine folder."
         ),
-        metadata={
-            "description_da": (
-                f"Filer leveret til {contract.source} venter i karantæne: hver brød sin "
-                "kontrakt og blev ikke indlæst. Ret filen, lever den igen, og slet den fra "
-                "karantænemappen."
-            )
-        },
+        metadata=danish,
         required_resource_keys={"settings"},
     )
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
@@ -193,10 +197,16 @@ def _quarantine_check(contract: Contract) -> dg.AssetChecksDefinition:
                 "files": dg.MetadataValue.json(files),
                 # the export names the files, not their rows' values
                 PUBLISHED_DESCRIPTION: dg.MetadataValue.text(
-                    f"{len(files)} fil(er) i karantæne: " + ", ".join(f["file"] for f in files)
+                    vocabulary.text(
+                        "check",
+                        "quarantined",
+                        files=vocabulary.counted(len(files), "file", "files"),
+                        names=", ".join(f["file"] for f in files),
+                    )
                     if files
                     else "ingen filer i karantæne"
                 ),
+                **{k: dg.MetadataValue.text(v) for k, v in danish.items()},
             },
         )
 
@@ -204,7 +214,8 @@ def _quarantine_check(contract: Contract) -> dg.AssetChecksDefinition:
 
 
 def quarantine_checks() -> list[dg.AssetChecksDefinition]:
-    return [_quarantine_check(contract) for contract in CONTRACTS.values()]
+    vocabulary = read_vocabulary()
+    return [_quarantine_check(contract, vocabulary) for contract in CONTRACTS.values()]
 
 
 def file_log_spec() -> dg.AssetSpec:

@@ -8,8 +8,17 @@ table is allowed), naming the tables, so an analyst can add rows to the seed.
 import dagster as dg
 
 from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
+from stv_pipeline.quality.check_results import PUBLISHED_DESCRIPTION
 
 COVERAGE = dg.AssetKey(["quality", "jobindsats_mapping_coverage"])
+DANISH = {
+    "title_da": "Jobindsats-tabeller, som ingen tal bruges fra",
+    "description_da": (
+        "En leveret tabel fra Jobindsats.dk har månedstal for kommuner, men koblingen af "
+        "tabellernes tal til succeskriterierne bruger ingen af dem, så tabellen bidrager ikke "
+        "til arket 'Jobindsats'. En analytiker kan tilføje tabellen til koblingen."
+    ),
+}
 
 
 def mapping_check_result(coverage: list[tuple[str, int, int]]) -> dg.AssetCheckResult:
@@ -31,6 +40,13 @@ def mapping_check_result(coverage: list[tuple[str, int, int]]) -> dg.AssetCheckR
         severity=dg.AssetCheckSeverity.WARN,
         description=description,
         metadata={
+            # what the report says: the tables, none of their figures
+            PUBLISHED_DESCRIPTION: dg.MetadataValue.text(
+                f"{len(unmapped)} tabel(ler) uden kobling: {', '.join(unmapped)}"
+                if unmapped
+                else "alle tabeller er koblet"
+            ),
+            **{k: dg.MetadataValue.text(v) for k, v in DANISH.items()},
             "tables_loaded": dg.MetadataValue.int(len(coverage)),
             "tables_mapped": dg.MetadataValue.json(mapped),
             "tables_unmapped": dg.MetadataValue.json(unmapped),
@@ -45,6 +61,7 @@ def mapping_check_result(coverage: list[tuple[str, int, int]]) -> dg.AssetCheckR
         "WARN when a delivered Jobindsats table has monthly municipal figures none of which the "
         "seed jobindsats_measures maps: it then adds nothing to jobindsats_success_monthly."
     ),
+    metadata=DANISH,
     pool=WAREHOUSE_POOL,
     required_resource_keys={"warehouse"},
 )

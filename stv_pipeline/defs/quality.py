@@ -3,8 +3,16 @@
 import dagster as dg
 
 from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
+from stv_pipeline.exports.dictionary import column_units
 from stv_pipeline.quality.check_results import check_result
-from stv_pipeline.quality.suites import SuiteFile, discover_suites, validate_in_warehouse
+from stv_pipeline.quality.suites import (
+    SuiteFile,
+    danish_texts,
+    discover_suites,
+    municipality_names,
+    seed_settings,
+    validate_in_warehouse,
+)
 from stv_pipeline.settings import EXPECTATIONS_DIR
 
 
@@ -32,14 +40,22 @@ def _gx_check(suite: SuiteFile) -> dg.AssetChecksDefinition:
         # Only a suite that can fail with ERROR blocks. The export still runs after the WARN
         # suites, so manifest.json lists them all: it has the lowest priority (defs/exports.py).
         blocking=blocks_export(suite),
-        metadata={"description_da": suite.description_da} if suite.description_da else None,
+        metadata=danish_texts(suite, seed_settings()) if suite.description_da else None,
         pool=WAREHOUSE_POOL,
         required_resource_keys={"warehouse"},
     )
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         with warehouse_connection(context.resources.warehouse) as con:
-            result, rows = validate_in_warehouse(suite, con)
-        return check_result(result, suite.severity, rows)
+            result, rows, settings = validate_in_warehouse(suite, con)
+            names = municipality_names(con)
+        return check_result(
+            result,
+            suite.severity,
+            rows,
+            units=column_units().get(suite.asset, {}),
+            names=names,
+            danish=danish_texts(suite, settings),
+        )
 
     return _check
 

@@ -17,12 +17,16 @@ from typing import Any
 
 import pandas as pd
 
+from stv_pipeline.exports.dictionary import table_docs
 from stv_pipeline.exports.labels import Labels
+from stv_pipeline.exports.layout import is_number_unit
 
 SUPPRESSED = ".."  # a cell left empty by disclosure control, as in the workbook
 NOT_RANKED = "–"  # an en dash: no rank, because the jobcentre was not eligible
 PARTICIPANT_COLOUR, COMPARISON_COLOUR, TARGET_COLOUR = "#1f5f8b", "#c0504d", "#7f7f7f"
 PROVISIONAL_SHADE = "#eeeeee"
+# the providers beside the jobcentre: distinct from it and from each other (Okabe-Ito)
+PROVIDER_COLOURS = ("#e69f00", "#009e73", "#cc79a7", "#56b4e9")
 COLUMNS = 5  # small multiples per row
 SVG_RC = {"svg.hashsalt": "stv-report", "svg.fonttype": "none", "font.size": 8}
 
@@ -123,8 +127,11 @@ def _align(axes, shown: int, same_y: bool = True) -> None:
         if y:
             ax.set_ylim(*y)
     columns = axes.shape[1]
+    # The years stay off a row only when every panel of it has one below: a reader of a
+    # panel beside an empty place would find no years under it.
+    full_rows_below = shown // columns - 1
     for i, ax in enumerate(panels):
-        if i + columns < shown:  # a panel below it: no years here
+        if i // columns < full_rows_below and shown % columns == 0:
             ax.tick_params(labelbottom=False)
         if same_y and i % columns:
             ax.tick_params(labelleft=False)
@@ -141,6 +148,16 @@ def _percent_axis(ax, top: float) -> None:
     ax.set_ylim(0, top)
     ax.yaxis.set_major_locator(MaxNLocator(4))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y * 100:.0f} %"))
+
+
+def _count_axis(ax) -> None:
+    """Persons on a panel's own scale: whole numbers, the unit beside the row's first panel
+    (beside another it would stand on its left neighbour)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(5, integer=True))
+    if ax.get_subplotspec().colspan.start == 0:
+        ax.set_ylabel("personer", fontsize=7)
 
 
 def _year_axis(ax) -> None:
@@ -224,14 +241,14 @@ def baseline_endline_chart(be: pd.DataFrame, labels: Labels) -> str:
         rows["share_either_baseline"].astype(float),
         0.38,
         color="#9fb8cc",
-        label="Førmåling (baseline)",
+        label=_capital(labels.value("wave", "baseline")),
     )
     ax.barh(
         [i - 0.2 for i in y],
         rows["share_either_endline"].astype(float),
         0.38,
         color=PARTICIPANT_COLOUR,
-        label="Eftermåling (endline)",
+        label=_capital(labels.value("wave", "endline")),
     )
     ax.set_yticks(list(y), rows["name"].tolist())
     from matplotlib.ticker import FuncFormatter
@@ -240,6 +257,11 @@ def baseline_endline_chart(be: pd.DataFrame, labels: Labels) -> str:
     ax.grid(axis="x", color="#dddddd", lw=0.5)
     ax.legend(loc="lower right", frameon=False)
     return svg(figure)
+
+
+def _capital(text: object) -> str:
+    text = str(text)
+    return text[:1].upper() + text[1:]
 
 
 def did_sentence(be: pd.DataFrame) -> str:
@@ -279,6 +301,7 @@ def goal_chart(goals: pd.DataFrame, labels: Labels) -> str:
         )
         ax.set_title(labels.municipality(code), fontsize=8)
         ax.set_ylim(bottom=0)
+        _count_axis(ax)
         _year_axis(ax)
         ax.grid(axis="y", color="#dddddd", lw=0.5)
     _align(axes, len(codes), same_y=False)
@@ -332,7 +355,7 @@ def provider_chart(by_provider: pd.DataFrame, labels: Labels) -> str:
     charts = provider_series(by_provider)
     if not charts:
         return "<p><em>Ingen kommune har indberettet leverandørers egne opgørelser.</em></p>"
-    figure, axes = _figure(-(-len(charts) // COLUMNS), COLUMNS)
+    figure, axes = _figure(-(-len(charts) // COLUMNS), COLUMNS, height=2.6)
     for ax, (code, series) in zip(axes.flat, charts.items(), strict=False):
         for i, (name, points_) in enumerate(series.items()):
             own = name == "jobcentre"
@@ -341,18 +364,20 @@ def provider_chart(by_provider: pd.DataFrame, labels: Labels) -> str:
             ax.plot(
                 x,
                 y,
-                color=PARTICIPANT_COLOUR if own else TARGET_COLOUR,
-                lw=1.6 if own else 1,
-                ls="-" if own else ("--", ":", "-.")[i % 3],
+                color=PARTICIPANT_COLOUR if own else PROVIDER_COLOURS[(i - 1) % 4],
+                lw=1.6 if own else 1.1,
+                ls="-" if own else ("--", ":", "-.", "--")[(i - 1) % 4],
                 marker="o",
                 ms=2,
                 label="Jobcentrets opgørelse" if own else name,
             )
         ax.set_title(labels.municipality(code), fontsize=8)
         ax.set_ylim(bottom=0)
+        _count_axis(ax)
         _year_axis(ax)
         ax.grid(axis="y", color="#dddddd", lw=0.5)
-        ax.legend(fontsize=6, frameon=False, loc="upper left")
+        # under the panel, where it covers no line
+        ax.legend(fontsize=6, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.22))
     _align(axes, len(charts), same_y=False)
     return svg(figure)
 
@@ -394,13 +419,20 @@ def revision_chart(curve: pd.Series) -> str:
     return svg(figure)
 
 
-def case_table(cases: pd.DataFrame, labels: Labels, column_labels) -> str:
+def case_table(
+    cases: pd.DataFrame, labels: Labels, column_labels, units: dict[str, str] | None = None
+) -> str:
+    """Every STV jobcentre, each heading with its unit (meta.unit), as in the workbook."""
+    units = units if units is not None else case_units()
+
     def label(column: str) -> str:
-        return column_labels.get(("case_selection", column), column)
+        text = column_labels.get(("case_selection", column), column)
+        unit = units.get(column, "")
+        return f"{text} ({unit})" if is_number_unit(unit) and unit != "rang" else text
 
     head = [
         "Kommune",
-        label("success_change") + " (pct.-point)",
+        label("success_change"),
         label("fidelity_change_management"),
         label("fidelity_change_staff"),
         label("rank_success"),
@@ -429,6 +461,11 @@ def case_table(cases: pd.DataFrame, labels: Labels, column_labels) -> str:
     return f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def case_units() -> dict[str, str]:
+    docs = table_docs().get("case_selection", ("", []))[1]
+    return {d.column: d.unit for d in docs}
+
+
 def period_and_vintages(success: pd.DataFrame, inputs: list[dict[str, Any]]) -> str:
     months = pd.to_datetime(success["month"])
     period = f"{months.min():%m.%Y}–{months.max():%m.%Y}" if len(months) else "ingen måneder"
@@ -440,23 +477,31 @@ def period_and_vintages(success: pd.DataFrame, inputs: list[dict[str, Any]]) -> 
     )
 
 
-def warn_checks(checks: list[dict[str, Any]], column_labels) -> str:
+def warn_checks(checks: list[dict[str, Any]], labels: Labels) -> str:
+    """The WARN checks that found something, in Danish: what is wrong and where (the
+    municipalities with most rows first), and what it means; the passed ones counted."""
     warns = [c for c in checks if c["severity"] == "WARN"]
     if not warns:
         return "<p>Ingen advarselskontroller i denne kørsel.</p>"
+    failed = [c for c in warns if not c["passed"]]
+    vocabulary = labels.vocabulary
+    passed = vocabulary.text("check", "passed", n=len(warns) - len(failed), total=len(warns))
+    if not failed:
+        return f"<p>{html.escape(passed)}</p>"
     items = []
-    for c in warns:
-        outcome = "bestået" if c["passed"] else "<strong>ikke bestået</strong>"
-        definition = c.get("definition") or ""
+    for c in failed:
+        meta = c.get("metadata") or {}
+        title = meta.get("title_da") or "Datatest"
+        found = c.get("description") or ""
+        meaning = meta.get("description_da") or c.get("definition") or ""
         items.append(
-            f"<li><code>{html.escape(c['asset'])}</code> – {html.escape(c['check'])}: {outcome}."
-            + (f" <em>{html.escape(definition)}</em>" if definition else "")
-            + ("" if c["passed"] else f" Fundet: {html.escape(c.get('description') or '')}")
+            f"<li><strong>{html.escape(title)}</strong>: {html.escape(found)}."
+            + (f" <em>{html.escape(meaning)}</em>" if meaning else "")
             + "</li>"
         )
     return (
-        "<p>Advarsler stopper ikke leverancen, men bør læses før tallene bruges.</p>"
-        f"<ul>{''.join(items)}</ul>"
+        f"<p>{html.escape(passed)} Advarslerne nedenfor stopper ikke leverancen, men bør "
+        f"læses, før tallene bruges.</p><ul>{''.join(items)}</ul>"
     )
 
 
@@ -477,13 +522,14 @@ def build_report(tables: dict[str, pd.DataFrame], about: ReportInputs) -> str:
             success_chart(success, participants, labels),
         ),
         (
-            "Førmåling og eftermåling",
-            "Succesandelen i før- og eftervinduet pr. kommune og samlet. " + did_sentence(be),
+            "Nulpunkt og slutmåling",
+            "Succesandelen (procent) i nulpunktet og slutmålingen pr. kommune og samlet. "
+            + did_sentence(be),
             baseline_endline_chart(be, labels),
         ),
         (
             "Aktive virksomhedsrettede forløb mod målstien",
-            "Kommunernes egne opgørelser og den lineære målsti.",
+            "Kommunernes egne opgørelser (personer) og den lineære målsti.",
             goal_chart(tables["goal_attainment"], labels),
         ),
         (
@@ -507,7 +553,7 @@ def build_report(tables: dict[str, pd.DataFrame], about: ReportInputs) -> str:
             "diskretionshensyn.",
             case_table(tables["case_selection"], labels, about.column_labels),
         ),
-        ("Advarsler (WARN-kontroller)", "", warn_checks(about.checks, about.column_labels)),
+        ("Advarsler", "", warn_checks(about.checks, labels)),
     ]
     body = "".join(
         f"<section><h2>{html.escape(t)}</h2>" + (f"<p>{d}</p>" if d else "") + f"{c}</section>"
@@ -515,7 +561,7 @@ def build_report(tables: dict[str, pd.DataFrame], about: ReportInputs) -> str:
     )
     banner = (
         '<p class="banner">Bemærk: tallene er beregnet på det medfølgende syntetiske '
-        "eksempeldatasæt (data/sample), ikke på rigtige leverancer.</p>"
+        "eksempeldatasæt, ikke på rigtige leverancer.</p>"
         if about.from_sample
         else ""
     )
@@ -532,7 +578,7 @@ section {{ margin-bottom: 2.5rem; }}
 </style></head><body>
 <h1>STV-evaluering – nøgletal</h1>
 {banner}
-<p>Kørsel {html.escape(about.run_id)}. Tal efter diskretionskontrol: antal på 1-4 personer og
+<p>Kørsel {html.escape(about.run_id[:8])}. Tal efter diskretionskontrol: antal på 1-4 personer og
 tal, der kunne afsløre dem, vises ikke ({SUPPRESSED}).</p>
 {period_and_vintages(success, about.inputs)}
 {body}

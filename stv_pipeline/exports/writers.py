@@ -3,16 +3,54 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
-from stv_pipeline.exports.labels import NAME_COLUMN, Labels, for_readers
+from stv_pipeline.exports.dictionary import SheetSpec, sheet_specs
+from stv_pipeline.exports.labels import Labels, revision_lookup
+from stv_pipeline.exports.layout import (
+    FONT_SIZE,
+    HEADER_POINTS,
+    LINE_POINTS,
+    Block,
+    Cell,
+    Column,
+    PrintedSheet,
+    column_spans,
+    dictionary_sheet,
+    grid_widths,
+    printed_sheet,
+    span_points,
+    width_to_points,
+    wrapped_lines,
+)
+from stv_pipeline.vocabulary import read_vocabulary
+
+# A text cell Excel would read as a formula (or whose leading tab or carriage return another
+# program strips to the same effect): '=1+1', '+A1', '-2+3', '@SUM(...)' (CSV injection)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text_for_excel(value: object) -> object:
+    """A text that would start a formula, with a leading apostrophe so Excel shows it as text;
+    anything else as it is (numbers, dates and empty cells are no formula)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 def write_csv_for_excel(frame: pd.DataFrame, path: Path) -> None:
     """UTF-8 with BOM (so Excel detects it), semicolons and decimal commas, as Danish Excel
-    reads them; suppressed cells are empty."""
+    reads them; suppressed cells are empty; no text cell starts a formula."""
+    texts = [
+        c
+        for c in frame.columns
+        if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])
+    ]
+    if texts:
+        frame = frame.assign(**{c: frame[c].map(as_text_for_excel) for c in texts})
     frame.to_csv(
         path,
         sep=";",
@@ -32,83 +70,244 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
 SUPPRESSED_MARK = ".."
 HEADER_FILL = "#DDE6F0"
 SUPPRESSED_FILL = "#E7E6E6"
-NAME_DOC = (
-    "Kommunenavn",
-    "tekst",
-    "The municipality's name (in the workbook only, beside its code).",
-)
-DICTIONARY_WIDTHS = (24, 30, 36, 16, 90)  # tabel, kolonne, dansk betegnelse, enhed, betydning
-LINE_HEIGHT = 15  # points per wrapped line, for row heights the reader needs no click to see
-
-
+FONT = "Arial"
+TITLE_SIZE = 11
+A4 = 9  # XlsxWriter's paper code
+PAGE_HEIGHT = {"portrait": 842.0, "landscape": 595.0}
+MARGINS = {"left": 0.4, "right": 0.4, "top": 0.4, "bottom": 0.55}  # inches
+FOOTER_SIZE = 9  # LibreOffice prints a footer of 8 pt at 7.99 pt
+# LibreOffice's body is a little shorter than the page less its margins (the footer's room)
+PAGE_SAFETY = 30.0
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 WORKBOOK_CREATED = dt.datetime(1980, 1, 1)  # the zip format's own first date
 
 
-def number_format(unit: str, column: pd.Series) -> str | None:
-    """Excel's number format for a column, from its documented unit (meta.unit) and type:
-    shares as percent with one decimal, counts as integers, dates as Danish dates."""
-    if _is_date_column(column):
-        return "mm-yyyy" if "første dag i måneden" in unit else "dd-mm-yyyy"
-    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
-        return None
-    if unit.startswith("andel"):
-        return "0.0%"
-    if unit in ("procentpoint", "dage"):
-        return "0.0"
-    if unit.startswith("score"):
-        return "0.00"
-    if unit == "kode":
-        return "0"
-    if pd.api.types.is_integer_dtype(column):
-        return "#,##0"
-    return "#,##0.0"
+class _Styles:
+    """The workbook's formats, made once each: Arial, nothing under FONT_SIZE points."""
+
+    def __init__(self, workbook):
+        self.workbook = workbook
+        self.cache: dict[tuple, object] = {}
+
+    def get(self, **props) -> object:
+        key = tuple(sorted(props.items()))
+        if key not in self.cache:
+            self.cache[key] = self.workbook.add_format(
+                {"font_name": FONT, "font_size": FONT_SIZE, "valign": "top", **props}
+            )
+        return self.cache[key]
 
 
-def _is_date_column(column: pd.Series) -> bool:
-    if pd.api.types.is_datetime64_any_dtype(column):
-        return True
-    sample = column.dropna().head(1).tolist()
-    return bool(sample) and isinstance(sample[0], (dt.date, pd.Timestamp))
+class _SheetWriter:
+    """Writes a printed sheet row by row (the workbook streams rows: they come in order),
+    keeping count of the page it is on to repeat a block's header where a page breaks."""
 
+    def __init__(self, workbook, styles: _Styles, sheet: PrintedSheet):
+        self.styles, self.sheet = styles, sheet
+        self.ws = workbook.add_worksheet(sheet.name[:31])
+        self.grid = grid_widths(sheet.blocks)
+        for i, width in enumerate(self.grid):
+            self.ws.set_column(i, i, width)
+        self.row, self.used, self.breaks = 0, 0.0, []
+        margins = (MARGINS["top"] + MARGINS["bottom"]) * 72
+        self.page = PAGE_HEIGHT[sheet.orientation] - margins - PAGE_SAFETY
 
-def _column_cells(sheet, column: pd.Series, cell_format) -> tuple[list, object]:
-    """A column's Python values (None where missing) and the XlsxWriter method that writes
-    them. Converting and dispatching once per column rather than per cell is what lets a
-    sheet of a hundred thousand rows take seconds; dates go in as Excel serial numbers."""
-    if _is_date_column(column):
-        serial = (pd.to_datetime(column) - EXCEL_EPOCH).dt.days.astype("float64")
-        cells = serial.astype(object).where(serial.notna(), None).tolist()
-        return cells, lambda row, col, value: sheet.write_number(row, col, value, cell_format)
-    cells = column.astype(object).where(column.notna(), None).tolist()
-    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        return cells, lambda row, col, value: sheet.write_number(row, col, value, cell_format)
-    return cells, lambda row, col, value: sheet.write_string(row, col, str(value))
-
-
-def _print_setup(sheet) -> None:
-    """A4 landscape, one page wide (as many pages tall as it takes), header row on each."""
-    sheet.set_paper(9)
-    sheet.set_landscape()
-    sheet.fit_to_pages(1, 0)
-    sheet.repeat_rows(0)
-    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
-    sheet.set_footer("&L&A&RSide &P af &N")
-
-
-def _header_lines(text: str, width: int) -> int:
-    """Lines a header takes when wrapped at spaces into a column `width` characters wide."""
-    lines, used = 1, 0
-    for word in text.split():
-        if used and used + 1 + len(word) > width - 1:
-            lines, used = lines + 1, len(word)
+    def _merged(self, row: int, first: int, last: int, value, style, write) -> None:
+        if first == last:
+            if value is None:
+                self.ws.write_blank(row, first, None, style)
+            else:
+                write(row, first, value, style)
         else:
-            used += len(word) + (1 if used else 0)
-    return lines
+            self.ws.merge_range(row, first, row, last, "", style)
+            if value is not None:
+                write(row, first, value, style)
 
+    def _text_row(self, text: str, style, size: float = FONT_SIZE) -> None:
+        points = sum(width_to_points(w) for w in self.grid)
+        height = (
+            wrapped_lines(text, points * FONT_SIZE / size) * (LINE_POINTS * size / FONT_SIZE) + 2
+        )
+        self.ws.set_row(self.row, height)
+        self._merged(self.row, 0, len(self.grid) - 1, text, style, self.ws.write_string)
+        self.row, self.used = self.row + 1, self.used + height
 
-def _wrapped_lines(text: str, width: int) -> int:
-    return max(1, -(-len(text) // max(1, width - 2)))
+    def title(self) -> None:
+        self._text_row(
+            self.sheet.title,
+            self.styles.get(bold=True, font_size=TITLE_SIZE, text_wrap=True),
+            TITLE_SIZE,
+        )
+        for line in self.sheet.lines:
+            self._text_row(line, self.styles.get(text_wrap=True))
+        self.ws.set_row(self.row, LINE_POINTS / 2)
+        self.row, self.used = self.row + 1, self.used + LINE_POINTS / 2
+
+    def _header_height(self, block: Block, spans) -> list[float]:
+        heights = []
+        for level in range(block.header_levels):
+            lines = 1
+            for k, (column, span) in enumerate(zip(block.columns, spans, strict=True)):
+                if column.header[level]:
+                    last = (
+                        spans[min(k + column.top_span - 1, len(spans) - 1)][1]
+                        if level == 0
+                        else span[1]
+                    )
+                    lines = max(
+                        lines,
+                        wrapped_lines(
+                            column.header[level],
+                            span_points(self.grid, (span[0], last)),
+                            HEADER_POINTS,
+                        ),
+                    )
+            heights.append(lines * LINE_POINTS + 2)
+        return heights
+
+    def header(self, block: Block, spans, continued: bool = False) -> None:
+        if block.caption or continued:
+            caption = block.caption or ""
+            if continued:
+                caption = f"{caption} {self.sheet_continued}".strip()
+            self._text_row(caption, self.styles.get(bold=True, text_wrap=True))
+        heights = self._header_height(block, spans)
+        style = self.styles.get(bold=True, bg_color=HEADER_FILL, text_wrap=True, valign="bottom")
+        top = self.styles.get(
+            bold=True,
+            bg_color=HEADER_FILL,
+            text_wrap=True,
+            align="center",
+            valign="bottom",
+            bottom=1,
+            bottom_color="#999999",
+        )
+        first_header = self.row
+        for level, height in enumerate(heights):
+            self.ws.set_row(self.row, height)
+            k = 0
+            while k < len(block.columns):
+                column = block.columns[k]
+                if level == 0 and column.top_span > 1:
+                    first, last = spans[k][0], spans[k + column.top_span - 1][1]
+                    self._merged(self.row, first, last, column.header[0], top, self.ws.write_string)
+                    k += column.top_span
+                    continue
+                text = column.header[level] or None
+                self._merged(self.row, *spans[k], text, style, self.ws.write_string)
+                k += 1
+            self.row, self.used = self.row + 1, self.used + height
+        self.header_rows = (first_header, self.row - 1)
+
+    def section(self, text: str) -> None:
+        self.ws.set_row(self.row, LINE_POINTS + 2)
+        self._merged(
+            self.row,
+            0,
+            len(self.grid) - 1,
+            text,
+            self.styles.get(bold=True, top=1, top_color="#BBBBBB"),
+            self.ws.write_string,
+        )
+        self.row, self.used = self.row + 1, self.used + LINE_POINTS + 2
+
+    def cells(self, block: Block, spans, cells: list[Cell]) -> None:
+        lines = 1
+        for column, span, cell in zip(block.columns, spans, cells, strict=True):
+            if column.wrap and isinstance(cell.value, str):
+                lines = max(lines, wrapped_lines(cell.value, span_points(self.grid, span)))
+        height = lines * LINE_POINTS
+        self.ws.set_row(self.row, height)
+        for column, span, cell in zip(block.columns, spans, cells, strict=True):
+            self._cell(column, span, cell)
+        self.row, self.used = self.row + 1, self.used + height
+
+    def row_height(self, block: Block, spans, cells: list[Cell]) -> float:
+        lines = 1
+        for column, span, cell in zip(block.columns, spans, cells, strict=True):
+            if column.wrap and isinstance(cell.value, str):
+                lines = max(lines, wrapped_lines(cell.value, span_points(self.grid, span)))
+        return lines * LINE_POINTS
+
+    def _cell(self, column: Column, span, cell: Cell) -> None:
+        italic = {"italic": True} if cell.marked else {}
+        if cell.hidden:
+            style = self.styles.get(bg_color=SUPPRESSED_FILL, align="right", **italic)
+            self._merged(self.row, *span, SUPPRESSED_MARK, style, self.ws.write_string)
+            return
+        value = cell.value
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            self._merged(self.row, *span, None, self.styles.get(), self.ws.write_string)
+            return
+        if isinstance(value, (dt.date, pd.Timestamp)):
+            serial = float((pd.Timestamp(value) - EXCEL_EPOCH).days)
+            style = self.styles.get(
+                num_format=cell.num_format or column.num_format or "dd-mm-yyyy", **italic
+            )
+            self._merged(self.row, *span, serial, style, self.ws.write_number)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            style = self.styles.get(
+                num_format=cell.num_format or column.num_format or "#,##0.0", **italic
+            )
+            self._merged(self.row, *span, float(value), style, self.ws.write_number)
+        else:
+            # text stays text: write_string never makes a formula of '=...'
+            style = self.styles.get(text_wrap=column.wrap, **italic)
+            self._merged(self.row, *span, str(value), style, self.ws.write_string)
+
+    def page_break(self) -> None:
+        self.breaks.append(self.row)
+        self.used = 0.0
+
+    def write(self, continued: str) -> None:
+        self.sheet_continued = continued
+        self.title()
+        single = len(self.sheet.blocks) == 1
+        for block in self.sheet.blocks:
+            spans = column_spans(block, self.grid)
+            header = sum(self._header_height(block, spans)) + (LINE_POINTS + 2) * bool(
+                block.caption
+            )
+            first_rows = sum(LINE_POINTS + 2 for _ in block.rows[:3])
+            if not single and self.used > 0 and self.used + header + first_rows > self.page:
+                self.page_break()
+            self.header(block, spans)
+            section = None
+            for kind, content in block.rows:
+                height = (
+                    LINE_POINTS + 2 if kind == "section" else self.row_height(block, spans, content)
+                )
+                if not single and self.used + height > self.page:
+                    self.page_break()
+                    self.header(block, spans, continued=True)
+                    if section is not None and kind != "section":
+                        self.section(section)
+                if kind == "section":
+                    section = content
+                    self.section(content)
+                else:
+                    self.cells(block, spans, content)
+            if not single:
+                self.ws.set_row(self.row, LINE_POINTS / 2)
+                self.row, self.used = self.row + 1, self.used + LINE_POINTS / 2
+        self._print_setup(single)
+
+    def _print_setup(self, single: bool) -> None:
+        ws = self.ws
+        ws.set_paper(A4)
+        if self.sheet.orientation == "landscape":
+            ws.set_landscape()
+        else:
+            ws.set_portrait()
+        ws.set_margins(**MARGINS)
+        font = f'&"{FONT}"&{FOOTER_SIZE}'
+        ws.set_footer(f"&L{font}&A&R{font}Side &P af &N", {"margin": 0.2})
+        ws.print_area(0, 0, max(self.row - 1, 0), len(self.grid) - 1)
+        if single and hasattr(self, "header_rows"):
+            ws.repeat_rows(*self.header_rows)
+            ws.freeze_panes(self.header_rows[1] + 1, 0)
+        if self.breaks:
+            ws.set_h_pagebreaks(self.breaks)
 
 
 def write_workbook(
@@ -117,102 +316,39 @@ def write_workbook(
     docs: dict[str, tuple[str, list]],
     note: str,
     labels: Labels | None = None,
+    specs: dict[str, SheetSpec] | None = None,
 ) -> None:
-    """One sheet per table and a data dictionary sheet, for people: Danish headers in a frozen
-    row, Danish category values and Ja/Nej, a municipality name beside each code, number
-    formats from the columns' units, suppressed cells marked, printable one page wide.
-    `tables` maps a name to (published, mask)."""
+    """One sheet per table and a data dictionary sheet, printed as a statistics office prints
+    its tables: a Danish sheet name; above the table its title, unit, source (registers and
+    their extracts) and notes (`..`, provisional figures); Danish headings with units, Danish
+    values and Ja/Nej, a municipality's name beside its code, number formats from the units;
+    wide tables pivoted or split so that every page is A4 at 8 pt or more, long ones with
+    their header on every page (exports/layout.py). `tables` maps a name to (published,
+    mask). `note` is the manifest's disclosure note; the workbook prints the vocabulary's
+    Danish one."""
     import xlsxwriter
 
     labels = labels or Labels()
+    if not labels.vocabulary.texts:
+        labels = replace(labels, vocabulary=read_vocabulary())
+    specs = specs if specs is not None else sheet_specs()
+    revisions = (
+        revision_lookup(*tables["registration_revisions"])
+        if "registration_revisions" in tables
+        else {}
+    )
     # constant_memory streams each row to disk as it is written: rows must come in order.
     workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "nan_inf_to_errors": True})
     # No clock in the file: the same tables give the same bytes (when the export was made is
     # in manifest.json). XlsxWriter stamps the zip members so already.
     workbook.set_properties({"created": WORKBOOK_CREATED})
-    header_format = workbook.add_format(
-        {"bold": True, "bg_color": HEADER_FILL, "text_wrap": True, "valign": "top"}
-    )
-    hidden_format = workbook.add_format({"bg_color": SUPPRESSED_FILL, "align": "right"})
-    formats: dict[str | None, object] = {None: None}
-
-    def cell_format(num_format: str | None):
-        if num_format not in formats:
-            formats[num_format] = workbook.add_format({"num_format": num_format})
-        return formats[num_format]
-
-    for name, (published, published_mask) in tables.items():
-        frame = for_readers(published, labels)
-        mask = published_mask.reindex(columns=frame.columns, fill_value=False)
-        sheet = workbook.add_worksheet(name[:31])
-        column_docs = {d.column: d for d in docs.get(name, ("", []))[1]}
-        headers = [
-            column_docs[c].label_da if c in column_docs else NAME_DOC[0] if c == NAME_COLUMN else c
-            for c in frame.columns
-        ]
-        units = [column_docs[c].unit if c in column_docs else "" for c in frame.columns]
-        formats_by_column = [
-            cell_format(number_format(unit, published[c] if c in published else frame[c]))
-            for c, unit in zip(frame.columns, units, strict=True)
-        ]
-        widths = []
-        for i, column in enumerate(frame.columns):
-            longest = max([len(str(v)) for v in frame[column].head(200)] or [0])
-            # Headers wrap, at spaces: the column takes the longest word, not the whole label.
-            word = max(len(w) for w in headers[i].split() or [""])
-            widths.append(min(max(longest + 2, word + 2, 9), 45))
-            sheet.set_column(i, i, widths[i])
-        sheet.freeze_panes(1, 0)
-        header_lines = [_header_lines(h, w) for h, w in zip(headers, widths, strict=True)]
-        sheet.set_row(0, LINE_HEIGHT * max(header_lines))
-        sheet.write_row(0, 0, headers, header_format)
-        _print_setup(sheet)
-        columns, writers = zip(
-            *(
-                _column_cells(sheet, frame[c], f)
-                for c, f in zip(frame.columns, formats_by_column, strict=True)
-            ),
-            strict=True,
-        )
-        hidden = mask.to_numpy()
-        hidden_rows = hidden.any(axis=1)
-        for r, values in enumerate(zip(*columns, strict=True)):
-            for c, value in enumerate(values):
-                if hidden_rows[r] and hidden[r, c]:
-                    sheet.write_string(r + 1, c, SUPPRESSED_MARK, hidden_format)
-                elif value is not None:
-                    writers[c](r + 1, c, value)
-
-    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
-    table_row = workbook.add_format({"text_wrap": True, "valign": "top", "bold": True})
-    dictionary = workbook.add_worksheet("dataordbog")
-    for i, width in enumerate(DICTIONARY_WIDTHS):
-        dictionary.set_column(i, i, width, wrap)
-    dictionary.freeze_panes(1, 0)
-    dictionary.write_row(
-        0, 0, ("tabel", "kolonne", "dansk betegnelse", "enhed", "betydning"), header_format
-    )
-    _print_setup(dictionary)
-
-    def entry(row: int, values: list[str], style) -> None:
-        lines = max(
-            _wrapped_lines(str(v), w) for v, w in zip(values, DICTIONARY_WIDTHS, strict=True)
-        )
-        dictionary.set_row(row, LINE_HEIGHT * lines)
-        dictionary.write_row(row, 0, values, style)
-
-    row = 1
-    for name, (published, _) in tables.items():
-        description, columns_doc = docs.get(name, ("", []))
-        entry(row, [name, "", "", "", description], table_row)
-        row += 1
-        for doc in columns_doc:
-            entry(row, [name, doc.column, doc.label_da, doc.unit, doc.meaning], wrap)
-            row += 1
-            if doc.column == "municipality_code" and "municipality_code" in published:
-                entry(row, [name, NAME_COLUMN, *NAME_DOC], wrap)
-                row += 1
-    dictionary.set_row(row + 1, LINE_HEIGHT * _wrapped_lines(note, DICTIONARY_WIDTHS[4]))
-    dictionary.write_string(row + 1, 0, SUPPRESSED_MARK, hidden_format)
-    dictionary.write_string(row + 1, 4, note, wrap)
+    styles = _Styles(workbook)
+    continued = labels.text("workbook", "continued")
+    for name, (published, mask) in tables.items():
+        description, columns = docs.get(name, ("", []))
+        spec = specs.get(name) or SheetSpec(table=name, sheet=name[:31], title=description)
+        sheet = printed_sheet(spec, published, mask, columns, labels, revisions)
+        _SheetWriter(workbook, styles, sheet).write(continued)
+    dictionary = dictionary_sheet(specs, docs, list(tables), labels)
+    _SheetWriter(workbook, styles, dictionary).write(continued)
     workbook.close()

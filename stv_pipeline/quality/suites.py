@@ -40,7 +40,9 @@ class SuiteFile:
     body: dict[str, Any]
     query: str
     example_columns: tuple[str, ...] = ()
-    # what the suite checks in Danish, for STAR's report (meta description_da)
+    # what a failure means in Danish, for STAR's report (meta title_da, description_da; the
+    # latter may name settings in braces: "{revision_threshold}")
+    title_da: str = ""
     description_da: str = ""
 
 
@@ -62,6 +64,7 @@ def read_suite(path: Path) -> SuiteFile:
         body=body,
         query=meta.get("query", f"select * from {schema}.{table}"),
         example_columns=tuple(meta.get("example_columns", ())),
+        title_da=meta.get("title_da", ""),
         description_da=meta.get("description_da", ""),
     )
 
@@ -158,10 +161,55 @@ def with_settings(suite: SuiteFile, settings: dict[str, Any]) -> SuiteFile:
 
 def validate_in_warehouse(
     suite: SuiteFile, con: duckdb.DuckDBPyConnection
-) -> tuple[dict[str, Any], int]:
+) -> tuple[dict[str, Any], int, dict[str, Any]]:
     """Run the suite's query in the warehouse and validate its rows with the suite, thresholds
-    read from the settings the marts were built with; GX's result and the rows validated."""
+    read from the settings the marts were built with; GX's result, the rows validated and the
+    settings."""
     # In a fixed order, so the failing rows a check shows as examples do not depend on how
     # the engine that built the table stored it (DuckDB or Spark's Parquet, DESIGN §7).
     frame = con.execute(f"select * from ({suite.query}) order by all").df()
-    return validate_frame(with_settings(suite, read_settings(con)), frame), len(frame)
+    settings = read_settings(con)
+    return validate_frame(with_settings(suite, settings), frame), len(frame), settings
+
+
+def setting_text(value: Any) -> str:
+    """A setting as a Danish text quotes it: a share as a percent ('10 %'), a number as is."""
+    if isinstance(value, float) and 0 < abs(value) < 1:
+        percent = round(value * 100, 1)
+        return f"{percent:g} %".replace(".", ",")
+    return str(value)
+
+
+def danish_texts(suite: SuiteFile, settings: dict[str, Any]) -> dict[str, str]:
+    """The suite's Danish title and description, its settings filled in, for the report."""
+    return {
+        "title_da": suite.title_da,
+        "description_da": suite.description_da.format(
+            **{name: setting_text(value) for name, value in settings.items()}
+        ),
+    }
+
+
+def municipality_names(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
+    """The municipalities' names (seed municipalities), to name a failing row's municipality;
+    none before the seeds are built."""
+    try:
+        return dict(
+            con.execute(
+                "select municipality_code, municipality_name from reference.municipalities"
+            ).fetchall()
+        )
+    except Exception:  # noqa: BLE001 - no seed yet: the codes alone
+        return {}
+
+
+def seed_settings() -> dict[str, Any]:
+    """The evaluation settings as the seed file holds them, for texts made before a run (the
+    UI's check descriptions); a check uses the warehouse's (read_settings)."""
+    import csv
+
+    from stv_pipeline.settings import DBT_PROJECT_DIR
+
+    with (DBT_PROJECT_DIR / "seeds" / "evaluation_settings.csv").open(encoding="utf-8") as fh:
+        row = next(csv.DictReader(fh))
+    return {k: float(v) if "." in v else int(v) for k, v in row.items()}

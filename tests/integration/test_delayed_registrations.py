@@ -81,22 +81,17 @@ def test_late_registration_then_maturity_then_a_revision_that_warns(tmp, capsys)
     deliver(tmp / "inbox", "2018-01-10", A_B + C + D)
     assert run_stv(tmp) == 0
     out = capsys.readouterr().out
-    assert "registration_revisions:gx_registration_revisions_mature_months failed (WARN)" in out
-    assert "municipality_code=450, month=2017-03-01" in out
-    assert "failed (ERROR)" not in out
+    assert (
+        "  WARN gx_registration_revisions_mature_months (marts/registration_revisions): "
+        "exceeds_threshold not false"
+    ) in out
+    assert "(450): exceeds_threshold true, month 2017-03-01" in out
+    assert "  ERROR " not in out
     assert query(
         tmp,
-        "select population, n_company, n_hours, n_either, provisional, provisional_reason "
+        "select population, n_company, n_hours, n_either, provisional, provisional_reason, "
+        "revised_measure, revised_vintage::varchar "
         f"from marts.success_criteria_monthly {MARCH}",
-    ) == [
-        (
-            4,
-            2,
-            None,
-            None,
-            True,
-            "revised by +100.0 % in the newest extract (n_company, extract of 2018-01-10)",
-        )
-    ]
+    ) == [(4, 2, None, None, True, "revised", "n_company", "2018-01-10")]
     (new_export,) = set((tmp / "exports").iterdir()) - set(exports_before)
     assert (new_export / "success_criteria_monthly.parquet").exists()

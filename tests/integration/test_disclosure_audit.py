@@ -121,6 +121,6 @@ def test_a_run_whose_audit_fails_exits_1_and_delivers_nothing(sample_run, monkey
     capsys.readouterr()
     assert run_stv(tmp) == 1
     out = capsys.readouterr().out
-    assert "disclosure_audit failed" in out and "through" in out
+    assert "  ERROR disclosure_audit (exports/published_tables): " in out and "through" in out
     # no new folder, not even a hidden partial one; the earlier delivery is untouched
     assert [p.name for p in (tmp / "exports").iterdir()] == [delivered.name]

@@ -86,8 +86,16 @@ def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, 
     out = capsys.readouterr().out
     # one line per phase, with its counts, before anything else
     lines = out.splitlines()
-    assert lines[2].startswith("Reference data:") and lines[7].startswith("Export:")
-    assert "8 files loaded, 0 files rejected, 0 files unchanged (7 sources" in lines[3]
+    phases = [line.split(":")[0] for line in lines if line[:1] != " " and ":" in line[:20]]
+    assert phases[2:8] == [
+        "Ingestion",
+        "Reference data",
+        "dbt",
+        "Checks",
+        "Disclosure control",
+        "Export",
+    ]
+    assert "8 files loaded, 0 files rejected, 0 files unchanged (7 sources" in lines[2]
     assert "\x1b[" not in out  # captured, not a terminal: no control codes
     assert len(lines) <= 40
     log = Path(lines[1].removeprefix("Full log: "))
@@ -103,7 +111,7 @@ def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, 
     # failing rows' figures, the files STAR receives may not.
     for name in ("manifest.json", "report.html"):
         text = (folder / name).read_text()
-        assert "3 afvigende rækker" in text, name
+        assert "3 rækker i 2 kommuner: Odense (461) 2 rækker, Nyborg (450) 1 række" in text, name
         assert "register_count=" not in text and "municipal_count=" not in text, name
     assert manifest["run_id"].startswith(folder.name.split("_")[1])
     assert {(i["file"], i["sha256"], i["rows"]) for i in manifest["inputs"]} == {
@@ -137,7 +145,7 @@ def test_full_run_computes_the_hand_counted_figures_and_exports_them(workspace, 
     )
     assert run_stv(workspace) == 0
     assert mart(workspace) == rows
-    assert "check raw/register_benefits:no_quarantined_files failed (WARN)" in (
+    assert "  WARN no_quarantined_files (raw/register_benefits): 1 file(s) in" in (
         capsys.readouterr().out
     )
     report = workspace / "quarantine/register_benefits/benefits_2017-05-31.csv.report.json"
@@ -255,3 +263,44 @@ def test_no_cpr_number_is_written_anywhere(workspace, monkeypatch, capsys, caplo
     found += CPR_LIKE.findall(captured.out + captured.err + caplog.text)
     assert found == []
     assert len(tables) > 10 and any(p.name.endswith(".report.json") for p in written)
+
+
+FORMULA_NAMES = ["=1+1", "+SUM(A1:A9)", "-2+3", "@HYPERLINK(x)", "<img src=x onerror=alert(1)>"]
+
+
+def test_a_provider_named_like_a_formula_reaches_excel_as_text(workspace):
+    """CSV injection: names a municipality delivers are text in every CSV as Excel reads it
+    (a leading apostrophe), text in the workbook, and escaped in the report."""
+    import csv
+
+    import openpyxl
+
+    rows = "".join(
+        f"450;06-03-2017;active_company_placements;{name};{i + 1}\n"
+        for i, name in enumerate(FORMULA_NAMES)
+    )
+    (workspace / "inbox" / "municipal_monitoring" / "monitoring_providers.csv").write_text(
+        "kommunekode;udtraeksdato;maal;leverandoer;antal\n" + rows, "utf-8"
+    )
+    assert run_stv(workspace) == 0
+    folder, _ = newest_export(workspace / "exports")
+    providers = set()
+    for path in folder.glob("*.csv"):
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            table = list(csv.DictReader(fh, delimiter=";"))
+        for row in table:
+            for column, cell in row.items():
+                # as Excel reads a cell: a number may start with '-', a text no formula
+                starts_formula = cell[:1] in ("=", "+", "-", "@", "\t", "\r")
+                assert not starts_formula or re.fullmatch(r"-\d+(,\d+)?", cell), (path, cell)
+                if column == "provider":
+                    providers.add(cell)
+    assert {"'=1+1", "'+SUM(A1:A9)", "'-2+3", "'@HYPERLINK(x)"} <= providers
+    # Parquet keeps the name for programs; the workbook stores it as text
+    names = set(pd.read_parquet(folder / "monitoring_by_provider.parquet")["provider"])
+    assert set(FORMULA_NAMES) <= names
+    sheet = openpyxl.load_workbook(folder / "stv_tabeller.xlsx")["Leverandører"]
+    cells = [c for row in sheet.iter_rows() for c in row if c.value in FORMULA_NAMES]
+    assert {c.value for c in cells} == set(FORMULA_NAMES) and {c.data_type for c in cells} == {"s"}
+    report = (folder / "report.html").read_text("utf-8")  # the provider panel's legend
+    assert "&lt;img src=x onerror=alert(1)&gt;" in report and "<img src=x" not in report

@@ -1,8 +1,13 @@
 """GX result JSON → Dagster AssetCheckResult, without running GX."""
 
+from datetime import datetime
+
 import dagster as dg
 
-from stv_pipeline.quality.check_results import check_result
+from stv_pipeline.quality.check_results import check_result, format_value
+
+NAMES = {813: "Frederikshavn", 316: "Holbæk", 461: "Odense", 450: "Nyborg", 851: "Aalborg"}
+UNITS = {"gap_rel": "procent", "extract_date": "dato"}
 
 
 def gx_result(*items):
@@ -13,21 +18,26 @@ def gx_result(*items):
     }
 
 
-def item(success, type_, severity=None, unexpected=None):
+def item(success, type_, severity=None, unexpected=None, rows=None):
     meta = {"severity": severity} if severity else {}
+    unexpected = unexpected or []
     return {
         "success": success,
         "expectation_config": {
             "type": type_,
-            "kwargs": {"column": "share_either", "batch_id": "x"},
+            "kwargs": {"column": "gap_rel", "min_value": -0.1, "max_value": 0.1, "batch_id": "x"},
             "meta": meta,
         },
         "result": {
-            "unexpected_count": len(unexpected or []),
-            "partial_unexpected_list": unexpected or [],
-            "unexpected_index_list": list(range(len(unexpected or []))),
+            "unexpected_count": len(rows or unexpected),
+            "partial_unexpected_list": unexpected,
+            "unexpected_index_list": rows or list(range(len(unexpected))),
         },
     }
+
+
+def gap(code, day, value):
+    return {"gap_rel": value, "municipality_code": code, "extract_date": datetime(2017, 6, day)}
 
 
 def test_all_expectations_held():
@@ -37,32 +47,68 @@ def test_all_expectations_held():
     assert r.metadata["rows_validated"].value == 10
 
 
-def test_failure_lists_expectation_and_examples_and_keeps_suite_severity():
-    r = check_result(
-        gx_result(item(True, "expect_a"), item(False, "expect_b", unexpected=[1.2, 3])),
-        "ERROR",
-        row_count=5,
-    )
-    assert not r.passed and r.severity == dg.AssetCheckSeverity.ERROR
-    [failure] = r.metadata["failures"].value
-    assert failure["expectation"] == "expect_b(column=share_either)"
-    assert failure["examples"] == ["1.2", "3"] and failure["unexpected_count"] == 2
-    assert failure["example_rows"] == ["row 0", "row 1"]
-    assert "expect_b(column=share_either): 2 afvigende rækker, fx row 0; row 1" in r.description
+def test_values_read_as_a_reader_reads_them():
+    assert format_value(-0.14285714285714285, "procent") == "-14.3 %"
+    assert format_value(datetime(2017, 6, 5), "dato") == "2017-06-05"
+    assert format_value("2017-06-05T00:00:00") == "2017-06-05"
+    assert format_value(0.08577993362267042) == "0.09"
+    assert format_value(7.0) == "7" and format_value(None) == "empty"
 
 
-def test_failing_rows_are_named_by_their_key_columns():
-    failing = item(False, "expect_b", unexpected=[0.3])
-    failing["result"]["unexpected_index_list"] = [{"municipality_code": 813, "month": "2018-09"}]
-    r = check_result(gx_result(failing), "ERROR", 1)
-    assert r.metadata["failures"].value[0]["example_rows"] == [
-        "municipality_code=813, month=2018-09"
+def test_a_failure_names_the_municipalities_with_most_rows_first_and_their_examples():
+    # Holbæk's rows come first in the table, but Frederikshavn has most of them
+    rows = [
+        gap(316, 5, -1 / 7),
+        gap(316, 12, -1 / 7),
+        gap(813, 5, 0.25),
+        gap(813, 12, 0.3),
+        gap(813, 19, 0.2),
+        gap(461, 5, 0.5),
+        gap(450, 5, 0.5),
+        gap(851, 5, 0.5),
     ]
-    assert "fx municipality_code=813, month=2018-09" in r.description
-    # the export's version names the expectation and how many rows, never a row's figures
-    assert r.metadata["published_description"].value == (
-        "expect_b(column=share_either): 1 afvigende rækker"
+    r = check_result(
+        gx_result(item(False, "expect_column_values_to_be_between", rows=rows)),
+        "WARN",
+        row_count=40,
+        units=UNITS,
+        names=NAMES,
     )
+    assert not r.passed and r.severity == dg.AssetCheckSeverity.WARN
+    assert r.description.splitlines() == [
+        "gap_rel outside -10.0 % to 10.0 %",
+        "8 rows in 5 municipalities: Frederikshavn (813) 3, Holbæk (316) 2, Nyborg (450) 1 "
+        "and 2 more",
+        "e.g. Frederikshavn (813): gap_rel 25.0 %, extract_date 2017-06-05",
+    ]
+    # the report's Danish: municipalities and rows, never a row's figures
+    assert r.metadata["published_description"].value == (
+        "8 rækker i 5 kommuner: Frederikshavn (813) 3 rækker, Holbæk (316) 2 rækker, "
+        "Nyborg (450) 1 række og 2 flere"
+    )
+    [failure] = r.metadata["failures"].value
+    assert [(m["code"], m["rows"]) for m in failure["municipalities"]] == [
+        (813, 3),
+        (316, 2),
+        (450, 1),  # ties in code order
+        (461, 1),
+        (851, 1),
+    ]
+    # one example from each municipality in that order, then the rest
+    assert [e.split(":")[0] for e in failure["example_rows"]] == [
+        "Frederikshavn (813)",
+        "Holbæk (316)",
+        "Nyborg (450)",
+        "Odense (461)",
+        "Aalborg (851)",
+    ]
+
+
+def test_failing_rows_without_a_municipality_are_counted():
+    failing = item(False, "expect_column_values_to_be_between", unexpected=[0.3])
+    r = check_result(gx_result(failing), "ERROR", 1, units=UNITS)
+    assert r.description == "gap_rel outside -10.0 % to 10.0 %\n1 row\ne.g. row 0"
+    assert r.metadata["published_description"].value == "1 række"
 
 
 def test_only_warn_expectations_failing_gives_a_warning_in_an_error_suite():

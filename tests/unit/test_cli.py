@@ -5,10 +5,11 @@ import io
 import json
 import logging
 
+import dagster as dg
 import pytest
 
 from stv_pipeline.cli import main, parser
-from stv_pipeline.run import Progress
+from stv_pipeline.progress import BAR_STYLE, Plan, Progress, failed_check_lines, fit
 
 
 def test_version_names_the_package_and_the_commit(capsys):
@@ -124,3 +125,155 @@ def test_a_locked_warehouse_is_reported_with_its_holder_then_given_up(monkeypatc
         "(/usr/bin/duckdb) after 6 attempts: end that process (or wait for it) and run again"
     )
     assert "RETRY" in log.getvalue()  # the full log has Dagster's own events
+
+
+def tiny_job():
+    """A run in the user's phases: a loader (one file), a model, a check, disclosure control,
+    the export. Each step writes down what the terminal showed when it began."""
+    seen: dict[str, str] = {}
+
+    def saw(name: str, context) -> None:
+        seen[name] = context.resources.terminal.getvalue()
+
+    @dg.asset(key=["raw", "register_benefits"], required_resource_keys={"terminal"})
+    def load(context):
+        saw("load", context)
+        context.log.info("loaded benefits_2019-04-15.csv (register_benefits): 3 rows")
+        return dg.MaterializeResult(
+            metadata={
+                "input": "inbox: /tmp/inbox",
+                "files_loaded": 1,
+                "files_unchanged": 0,
+                "files_rejected": 0,
+            }
+        )
+
+    @dg.asset(key=["marts", "success"], deps=[load], required_resource_keys={"terminal"})
+    def model(context):
+        saw("model", context)
+
+    @dg.asset_check(asset=model, required_resource_keys={"terminal"})
+    def consistent(context):
+        saw("check", context)
+        return dg.AssetCheckResult(passed=True)
+
+    @dg.asset(
+        key=["exports", "published_tables"], deps=[model], required_resource_keys={"terminal"}
+    )
+    def published(context):
+        saw("published", context)
+        return dg.MaterializeResult(metadata={"suppressions": {"success": {"suppressed_cells": 4}}})
+
+    @dg.asset(key=["exports", "star_export"], deps=[published], required_resource_keys={"terminal"})
+    def export(context):
+        saw("export", context)
+        return dg.MaterializeResult(
+            metadata={
+                "export_folder": dg.MetadataValue.path("/tmp/exports/x"),
+                "tables": {"success": {"suppressed_cells": 4}},
+                "unchanged": False,
+            }
+        )
+
+    return [load, model, published, export], [consistent], seen
+
+
+def run_tiny(out, inbox=None) -> tuple[Progress, dict[str, str]]:
+    from stv_pipeline.run import _loggers
+
+    assets, checks, seen = tiny_job()
+    definitions = dg.Definitions(
+        assets=assets,
+        asset_checks=checks,
+        jobs=[dg.define_asset_job("tiny", selection=dg.AssetSelection.all())],
+        resources={"terminal": dg.ResourceDefinition.hardcoded_resource(out)},
+    )
+    job = definitions.resolve_job_def("tiny")
+    plan = Plan.of(job.asset_layer.asset_graph, inbox)
+    with Progress(out, 0, plan=plan) as progress:
+        result = job.with_logger_defs(_loggers(progress, io.StringIO())).execute_in_process(
+            run_config={"loggers": {"stv_run": {}}}
+        )
+    assert result.success
+    return progress, seen
+
+
+def test_each_phase_line_is_printed_when_the_phase_ends():
+    out = io.StringIO()  # a pipe: no bar
+    progress, seen = run_tiny(out)
+    lines = out.getvalue().splitlines()
+    assert lines == [
+        "Ingestion:          1 file loaded, 0 files rejected, 0 files unchanged "
+        "(1 source: register_benefits 1)",
+        "Reference data:     0 of 0 seeds loaded",
+        "dbt:                1 of 1 model built, 0 of 0 tests passed",
+        "Checks:             1 of 1 check passed",
+        "Disclosure control: 4 cells suppressed in 1 table",
+        "Export:             1 table as CSV and Parquet, workbook, report",
+    ]
+    # each phase's line was out before the next phase began
+    # (the check may run before or after disclosure control: the lines keep the phases' order)
+    assert seen["load"] == ""
+    assert seen["model"].splitlines() == lines[:1]
+    assert seen["published"].splitlines()[:3] == lines[:3]
+    assert seen["export"].splitlines()[:3] == lines[:3]
+    assert progress.printed == ["Ingestion", "dbt", "Checks", "Disclosure control", "Export"]
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_the_bar_names_the_phase_ends_full_and_is_not_red(tmp_path):
+    (tmp_path / "register_benefits").mkdir()
+    (tmp_path / "register_benefits" / "benefits_2019-04-15.csv").write_text("x")
+    progress, _ = run_tiny(Terminal(), tmp_path)
+    [task] = progress._bar.tasks
+    # a file, four assets, a check: all done
+    assert task.total == 6 and task.completed == 6
+    assert task.description == "Export"
+    assert "red" not in " ".join(BAR_STYLE.values())
+
+
+def test_a_failed_check_takes_three_lines_under_160_characters():
+    evaluation = dg.AssetCheckEvaluation(
+        asset_key=dg.AssetKey(["marts", "reconciliation"]),
+        check_name="gx_reconciliation_gaps",
+        passed=False,
+        severity=dg.AssetCheckSeverity.WARN,
+        description="gap_rel outside -10.0 % to 10.0 %\n51 rows in 5 municipalities: "
+        + "Frederikshavn (813) 23, " * 10
+        + "\ne.g. Frederikshavn (813): gap_rel -12.5 %\ne.g. another",
+    )
+    lines = failed_check_lines(evaluation)
+    assert lines[0] == (
+        "  WARN gx_reconciliation_gaps (marts/reconciliation): gap_rel outside -10.0 % to 10.0 %"
+    )
+    assert len(lines) == 3 and all(len(line) < 160 for line in lines)
+    assert lines[1].endswith("…") and lines[2] == "      e.g. Frederikshavn (813): gap_rel -12.5 %"
+    assert fit("x" * 200) == "x" * 158 + "…"
+
+
+def test_stv_exports_alone_lists_its_commands(capsys):
+    assert main(["exports"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: stv exports") and "prune" in err
+    assert "exports_command" not in err
+
+
+def test_help_names_every_environment_variable_the_pipeline_reads(capsys):
+    import re
+
+    from stv_pipeline import settings
+    from stv_pipeline.settings import PROJECT_ROOT
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    example = (PROJECT_ROOT / ".env.example").read_text("utf-8")
+    names = set(re.findall(r"^([A-Z_]+)=", example, re.M))
+    names |= {v for k, v in vars(settings).items() if k.startswith("ENV_")}
+    assert names >= {"STV_ENGINE", "STV_SPARK_DIR", "JOBINDSATS_TOKEN", "GX_ANALYTICS_ENABLED"}
+    for name in names:
+        assert re.search(rf"^  {name}\b", text, re.M), name

@@ -9,12 +9,14 @@ import duckdb
 import pandas as pd
 import pytest
 
+from stv_pipeline.exports.dictionary import column_units
 from stv_pipeline.quality.check_results import check_result
 from stv_pipeline.quality.suites import discover_suites, validate_in_warehouse
 from stv_pipeline.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR
 
 SUITES = {s.name: s for s in discover_suites(EXPECTATIONS_DIR)}
 SEED = DBT_PROJECT_DIR / "seeds" / "evaluation_settings.csv"
+NAMES = {450: "Nyborg", 813: "Frederikshavn"}
 
 
 def run(name: str, frame: pd.DataFrame, **edited_settings: float) -> dg.AssetCheckResult:
@@ -31,8 +33,9 @@ def run(name: str, frame: pd.DataFrame, **edited_settings: float) -> dg.AssetChe
     con.execute(f"create table reference.evaluation_settings as select * from read_csv('{SEED}')")
     for column, value in edited_settings.items():
         con.execute(f"update reference.evaluation_settings set {column} = ?", [value])
-    result, rows = validate_in_warehouse(suite, con)
-    return check_result(result, suite.severity, rows)
+    result, rows, _ = validate_in_warehouse(suite, con)
+    units = column_units().get(suite.asset, {})
+    return check_result(result, suite.severity, rows, units=units, names=NAMES)
 
 
 def test_every_suite_file_names_an_asset_and_a_severity():
@@ -71,7 +74,10 @@ def test_mature_revision_check_ignores_young_months_and_warns_on_a_mature_one():
     assert run("registration_revisions_mature_months", revisions(0.01)).passed
     result = run("registration_revisions_mature_months", revisions(0.1))
     assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
-    assert "municipality_code=813, month=2018-09-01" in result.description
+    assert result.description.startswith(
+        "exceeds_threshold not false\n1 row in 1 municipality: Frederikshavn (813) 1\n"
+        "e.g. Frederikshavn (813): exceeds_threshold true, month 2018-09-01, "
+    )
 
 
 def test_a_revision_that_is_not_the_last_one_is_not_reported():
@@ -104,7 +110,11 @@ def test_late_registration_share_warns_above_five_percent_in_the_newest_vintage(
     frame.loc[1, "share_over_8_weeks"] = 0.086
     result = run("registration_lag_late_share", frame)
     assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
-    assert "municipality_code=813" in result.description
+    assert result.description == (
+        "share_over_8_weeks outside 0.0 % to 5.0 %\n"
+        "1 row in 1 municipality: Frederikshavn (813) 1\n"
+        "e.g. Frederikshavn (813): share_over_8_weeks 8.6 %, vintage 2019-04-15"
+    )
     assert run("registration_lag_late_share", frame, late_registration_share_threshold=0.1).passed
 
 
@@ -127,7 +137,7 @@ def test_reconciliation_warns_on_a_gap_over_the_seeds_threshold():
     for municipal, register in ((7, 10), (12, 10), (3, 0)):
         result = run("reconciliation_gaps", reconciliation(municipal, register))
         assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
-        assert "municipality_code=813" in result.description
+        assert "in 1 municipality: Frederikshavn (813) 1\n" in result.description
     assert run(
         "reconciliation_gaps", reconciliation(7, 10), reconciliation_gap_threshold=0.3
     ).passed
@@ -149,7 +159,7 @@ def test_an_old_extract_loaded_after_a_newer_one_warns(late):
     assert result.passed is not late
     if late:
         assert result.severity == dg.AssetCheckSeverity.WARN
-        assert "vintage=2019-04-15" in result.description
+        assert "vintage 2019-04-15, newest_loaded_before 2019-01-15" in result.description
 
 
 def snapshot_losses(lost_in_450: int, older_in_450: int = 2000) -> pd.DataFrame:
@@ -178,8 +188,9 @@ def test_a_snapshot_losing_over_one_percent_in_a_large_municipality_is_an_error(
     assert run("register_snapshot_losses", snapshot_losses(20)).passed  # 1.0 % of 2,000
     result = run("register_snapshot_losses", snapshot_losses(21))  # 1.05 %; overall 0.84 %
     assert not result.passed and result.severity == dg.AssetCheckSeverity.ERROR
-    assert "newer_files=benefits_2019-04-15_a.csv, municipality_code=450" in result.description
-    assert "municipality_code=None" not in result.description
+    assert result.description.startswith("lost_rel above 1.0 %\n1 row in 1 municipality: Nyborg")
+    assert "e.g. Nyborg (450): lost_rel 1.1 %" in result.description
+    assert "newer_files benefits_2019-04-15_a.csv, older_rows 2000" in result.description
     assert run("register_snapshot_losses", snapshot_losses(21), snapshot_loss_threshold=0.02).passed
 
 
@@ -187,8 +198,9 @@ def test_a_small_municipality_counts_only_through_the_overall_loss():
     # 900 person-weeks: out of scope alone; losing 30 (3.3 %) is 2.1 % of 1,400 overall
     result = run("register_snapshot_losses", snapshot_losses(30, older_in_450=900))
     assert not result.passed
-    assert "municipality_code=None" in result.description
-    assert "municipality_code=450" not in result.description
+    # the overall row has no municipality
+    assert result.description.startswith("lost_rel above 1.0 %\n1 row\ne.g. lost_rel 2.1 %")
+    assert "Nyborg" not in result.description
 
 
 def success_row(population: int, n_company: int, n_hours, n_either) -> pd.DataFrame:
@@ -226,7 +238,7 @@ def test_contradictory_counts_are_errors(n_company, n_hours, n_either, passes):
     assert result.passed is passes
     if not passes:
         assert result.severity == dg.AssetCheckSeverity.ERROR
-        assert "municipality_code=450" in result.description
+        assert "in 1 municipality: Nyborg (450) 1\n" in result.description
 
 
 def test_the_context_made_in_the_background_is_the_one_the_checks_get(monkeypatch):

@@ -47,3 +47,25 @@ def test_mart_is_exported_for_danish_excel_and_typed_parquet_with_small_cells_em
     assert str(back["observed"].dtype) == "Int64" and back["observed"].tolist()[0] == 12
     assert pd.isna(back["observed"].iloc[1]) and pd.isna(back["estimate"].iloc[1])
     assert back["month"].iloc[0] == date(2019, 3, 1)  # a date, not a timestamp
+
+
+def test_no_text_cell_of_a_csv_starts_a_formula(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "provider": ["=1+1", "+A1", "-2+3", "@SUM(A1)", "\tx", "\rx", "jobmentor", None],
+            "gap_rel": [-0.5, 0.1, -0.25, 0.0, 1.0, 2.0, 3.0, None],
+        }
+    )
+    write_csv_for_excel(frame, tmp_path / "t.csv")
+    lines = (tmp_path / "t.csv").read_bytes()[len(BOM) :].decode().split("\r\n")
+    assert lines[1:9] == [
+        "'=1+1;-0,5",
+        "'+A1;0,1",
+        "'-2+3;-0,25",
+        "'@SUM(A1);0,0",
+        "'\tx;1,0",
+        '"\'\rx";2,0',  # quoted: a carriage return in a cell
+        "jobmentor;3,0",
+        ";",
+    ]
+    assert frame["provider"].iloc[0] == "=1+1"  # the frame (and Parquet) keeps the name

@@ -95,3 +95,80 @@ def test_a_lock_wait_names_the_holder_and_the_next_attempt():
         "The warehouse w.duckdb is locked by PID 4242 (/usr/bin/duckdb) (attempt 2 of 6); "
         "next attempt at 15:00:20"
     )
+
+
+def test_a_provisional_reason_reads_in_danish_quoting_only_a_published_revision():
+    from datetime import date
+
+    from stv_pipeline.exports.labels import labels_from, provisional_reason, revision_lookup
+    from stv_pipeline.vocabulary import read_vocabulary
+
+    labels = labels_from(read_vocabulary(), {}, {450: "Nyborg"})
+    april, march = date(2019, 4, 15), date(2019, 3, 1)
+    revisions = pd.DataFrame(
+        {
+            "municipality_code": [450, 450, 450],
+            "month": [march] * 3,
+            "target_group": ["alle", "ressourceforloeb", "kontanthjaelp_aktivitetsparat"],
+            "measure": ["n_company"] * 3,
+            "vintage": [april] * 3,
+            # 24 -> 25 (+4.2 %); 3 -> 4, suppressed; 0 -> 2, no relative size
+            "value": pd.array([25, None, 2], dtype="Int64"),
+            "revision_abs": pd.array([1, None, 2], dtype="Int64"),
+            "revision_rel": [1 / 24, None, None],
+        }
+    )
+    mask = pd.DataFrame(False, index=revisions.index, columns=revisions.columns)
+    mask.loc[1, ["value", "revision_abs", "revision_rel"]] = True
+    lookup = revision_lookup(revisions, mask)
+
+    def reason(group: str, codes: str = "too_recent+revised") -> str | None:
+        row = {
+            "municipality_code": 450,
+            "month": march,
+            "target_group": group,
+            "provisional_reason": codes,
+            "revised_measure": "n_company",
+            "revised_vintage": april,
+        }
+        return provisional_reason(row, labels, lookup)
+
+    assert reason("alle") == (
+        "for ny; revideret med +4,2 % i udtrækket af 15.04.2019 "
+        "(antal med virksomhedsrettet indsats)"
+    )
+    assert reason("ressourceforloeb", "revised") == (
+        "revideret mere end tærsklen i udtrækket af 15.04.2019 "
+        "(antal med virksomhedsrettet indsats)"
+    )
+    assert reason("kontanthjaelp_aktivitetsparat", "revised") == (
+        "steget fra 0 i udtrækket af 15.04.2019 (antal med virksomhedsrettet indsats)"
+    )
+    assert reason("alle", "too_recent") == "for ny"
+    assert provisional_reason({"provisional_reason": None}, labels) is None
+
+
+def test_codes_of_sources_notes_and_snapshots_read_in_danish():
+    from stv_pipeline.exports.labels import labels_from
+    from stv_pipeline.vocabulary import read_vocabulary
+
+    labels = labels_from(read_vocabulary(), {}, {}, {"nowcast_min_mature_months": 3})
+    frame = pd.DataFrame(
+        {
+            "actual_source": ["jobcentre", "providers_sum"],
+            "changed_snapshots": ["benefits", "both"],
+            "note": ["estimated", "no_estimate"],
+            "mature_months": [4, 1],
+            "completion_factor": [0.932, None],
+            "revised_measure": ["n_hours", None],
+        }
+    )
+    out = for_readers(frame, labels)
+    assert out["actual_source"].tolist() == ["jobcentrets egen opgørelse", "leverandørernes sum"]
+    assert out["changed_snapshots"].tolist() == ["ydelsesregistret", "begge registre"]
+    assert out["note"].tolist() == [
+        "skønnet ud fra 4 endelige måneder med samme forsinkelse (komplethedsfaktor 93,2 %)",
+        "intet skøn: kun 1 af de nødvendige 3 endelige måneder med samme forsinkelse",
+    ]
+    assert out["revised_measure"].tolist() == ["antal med ordinære løntimer", None]
+    assert frame["note"].tolist() == ["estimated", "no_estimate"]  # the CSV keeps the codes

@@ -120,21 +120,29 @@ def test_period_and_register_vintages():
     assert "15.01.2019, 15.04.2019." in text
 
 
-def test_every_warn_check_is_listed_and_errors_are_not():
+def test_only_failed_warn_checks_are_described_the_passed_ones_counted():
+    from stv_pipeline.vocabulary import read_vocabulary
+
+    labels = Labels(vocabulary=read_vocabulary())
     checks = [
         {
             "asset": "marts/reconciliation",
-            "check": "gaps",
+            "check": "gx_reconciliation_gaps",
             "passed": False,
             "severity": "WARN",
-            "description": "45 unexpected",
+            "description": "51 rækker i 6 kommuner: Frederikshavn (813) 23 rækker",
+            "metadata": {
+                "title_da": "Kommunernes tal mod registret",
+                "description_da": "Kommunens opgørelse afviger mere end 10 % fra registrets.",
+            },
         },
         {
-            "asset": "raw/x",
+            "asset": "raw/register_benefits",
             "check": "no_quarantined_files",
             "passed": True,
             "severity": "WARN",
-            "description": "none",
+            "description": "ingen filer i karantæne",
+            "metadata": {"title_da": "Filer i karantæne: ydelsesregistret"},
         },
         {
             "asset": "marts/y",
@@ -144,13 +152,17 @@ def test_every_warn_check_is_listed_and_errors_are_not():
             "description": "",
         },
     ]
-    text = warn_checks(checks, {})
-    assert "gaps: <strong>ikke bestået</strong>. Fundet: 45 unexpected" in text
-    checks[0]["definition"] = "Municipal and register counts agree within 10 %."
-    assert "<em>Municipal and register counts agree within 10 %.</em> Fundet:" in warn_checks(
-        checks, {}
-    )
-    assert "no_quarantined_files: bestået." in text and "keys" not in text
+    text = warn_checks(checks, labels)
+    assert text.startswith("<p>1 af 2 advarselskontroller bestået.")
+    assert (
+        "<li><strong>Kommunernes tal mod registret</strong>: 51 rækker i 6 kommuner: "
+        "Frederikshavn (813) 23 rækker. <em>Kommunens opgørelse afviger mere end 10 % fra "
+        "registrets.</em></li>"
+    ) in text
+    # a passed check is counted, never described with the wording of its failure
+    assert "karantæne" not in text and "keys" not in text and "marts/" not in text
+    checks[0]["passed"] = True
+    assert warn_checks(checks, labels) == "<p>2 af 2 advarselskontroller bestået.</p>"
 
 
 def test_revision_curve_is_the_share_of_the_final_value_seen_by_lag():
@@ -239,3 +251,28 @@ def test_the_report_is_danish_and_the_same_bytes_on_a_rerun():
     assert "<dc:date>" not in first and "Matplotlib v" not in first and "<script" not in first
     not_sample = build_report(tables, ReportInputs(run_id="9e0ad809-run", labels=LABELS))
     assert "syntetiske eksempeldatasæt" not in not_sample
+
+
+def test_every_goal_panel_of_a_row_with_an_empty_place_has_its_years():
+    from stv_pipeline.exports.report import goal_chart
+
+    codes = [253, 316, 450, 461, 710, 813]  # six jobcentres: a full row and one below
+    goals = pd.DataFrame(
+        [
+            {
+                "municipality_code": code,
+                "measure": "active_company_placements",
+                "extract_date": day,
+                "actual": 10 + i,
+                "target": 12.0,
+            }
+            for code in codes
+            for i, day in enumerate([date(2017, 3, 6), date(2018, 3, 5), date(2019, 3, 4)])
+        ]
+    )
+    labels = Labels(municipalities={c: f"K{c}" for c in codes})
+    chart = goal_chart(goals, labels)
+    # Greve's panel (the first) has one below it, but its row's others have none: all six
+    # show their years, and the unit stands beside the first panel of each row only
+    assert chart.count(">2018<") == 6
+    assert chart.count(">personer<") == 2

@@ -1,7 +1,10 @@
 -- DESIGN §3.6: whether each municipality × month × target group is still provisional in the
 -- newest vintage, and why: the month ended less than maturity_months before the newest
--- extract date ('too recent'), or the last revision of one of its measures (the newest
--- vintage whose snapshots changed that measure's inputs) exceeded the threshold.
+-- extract date ('too_recent'), or the last revision of one of its measures (the newest
+-- vintage whose snapshots changed that measure's inputs) exceeded the threshold ('revised',
+-- with the measure and vintage of the largest such revision). The reasons are codes (seed
+-- vocabulary, category provisional_reason): the workbook and the report say them in Danish,
+-- programs read the codes.
 with newest as (
     select vintage from {{ ref('int_register_vintages') }} where is_newest
 ),
@@ -28,21 +31,13 @@ last_revisions as (
         target_group,
         bool_or(exceeds_threshold) as last_revision_exceeds,
         max(abs(revision_rel)) as last_revision_rel_max,
-        -- the largest exceeding revision explains the flag; a value that appeared from 0
-        -- has no relative size and ranks first
-        -- ties on the size go to the measure's name, so the reason never depends on order
-        {{ value_of_first(
-            "case
-                when revision_rel is null then
-                    'revised from 0 to ' || cast(value as string) || ' in the newest extract ('
-                    || measure || ', extract of ' || cast(vintage as string) || ')'
-                else
-                    'revised by ' || " ~ fixed_decimals_text('revision_rel * 100', 1, signed=true)
-                    ~ " || ' % in the newest extract (' || measure || ', extract of '
-                    || cast(vintage as string) || ')'
-            end",
-            ['-coalesce(abs(revision_rel), 1e300)', 'measure']
-        ) }} filter (where exceeds_threshold) as revision_reason
+        -- the largest exceeding revision explains the flag, by its measure and vintage; a value
+        -- that appeared from 0 has no relative size and ranks first; ties on the size go to the
+        -- measure's name, so the reason never depends on order
+        {{ value_of_first('measure', ['-coalesce(abs(revision_rel), 1e300)', 'measure']) }}
+            filter (where exceeds_threshold) as revised_measure,
+        {{ value_of_first('vintage', ['-coalesce(abs(revision_rel), 1e300)', 'measure']) }}
+            filter (where exceeds_threshold) as revised_vintage
     from revisions
     where is_latest_revision
     group by all
@@ -59,13 +54,15 @@ select
         or coalesce(l.last_revision_exceeds, false) as provisional,
     nullif(
         concat_ws(
-            '; ',
+            '+',
             case when {{ add_months('last_day(k.month)', 's.maturity_months') }} > n.vintage
-                then 'too recent' end,
-            l.revision_reason
+                then 'too_recent' end,
+            case when l.last_revision_exceeds then 'revised' end
         ),
         ''
-    ) as provisional_reason
+    ) as provisional_reason,
+    l.revised_measure,
+    l.revised_vintage
 from keys as k
 left join last_revisions as l
     on k.municipality_code = l.municipality_code

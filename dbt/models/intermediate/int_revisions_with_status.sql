@@ -4,7 +4,9 @@ select
     r.*,
     r.vintage = v.vintage as is_newest_vintage,
     s.provisional,
-    s.provisional_reason
+    s.provisional_reason,
+    s.revised_measure,
+    s.revised_vintage
 from {{ ref('int_revisions') }} as r
 inner join {{ ref('int_month_status') }} as s
     on r.municipality_code = s.municipality_code

@@ -11,7 +11,9 @@ provisional_now as (
         r.measure,
         r.value as observed,
         r.lag_months,
-        r.provisional_reason
+        r.provisional_reason,
+        r.revised_measure,
+        r.revised_vintage
     from {{ ref('int_revisions_with_status') }} as r
     -- a measure unknown in the newest vintage (no earnings snapshot yet) has nothing to scale
     where r.is_newest_vintage and r.provisional and r.value is not null
@@ -25,8 +27,7 @@ joined as (
         f.ratio_p90,
         coalesce(f.mature_months, 0) as mature_months,
         coalesce(f.mature_months, 0) >= s.nowcast_min_mature_months
-            and f.completion_factor > 0 as can_estimate,
-        s.nowcast_min_mature_months
+            and f.completion_factor > 0 as can_estimate
     from provisional_now as p
     left join {{ ref('int_completion_factors') }} as f
         on p.measure = f.measure
@@ -49,18 +50,11 @@ select
     cast(case when can_estimate then round(observed / nullif(ratio_p10, 0), 2) end as double)
         as upper,
     cast(mature_months as integer) as mature_months,
-    cast(
-        case
-            when can_estimate then
-                'estimated from ' || cast(mature_months as string) || ' final months seen at lag '
-                || cast(lag_months as string) || ' (completion '
-                || {{ fixed_decimals_text('completion_factor * 100', 1) }} || ' %)'
-            else
-                'no estimate: ' || cast(mature_months as string) || ' final months seen at lag '
-                || cast(lag_months as string) || ', '
-                || cast(nowcast_min_mature_months as string) || ' needed'
-        end as string
-    ) as note,
+    -- a code of the seed vocabulary (category note): the workbook says it in Danish with
+    -- mature_months, lag_months and completion_factor
+    cast(case when can_estimate then 'estimated' else 'no_estimate' end as string) as note,
     true as provisional,
-    cast(provisional_reason as string) as provisional_reason
+    cast(provisional_reason as string) as provisional_reason,
+    cast(revised_measure as string) as revised_measure,
+    cast(revised_vintage as date) as revised_vintage
 from joined

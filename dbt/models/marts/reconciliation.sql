@@ -76,7 +76,7 @@ select
         as boolean
     ) as provisional,
     -- (the alias above: DuckDB reads a select list's earlier aliases)
-    cast(case when provisional then 'too recent' end as string) as provisional_reason
+    cast(case when provisional then 'too_recent' end as string) as provisional_reason
 from compared as c
 cross join newest as n
 cross join settings as s

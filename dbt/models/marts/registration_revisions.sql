@@ -17,5 +17,7 @@ select
     cast(r.exceeds_threshold as boolean) as exceeds_threshold,
     cast(r.is_latest_revision as boolean) as is_latest_revision,
     cast(r.provisional as boolean) as provisional,
-    cast(r.provisional_reason as string) as provisional_reason
+    cast(r.provisional_reason as string) as provisional_reason,
+    cast(r.revised_measure as string) as revised_measure,
+    cast(r.revised_vintage as date) as revised_vintage
 from {{ ref('int_revisions_with_status') }} as r

@@ -21,7 +21,9 @@ select
     cast(c.n_hours as double) / c.population as share_hours,
     cast(c.n_either as double) / c.population as share_either,
     cast(s.provisional as boolean) as provisional,
-    cast(s.provisional_reason as string) as provisional_reason
+    cast(s.provisional_reason as string) as provisional_reason,
+    cast(s.revised_measure as string) as revised_measure,
+    cast(s.revised_vintage as date) as revised_vintage
 from counts as c
 inner join {{ ref('int_month_status') }} as s
     on c.municipality_code = s.municipality_code
