@@ -241,17 +241,13 @@ def _snapshots_read(
         if not registers or any(r not in snapshots for r in registers):
             continue
         rows = measure == name
-        parts = [snapshots[r].to_numpy(dtype=object)[rows] for r in registers]
-        text = np.array(
-            [
-                ";".join(f"{r}={d}" for r, d in zip(registers, dates, strict=True))
-                if all(dates)
-                else ""
-                for dates in zip(*parts, strict=True)
-            ],
-            dtype=object,
-        )
-        out[rows] = text
+        text = pd.Series("", index=np.flatnonzero(rows), dtype=object)
+        known = np.ones(rows.sum(), dtype=bool)
+        for i, register in enumerate(registers):
+            dates = pd.Series(snapshots[register].to_numpy(dtype=object)[rows], index=text.index)
+            known &= (dates != "").to_numpy()
+            text = text + (";" if i else "") + register + "=" + dates
+        out[rows] = np.where(known, text.to_numpy(dtype=object), "")
     return out
 
 

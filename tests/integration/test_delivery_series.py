@@ -178,8 +178,10 @@ def test_a_suppression_that_forgets_the_ledger_is_caught_by_the_audit(
     capsys.readouterr()
     assert run_stv(copy) == 1
     out = capsys.readouterr().out
-    assert "disclosure_audit failed" in out
-    named = re.findall(r"exposed by what earlier deliveries published: ([\w, -]+)", out)
+    assert "disclosure_audit" in out and "FAILED" in out
+    # the run's full log names the earlier deliveries whose figures expose the cells
+    log = Path(re.search(r"Full log: (\S+)", out).group(1)).read_text("utf-8")
+    named = re.findall(r"exposed by what earlier deliveries published: ([\w, -]+)", log)
     delivered = {f.name for f in folders}
     assert named and all({x.strip() for x in n.split(",")} <= delivered for n in named)
     # nothing new delivered, and the ledger holds the three deliveries only
