@@ -372,18 +372,23 @@ def build_system(
     contexts = whole.drop_duplicates("context")[["cell", *DIMENSIONS, "value"]]
     all_contexts = occurrences.drop_duplicates("context")[["cell", *DIMENSIONS, "value"]]
 
-    eq_parts, eq_kinds, rhs = [], [], []
+    sum_parts, sum_kinds = [], []
     offset = 0
     for kind, dimension, mapping in relation_mappings(frames, tables, rules.windows, contexts):
-        rows = distinct_relations(sum_equations(contexts, dimension, mapping), "eq")
+        rows = sum_equations(contexts, dimension, mapping)
         if rows.empty:
             continue
-        rows["eq"] += offset
-        n = rows["eq"].max() + 1 - offset
-        eq_parts.append(rows)
-        eq_kinds.extend([kind] * n)
-        rhs.append(np.zeros(n))
+        n = int(rows["eq"].max()) + 1
+        sum_parts.append(rows.assign(eq=rows["eq"] + offset))
+        sum_kinds.extend([kind] * n)
         offset += n
+    eq_parts, eq_kinds, rhs = [], [], []
+    if sum_parts:
+        rows, kept = distinct_relations_kept(pd.concat(sum_parts, ignore_index=True), "eq")
+        eq_parts.append(rows)
+        eq_kinds.extend(np.array(sum_kinds, dtype=object)[kept])
+        rhs.append(np.zeros(kept.size))
+    offset = sum(len(r) for r in rhs)
     n_sums = offset
     linked = {}
     for name, table in tables.items():
@@ -458,9 +463,15 @@ def relation_hashes(
 
 def distinct_relations(rows: pd.DataFrame, key: str) -> pd.DataFrame:
     """Rows (key, cell, coef) with each relation kept once: the same terms formed in two
-    vintages that read the same snapshots are one relation. Renumbered from 0."""
+    vintages that read the same snapshots, or declared by two marts, are one relation.
+    Renumbered from 0, in the order of their first appearance."""
+    return distinct_relations_kept(rows, key)[0]
+
+
+def distinct_relations_kept(rows: pd.DataFrame, key: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """distinct_relations, and the original ids of the relations kept."""
     if rows.empty:
-        return rows
+        return rows, np.zeros(0, dtype=np.int64)
     ids = rows[key].to_numpy(dtype=np.int64)
     n = int(ids.max()) + 1
     hashes = relation_hashes(
@@ -471,7 +482,7 @@ def distinct_relations(rows: pd.DataFrame, key: str) -> pd.DataFrame:
     _, first = np.unique(hashes[present], axis=0, return_index=True)
     kept = np.sort(np.flatnonzero(present)[first])
     rows = rows[np.isin(ids, kept)]
-    return rows.assign(**{key: np.searchsorted(kept, rows[key].to_numpy(dtype=np.int64))})
+    return rows.assign(**{key: np.searchsorted(kept, rows[key].to_numpy(dtype=np.int64))}), kept
 
 
 def relation_mappings(
@@ -656,4 +667,6 @@ def bound_inequalities(
                 add(measure, {s: -1.0 for s in summands}, f"{measure} <= {' + '.join(summands)}")
     if not parts:
         return pd.DataFrame({"ineq": [], "cell": [], "coef": []}), np.array([], dtype=object)
-    return pd.concat(parts, ignore_index=True), np.array(kinds, dtype=object)
+    # the same bound declared by two marts is one relation
+    rows, kept = distinct_relations_kept(pd.concat(parts, ignore_index=True), "ineq")
+    return rows, np.array(kinds, dtype=object)[kept]
