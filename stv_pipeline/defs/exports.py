@@ -400,6 +400,7 @@ def write_export(
             cells=publication.decisions.cells,
             relations=publication.decisions.relations,
             terms=publication.decisions.terms,
+            rules=publication.decisions.rules,
         )
     os.rename(partial, folder)
     if delivery is not None:

@@ -23,8 +23,10 @@ A column without a role is published as it is: it is not computed from persons' 
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -72,6 +74,19 @@ def read_disclosure_rules(con) -> DisclosureRules:
             for m in measures or []
         },
     )
+
+
+def rules_fingerprint(tables: dict[str, TableDeclaration], rules: DisclosureRules) -> str:
+    """A digest of everything that shapes the cells and relations besides the data: the marts'
+    declarations and the rules. Deliveries made by the same fingerprint form the same
+    relations over the same cells."""
+    described = {
+        "tables": {name: asdict(table) for name, table in sorted(tables.items())},
+        "windows": {w: [str(d) for d in span] for w, span in sorted(rules.windows.items())},
+        "protection_width": rules.protection_width,
+        "snapshots_read": {m: list(r) for m, r in sorted(rules.snapshots_read.items())},
+    }
+    return hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def cell_keys(cells: pd.DataFrame) -> np.ndarray:
@@ -343,6 +358,7 @@ def build_system(
     published: dict[str, pd.DataFrame] | None = None,
     *,
     keep_empty: bool = False,
+    relations_for: Callable[[pd.DataFrame], np.ndarray] | None = None,
 ) -> CellSystem:
     """The cell system of the exported tables. The equations of derived figures use the
     figures of `published` (default: `frames`), so a suppressed figure adds none. With
@@ -350,7 +366,10 @@ def build_system(
 
     Relations are formed per vintage (a table row's context: the group totals and bounds of
     one vintage), then written over cells; the same relation from two vintages reading the
-    same snapshots is kept once."""
+    same snapshots is kept once. No relation crosses vintages, so `relations_for(cells)`, a
+    mask of the cells that need their relations (those of a new delivery's new cells, say),
+    limits them to the vintages holding such a cell: the older vintages' relations, which an
+    earlier delivery recorded, are not formed again."""
     occurrences = occurrences_of(frames, tables, rules.snapshots_read, keep_empty=keep_empty)
     identity = occurrences["reads"].where(occurrences["reads"] != "", occurrences["vintage"])
     occurrences["cell"] = (
@@ -367,10 +386,17 @@ def build_system(
         )
     cells = occurrences.assign(vintage=identity).drop_duplicates("cell").sort_values("cell")
     cells = cells[["cell", *DIMENSIONS, "value"]].reset_index(drop=True)
+    related = occurrences
+    if relations_for is not None:
+        needed = relations_for(cells)
+        vintages = pd.unique(occurrences.loc[needed[occurrences["cell"].to_numpy()], "vintage"])
+        related = occurrences[occurrences["vintage"].isin(vintages)]
     selections = [n for n, t in tables.items() if t.selection]
-    whole = occurrences[~occurrences["table"].isin(selections)]
+    whole = related[~related["table"].isin(selections)]
     contexts = whole.drop_duplicates("context")[["cell", *DIMENSIONS, "value"]]
-    all_contexts = occurrences.drop_duplicates("context")[["cell", *DIMENSIONS, "value"]]
+    all_contexts = related.drop_duplicates("context")[["cell", *DIMENSIONS, "value"]]
+    in_relations = np.zeros(len(cells), dtype=bool)
+    in_relations[related["cell"].to_numpy()] = True
 
     sum_parts, sum_kinds = [], []
     offset = 0
@@ -400,7 +426,7 @@ def build_system(
             sources, equation = linked_cells(frame, shown, name, column, role, table, occurrences)
             linked[(name, column)] = sources
             if equation is not None:
-                rows, values = equation
+                rows, values = _equations_among(*equation, in_relations)
                 if rows.empty:
                     continue
                 rows["eq"] += offset
@@ -425,6 +451,20 @@ def build_system(
         linked=linked,
         total_equations=n_sums,
     )
+
+
+def _equations_among(
+    rows: pd.DataFrame, values: np.ndarray, cells: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The equations (eq, cell, coef; right-hand sides `values`) that hold one of `cells`,
+    renumbered from 0."""
+    if cells.all() or rows.empty:
+        return rows, values
+    touching = np.zeros(values.size, dtype=bool)
+    touching[rows.loc[cells[rows["cell"].to_numpy()], "eq"].to_numpy()] = True
+    kept = np.flatnonzero(touching)
+    rows = rows[touching[rows["eq"].to_numpy()]]
+    return rows.assign(eq=np.searchsorted(kept, rows["eq"].to_numpy())), values[kept]
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
