@@ -7,7 +7,7 @@ table is allowed), naming the tables, so an analyst can add rows to the seed.
 
 import dagster as dg
 
-from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
+from stv_pipeline.defs.resources import warehouse_connection
 
 COVERAGE = dg.AssetKey(["quality", "jobindsats_mapping_coverage"])
 
@@ -45,7 +45,6 @@ def mapping_check_result(coverage: list[tuple[str, int, int]]) -> dg.AssetCheckR
         "WARN when a delivered Jobindsats table has monthly municipal figures none of which the "
         "seed jobindsats_measures maps: it then adds nothing to jobindsats_success_monthly."
     ),
-    pool=WAREHOUSE_POOL,
     required_resource_keys={"warehouse"},
 )
 def jobindsats_tables_mapped(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
+from stv_pipeline.defs.resources import warehouse_connection
 from stv_pipeline.quality.check_results import check_result
 from stv_pipeline.quality.suites import SuiteFile, discover_suites, validate_in_warehouse
 from stv_pipeline.settings import EXPECTATIONS_DIR
@@ -33,7 +33,6 @@ def _gx_check(suite: SuiteFile) -> dg.AssetChecksDefinition:
         # suites, so manifest.json lists them all: it has the lowest priority (defs/exports.py).
         blocking=blocks_export(suite),
         metadata={"description_da": suite.description_da} if suite.description_da else None,
-        pool=WAREHOUSE_POOL,
         required_resource_keys={"warehouse"},
     )
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:

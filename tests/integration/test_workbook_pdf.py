@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from stv_pipeline.defs.exports import EXPORTED_MARTS
+from stv_pipeline.exports.delivery import EXPORTED_MARTS
 from stv_pipeline.exports.dictionary import SUPPRESSION_NOTE, table_docs
 from stv_pipeline.exports.labels import Labels
 from stv_pipeline.exports.writers import write_workbook

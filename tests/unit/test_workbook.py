@@ -4,7 +4,7 @@ from datetime import date
 import openpyxl
 import pandas as pd
 
-from stv_pipeline.defs.exports import EXPORTED_MARTS
+from stv_pipeline.exports.delivery import EXPORTED_MARTS
 from stv_pipeline.exports.dictionary import SUPPRESSION_NOTE, table_docs
 from stv_pipeline.exports.writers import write_workbook
 
