@@ -56,9 +56,9 @@ def run(args: argparse.Namespace) -> int:
 
     def running(signum: int) -> str:
         return (
-            f"stv run: run {run_id[:8]} stopped by {signal.Signals(signum).name}: no export was "
-            "written, the warehouse keeps what was committed before, and the next run goes on "
-            "from there."
+            f"stv run: run {run_id[:8]} stopped by {signal.Signals(signum).name}: nothing half "
+            "written is left as a delivery, the warehouse keeps what was committed before, and "
+            "the next run goes on from there."
         )
 
     with StopOnSignals(waiting) as stop:

@@ -212,8 +212,9 @@ def test_a_running_run_stops_on_sigterm_within_5_seconds_and_the_next_finishes(s
     assert stopped["exit"] == 128 + signal.SIGTERM
     run = stopped["run"]
     assert run.output.splitlines()[-1] == (
-        f"stv run: run {run.run_id8} stopped by SIGTERM: no export was written, the warehouse "
-        "keeps what was committed before, and the next run goes on from there."
+        f"stv run: run {run.run_id8} stopped by SIGTERM: nothing half written is left as a "
+        "delivery, the warehouse keeps what was committed before, and the next run goes on from "
+        "there."
     )
     assert stopped["children_gone"], stopped["children"]
     assert scene["after_sigterm_running"].process.returncode == 0
