@@ -43,7 +43,7 @@ def _apply_overrides(args: argparse.Namespace) -> Settings:
 
 
 def run(args: argparse.Namespace) -> int:
-    from stv_pipeline.operations.stopping import StopOnSignals, StopRequested, exit_code
+    from stv_pipeline.operations.stopping import StopOnSignals, StopRequested
 
     settings = _apply_overrides(args)
     run_id = str(uuid.uuid4())
@@ -67,8 +67,7 @@ def run(args: argparse.Namespace) -> int:
         except StopRequested:
             code = 1
         if stop.stopped:
-            stop.say_stopped()
-            return exit_code(stop.signum)
+            stop.end()
         return code
 
 

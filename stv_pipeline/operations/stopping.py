@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import FrameType
+from typing import NoReturn
 
 from stv_pipeline.operations.processes import kill_descendants
 
@@ -91,6 +92,15 @@ class StopOnSignals:
         """Print the stop line, once (the watchdog may print it first)."""
         if self.signum is not None and self._said.acquire(blocking=False):
             os.write(self._out, (self._line(self.signum) + "\n").encode())
+
+    def end(self) -> NoReturn:
+        """End a stopped command now, with the stop line and its exit code: the interpreter's
+        own exit (finalising the modules of Dagster, dbt and pandas) can take seconds on a busy
+        machine, and once it has begun the watchdog thread no longer runs."""
+        self.say_stopped()
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        os._exit(exit_code(self.signum))
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.signum = self.signum or signum
