@@ -146,11 +146,15 @@ STOPPABLE = """
     import subprocess, sys, time
     from stv_pipeline.operations.stopping import StopOnSignals, StopRequested
     child = subprocess.Popen(["sleep", "60"])
+    said = False
     with StopOnSignals(lambda signum: f"stopped by {signum}"):
-        print(child.pid, flush=True)
-        # a step that does not let itself be interrupted
+        # a step that does not let itself be interrupted (the signal may come while it says
+        # its child's PID, too)
         while True:
             try:
+                if not said:
+                    said = True
+                    print(child.pid, flush=True)
                 time.sleep(60)
             except StopRequested:
                 print("ignored", flush=True)
