@@ -38,26 +38,24 @@ class InstanceBroken(Exception):
     pass
 
 
-def project_instance_home() -> Path:
-    """The project's Dagster instance (what `dagster dev` shows), set up as `make` does."""
-    home = PROJECT_ROOT / ".dagster_home"
-    home.mkdir(exist_ok=True)
+def _with_project_settings(home: Path) -> None:
+    """The project's dagster.yaml where the instance has none yet, as `make install` sets it."""
     config = home / "dagster.yaml"
     if not config.exists():
         config.write_text((PROJECT_ROOT / "dagster.yaml").read_text("utf-8"), "utf-8")
-    return home
 
 
 def open_instance(ephemeral: bool) -> dg.DagsterInstance:
-    """The instance recording the run. `make install` creates its storage; where it has not,
-    the first run does, while the others wait for it."""
+    """The instance recording the run: DAGSTER_HOME, or the project's (what `dagster dev`
+    shows). `make install` creates its storage; where it has not, the first run does, while
+    the others wait for it."""
     if ephemeral:
         return dg.DagsterInstance.ephemeral()
     home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home")
     home.mkdir(parents=True, exist_ok=True)
     with exclusively(home / INSTANCE_LOCK):
-        if "DAGSTER_HOME" not in os.environ:
-            os.environ["DAGSTER_HOME"] = str(project_instance_home())
+        _with_project_settings(home)
+        os.environ["DAGSTER_HOME"] = str(home)
         try:
             return dg.DagsterInstance.get()
         except Exception as exc:
