@@ -1,14 +1,13 @@
 """The data dictionary of an export, read from the dbt documentation (the models' .yml files,
-compiled into dbt/target/manifest.json), so every meaning is written once."""
+as dbt's manifest holds them: stv_pipeline/dbt_manifest.py), so every meaning is written once."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stv_pipeline.settings import DBT_PROJECT_DIR
+from stv_pipeline import dbt_manifest
 
 SUPPRESSION_NOTE = (
     "An empty cell (in the workbook: '..') is suppressed for disclosure control: a count of 1-4 "
@@ -27,37 +26,25 @@ class ColumnDoc:
     meaning_da: str = ""  # what STAR reads in the data dictionary (meta.meaning_da)
 
 
-def _manifest(manifest_path: Path | None) -> dict[str, Any]:
-    return json.loads(
-        (manifest_path or DBT_PROJECT_DIR / "target" / "manifest.json").read_text("utf-8")
-    )
-
-
-def _marts(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        node
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and node["schema"] == "marts"
-    ]
-
-
-def table_docs(manifest_path: Path | None = None) -> dict[str, tuple[str, list[ColumnDoc]]]:
+def table_docs(manifest: Path | None = None) -> dict[str, tuple[str, list[ColumnDoc]]]:
     """Per mart: its description and its columns' documentation, in the table's column order."""
-    docs = {}
-    for node in _marts(_manifest(manifest_path)):
-        columns = [
-            ColumnDoc(
-                table=node["name"],
-                column=name,
-                label_da=(col.get("meta") or {}).get("label_da", name),
-                meaning=" ".join(col.get("description", "").split()),
-                unit=(col.get("meta") or {}).get("unit", ""),
-                meaning_da=(col.get("meta") or {}).get("meaning_da", ""),
-            )
-            for name, col in node["columns"].items()
-        ]
-        docs[node["name"]] = (" ".join(node.get("description", "").split()), columns)
-    return docs
+    return {
+        mart.name: (
+            mart.description,
+            [
+                ColumnDoc(
+                    table=mart.name,
+                    column=column.name,
+                    label_da=column.meta.get("label_da", column.name),
+                    meaning=column.description,
+                    unit=column.meta.get("unit", ""),
+                    meaning_da=column.meta.get("meaning_da", ""),
+                )
+                for column in mart.columns
+            ],
+        )
+        for mart in dbt_manifest.marts(manifest)
+    }
 
 
 @dataclass(frozen=True)
@@ -74,15 +61,15 @@ class SheetSpec:
     layout: dict[str, Any] | list[dict[str, Any]] = field(default_factory=dict)
 
 
-def sheet_specs(manifest_path: Path | None = None) -> dict[str, SheetSpec]:
+def sheet_specs(manifest: Path | None = None) -> dict[str, SheetSpec]:
     """Per mart with a `meta.export`: its sheet."""
     specs = {}
-    for node in _marts(_manifest(manifest_path)):
-        export = (node.get("meta") or node.get("config", {}).get("meta") or {}).get("export")
+    for mart in dbt_manifest.marts(manifest):
+        export = mart.meta.get("export")
         if not export:
             continue
-        specs[node["name"]] = SheetSpec(
-            table=node["name"],
+        specs[mart.name] = SheetSpec(
+            table=mart.name,
             sheet=export["sheet"],
             title=export["title"],
             sources=tuple(export.get("sources", ())),
@@ -92,17 +79,13 @@ def sheet_specs(manifest_path: Path | None = None) -> dict[str, SheetSpec]:
     return specs
 
 
-def column_units(manifest_path: Path | None = None) -> dict[str, dict[str, str]]:
+def column_units(manifest: Path | None = None) -> dict[str, dict[str, str]]:
     """Per model of any layer: its columns' units (meta.unit), for formatting a check's
     failing rows."""
-    units: dict[str, dict[str, str]] = {}
-    for node in _manifest(manifest_path)["nodes"].values():
-        if node["resource_type"] != "model":
-            continue
-        units[f"{node['schema']}/{node['name']}"] = {
-            name: (col.get("meta") or {}).get("unit", "") for name, col in node["columns"].items()
-        }
-    return units
+    return {
+        f"{model.schema}/{model.name}": {c.name: c.meta.get("unit", "") for c in model.columns}
+        for model in dbt_manifest.models(manifest)
+    }
 
 
 # The data dictionary's columns, as the workbook's dictionary sheet has them
@@ -115,9 +98,9 @@ DICTIONARY_COLUMNS = {
 }
 
 
-def dictionary_records(tables: list[str], manifest_path: Path | None = None) -> list[dict]:
+def dictionary_records(tables: list[str], manifest: Path | None = None) -> list[dict]:
     """The data dictionary of an export as rows, for the UI (defs/exports.py)."""
-    docs = table_docs(manifest_path)
+    docs = table_docs(manifest)
     return [
         {
             "table": t,
