@@ -1,7 +1,6 @@
 """STAR exports: the disclosure-controlled tables, their audit, and the export folder
 data/exports/<YYYY-MM-DD>_<run id>/ (written by stv_pipeline/exports/delivery.py)."""
 
-import json
 import time
 
 import dagster as dg
@@ -20,7 +19,7 @@ from stv_pipeline.exports.dictionary import DICTIONARY_COLUMNS, dictionary_recor
 from stv_pipeline.exports.disclosure import Publication, audit_publication, suppress_export
 from stv_pipeline.exports.folders import content_fingerprint, unchanged_since
 from stv_pipeline.exports.labels import read_labels
-from stv_pipeline.exports.manifest import input_files
+from stv_pipeline.exports.manifest import input_files, read_manifest
 from stv_pipeline.exports.report import ReportInputs
 from stv_pipeline.ingest.contracts import CONTRACTS
 from stv_pipeline.ingest.inbox import data_rows
@@ -249,9 +248,7 @@ def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         return dg.MaterializeResult(
             metadata={
                 "export_folder": dg.MetadataValue.path(str(same)),
-                "tables": dg.MetadataValue.json(
-                    json.loads((same / "manifest.json").read_text("utf-8")).get("tables", {})
-                ),
+                "tables": dg.MetadataValue.json(read_manifest(same).get("tables", {})),
                 "unchanged": dg.MetadataValue.bool(True),
                 "content_fingerprint": dg.MetadataValue.text(fingerprint),
             }
