@@ -9,13 +9,17 @@ from stv_pipeline.defs.resources import DeliveryResource, warehouse_connection
 from stv_pipeline.exports import ledger, rebuild
 from stv_pipeline.exports.cells import DisclosureRules, declarations
 from stv_pipeline.exports.delivery import (
-    EXPORTED_MARTS,
     NothingToDeliver,
     nothing_to_deliver,
     read_disclosure_inputs,
     write_export,
 )
-from stv_pipeline.exports.dictionary import DICTIONARY_COLUMNS, dictionary_records, table_docs
+from stv_pipeline.exports.dictionary import (
+    DICTIONARY_COLUMNS,
+    dictionary_records,
+    exported_marts,
+    table_docs,
+)
 from stv_pipeline.exports.disclosure import Publication, audit_publication, suppress_export
 from stv_pipeline.exports.folders import content_fingerprint, unchanged_since
 from stv_pipeline.exports.labels import read_labels
@@ -113,22 +117,33 @@ def something_to_deliver(context: dg.AssetCheckExecutionContext) -> dg.AssetChec
     )
 
 
-DISCLOSURE_DEPS = [
-    *(dg.AssetKey(["marts", name]) for name in EXPORTED_MARTS),
-    # The quality models are not exported, but their checks must run (and an ERROR pass)
-    # before anything is.
+PUBLISHED_TABLES = dg.AssetKey(["exports", "published_tables"])
+# The quality models are not exported, but their checks must run (and an ERROR pass) before
+# anything is.
+CHECKED_BEFORE_EXPORT = (
     dg.AssetKey(["quality", "register_vintage_history"]),
     dg.AssetKey(["quality", "register_snapshot_losses"]),
-]
-
-
-@dg.asset(
-    key=dg.AssetKey(["exports", "published_tables"]),
-    group_name="exports",
-    deps=DISCLOSURE_DEPS,
-    owners=["team:stv-data"],
-    required_resource_keys={"warehouse", "delivery"},
 )
+
+
+def disclosure_deps() -> list[dg.AssetKey]:
+    """What published_tables waits for: every exported mart (`meta.export` in its .yml) and
+    the quality models checked before the export."""
+    return [*(dg.AssetKey(["marts", name]) for name in exported_marts()), *CHECKED_BEFORE_EXPORT]
+
+
+def published_tables_asset() -> dg.AssetsDefinition:
+    """published_tables, made with the definitions rather than on import: its dependencies
+    come from dbt's manifest, which `stv run` parses anew first when the project changed."""
+    return dg.asset(
+        key=PUBLISHED_TABLES,
+        group_name="exports",
+        deps=disclosure_deps(),
+        owners=["team:stv-data"],
+        required_resource_keys={"warehouse", "delivery"},
+    )(published_tables)
+
+
 def published_tables(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """The exported tables as STAR will receive them, disclosure-controlled as one system
     (DESIGN §4): counts of 1-4 persons and the figures computed from them are empty, and so are
@@ -197,7 +212,7 @@ def audit_result(
 
 
 @dg.asset_check(
-    asset=published_tables,
+    asset=PUBLISHED_TABLES,
     description=(
         "ERROR: an intruder's linear program over every exported table and every relation "
         "between them (totals, windows, pools, revisions, shares, bounds) must leave each "
@@ -216,7 +231,7 @@ def disclosure_audit(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckRes
 @dg.asset(
     key=dg.AssetKey(["exports", "star_export"]),
     group_name="exports",
-    deps=[published_tables],
+    deps=[PUBLISHED_TABLES],
     kinds={"csv", "parquet"},
     owners=["team:stv-data"],
     # Last among the steps ready with it, so the non-blocking (WARN) checks have run and
@@ -299,5 +314,5 @@ def data_dictionary() -> dg.MetadataValue:
             for name, description in DICTIONARY_COLUMNS.items()
         ]
     )
-    records = [dg.TableRecord(row) for row in dictionary_records(list(EXPORTED_MARTS))]
+    records = [dg.TableRecord(row) for row in dictionary_records(list(exported_marts()))]
     return dg.MetadataValue.table(records=records, schema=schema)

@@ -18,7 +18,6 @@ from scipy import sparse
 from stv_pipeline.exports import delivery
 from stv_pipeline.exports.audit import Witnesses
 from stv_pipeline.exports.delivery import (
-    EXPORTED_MARTS,
     Delivered,
     NothingToDeliver,
     begin,
@@ -31,8 +30,10 @@ from stv_pipeline.exports.delivery import (
     remove_partial_folders,
     run_folder,
     stage_publication,
+    workbook_sheets,
     write_export,
 )
+from stv_pipeline.exports.dictionary import SheetSpec, exported_marts, sheet_spec, sheet_specs
 from stv_pipeline.exports.disclosure import Publication
 from stv_pipeline.exports.labels import Labels
 from stv_pipeline.exports.report import ReportInputs
@@ -54,9 +55,9 @@ def publication(rows: int = 2) -> Publication:
     )
     mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
     mask.loc[1:, ["n_company", "share_company"]] = True
-    tables = {name: frame.iloc[0:0] for name in EXPORTED_MARTS} | {"nowcast": frame}
-    masks = {name: mask.iloc[0:0] for name in EXPORTED_MARTS} | {"nowcast": mask}
-    suppressions = {name: {"primary": 0, "secondary": 0} for name in EXPORTED_MARTS}
+    tables = {name: frame.iloc[0:0] for name in exported_marts()} | {"nowcast": frame}
+    masks = {name: mask.iloc[0:0] for name in exported_marts()} | {"nowcast": mask}
+    suppressions = {name: {"primary": 0, "secondary": 0} for name in exported_marts()}
     witnesses = Witnesses(sparse.csr_matrix(np.array([[0.0, 2.5], [-1.0, 0.0]])))
     return Publication(tables, masks, suppressions, 0.25, witnesses)
 
@@ -65,7 +66,7 @@ def test_the_staged_publication_reads_back_as_it_was(tmp_path):
     staged = publication()
     stage_publication(tmp_path, staged)
     back = load_publication(tmp_path)
-    for name in EXPORTED_MARTS:
+    for name in exported_marts():
         pd.testing.assert_frame_equal(back.tables[name], staged.tables[name], check_exact=True)
         pd.testing.assert_frame_equal(back.masks[name], staged.masks[name], check_exact=True)
     assert back.suppressions == staged.suppressions and back.seconds == 0.25
@@ -177,3 +178,51 @@ def test_nothing_to_deliver_says_why_and_names_the_rejected_files():
     assert nothing_to_deliver(rows, []).endswith(
         "after ingestion - no such file was delivered. No export folder is written."
     )
+
+
+def test_the_exported_marts_are_those_whose_yml_declares_an_export_in_its_order():
+    assert exported_marts() == (
+        "success_criteria_monthly",
+        "baseline_endline",
+        "implementation_fidelity",
+        "case_selection",
+        "goal_attainment",
+        "registration_revisions",
+        "registration_lag",
+        "reconciliation",
+        "monitoring_by_provider",
+        "nowcast",
+        "jobindsats_success_monthly",
+        "jobindsats_vs_register",
+    )
+    policies = {name: spec.workbook_rows for name, spec in sheet_specs().items()}
+    assert {name for name, rows in policies.items() if rows != "all"} == {"registration_revisions"}
+
+
+def test_a_sheet_shows_the_rows_its_yml_declares():
+    frame = pd.DataFrame(
+        {
+            "vintage": [date(2019, 3, 15), date(2019, 4, 15), date(2019, 4, 15)],
+            "value": [5, 7, 9],
+        }
+    )
+    mask = pd.DataFrame({"vintage": [False] * 3, "value": [False, True, False]})
+    sheets = {
+        "newest": SheetSpec("newest", "Nyeste", "t", workbook_rows="newest_vintage"),
+        "every": SheetSpec("every", "Alle", "t"),
+    }
+    shown = workbook_sheets({"newest": (frame, mask), "every": (frame, mask)}, sheets)
+    assert shown["newest"][0]["value"].tolist() == [7, 9]
+    assert shown["newest"][1]["value"].tolist() == [True, False]
+    assert shown["every"][0] is frame
+
+
+def test_a_misspelt_export_declaration_is_refused():
+    with pytest.raises(ValueError) as refused:
+        sheet_spec("toy_mart", {"sheet": "Legetøj", "workbook_row": "all", "workbook_rows": "x"})
+    assert str(refused.value) == (
+        "toy_mart: meta.export has unknown key 'workbook_row'; no 'title'; "
+        "workbook_rows 'x' is none of all, newest_vintage"
+    )
+    spec = sheet_spec("toy_mart", {"sheet": "Legetøj", "title": "Legetøj efter kommune"})
+    assert (spec.position, spec.workbook_rows, spec.rows.shown) == (None, "all", None)

@@ -428,12 +428,12 @@ def test_a_table_without_counts_or_rows_passes_through(tables):
 def test_every_integer_figure_of_an_exported_mart_has_a_disclosure_role():
     """A count added to a mart without a declared role would be published unprotected."""
     from stv_pipeline import dbt_manifest
-    from stv_pipeline.exports.delivery import EXPORTED_MARTS
+    from stv_pipeline.exports.dictionary import exported_marts
 
     undeclared = [
         (mart.name, column.name)
         for mart in dbt_manifest.marts()
-        if mart.name in EXPORTED_MARTS
+        if mart.name in exported_marts()
         for column in mart.columns
         if column.data_type in {"bigint", "integer", "hugeint"}
         and not column.meta.get("disclosure")
