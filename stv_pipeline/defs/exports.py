@@ -18,7 +18,6 @@ from stv_pipeline.exports.dictionary import (
     DICTIONARY_COLUMNS,
     dictionary_records,
     exported_marts,
-    table_docs,
 )
 from stv_pipeline.exports.disclosure import Publication, audit_publication, suppress_export
 from stv_pipeline.exports.folders import content_fingerprint, unchanged_since
@@ -273,11 +272,9 @@ def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         (key.asset_key.to_user_string(), key.name): check_definition_da(graph.get_check_spec(key))
         for key in graph.asset_check_keys
     }
-    docs = table_docs()
     about = ReportInputs(
         run_id=context.run_id,
         labels=labels,
-        column_labels={(t, c.column): c.label_da for t, (_, cols) in docs.items() for c in cols},
         inputs=inputs,
         checks=[{**c, "definition": definitions.get((c["asset"], c["check"]), "")} for c in checks],
         from_sample=is_sample(inputs),

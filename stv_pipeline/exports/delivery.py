@@ -371,7 +371,7 @@ def write_workbook_file(folder: Path, content: ExportContent) -> list[Delivered]
 @register_format("report")
 def write_report_file(folder: Path, content: ExportContent) -> list[Delivered]:
     tables = {name: frame for name, (frame, _) in content.published.items()}
-    (folder / "report.html").write_text(build_report(tables, content.about), "utf-8")
+    (folder / "report.html").write_text(build_report(tables, content.about, content.docs), "utf-8")
     return [Delivered("report.html")]
 
 
