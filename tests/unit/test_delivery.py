@@ -19,6 +19,7 @@ from stv_pipeline.exports import delivery
 from stv_pipeline.exports.audit import Witnesses
 from stv_pipeline.exports.delivery import (
     Delivered,
+    ExportContent,
     NothingToDeliver,
     begin,
     discard,
@@ -33,7 +34,13 @@ from stv_pipeline.exports.delivery import (
     workbook_sheets,
     write_export,
 )
-from stv_pipeline.exports.dictionary import SheetSpec, exported_marts, sheet_spec, sheet_specs
+from stv_pipeline.exports.dictionary import (
+    SheetSpec,
+    exported_marts,
+    sheet_spec,
+    sheet_specs,
+    table_docs,
+)
 from stv_pipeline.exports.disclosure import Publication
 from stv_pipeline.exports.labels import Labels
 from stv_pipeline.exports.report import ReportInputs
@@ -153,6 +160,89 @@ def test_a_format_is_registered_once_and_the_manifest_lists_what_it_wrote(tmp_pa
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["tables"]["nowcast"]["files"] == tables["nowcast"]["files"]
     assert not (folder / "staging").exists()
+
+
+def lag_publication() -> Publication:
+    """Every exported mart with its documented columns, empty but for two rows of
+    registration_lag, one with its count suppressed."""
+    docs = table_docs()
+    tables = {
+        name: pd.DataFrame(columns=[doc.column for doc in docs[name][1]])
+        for name in exported_marts()
+    }
+    tables["registration_lag"] = pd.DataFrame(
+        {
+            "municipality_code": [450, 461],
+            "vintage": [date(2019, 4, 15)] * 2,
+            "is_newest_vintage": [True, True],
+            "person_weeks": pd.array([120, None], dtype="Int64"),
+            "lag_median_days": [10.0, None],
+            "lag_p90_days": [30.0, None],
+            "lag_p99_days": [60.0, None],
+            "share_over_8_weeks": [0.05, None],
+            "provisional": [False, False],
+        }
+    )
+    masks = {name: frame.isna() for name, frame in tables.items()}
+    suppressions = {name: {"primary": 0, "secondary": 0} for name in tables}
+    return Publication(tables, masks, suppressions | {"registration_lag": {"primary": 1}})
+
+
+def test_a_format_registered_in_one_place_is_written_and_listed_in_the_manifest(
+    tmp_path, monkeypatch
+):
+    """The JSON Lines format of the README, beside every format the export has."""
+    monkeypatch.setattr(delivery, "FORMATS", dict(delivery.FORMATS))  # registered for this test
+
+    @register_format("jsonl")
+    def write_json_lines(folder: Path, content: ExportContent) -> list[Delivered]:
+        for name, (frame, _) in content.published.items():
+            frame.to_json(folder / f"{name}.jsonl", orient="records", lines=True, date_format="iso")
+        return [Delivered(f"{name}.jsonl", name) for name in content.published]
+
+    folder, tables = write_export(
+        tmp_path / "2026-12-01_0123abcd",
+        lag_publication(),
+        about=ReportInputs(run_id=RUN_ID, labels=Labels()),
+        checks=[],
+    )
+    assert tables["registration_lag"]["files"] == [
+        "registration_lag.csv",
+        "registration_lag.parquet",
+        "stv_tabeller.xlsx (sheet registration_lag)",
+        "registration_lag.jsonl",
+    ]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["tables"] == tables
+    assert sorted(p.name for p in folder.glob("*.jsonl")) == sorted(
+        f"{name}.jsonl" for name in exported_marts()
+    )
+    lines = (folder / "registration_lag.jsonl").read_text().splitlines()
+    assert [json.loads(line) for line in lines] == [
+        {
+            "municipality_code": 450,
+            "vintage": "2019-04-15T00:00:00.000",
+            "is_newest_vintage": True,
+            "person_weeks": 120,
+            "lag_median_days": 10.0,
+            "lag_p90_days": 30.0,
+            "lag_p99_days": 60.0,
+            "share_over_8_weeks": 0.05,
+            "provisional": False,
+        },
+        {
+            "municipality_code": 461,
+            "vintage": "2019-04-15T00:00:00.000",
+            "is_newest_vintage": True,
+            "person_weeks": None,
+            "lag_median_days": None,
+            "lag_p90_days": None,
+            "lag_p99_days": None,
+            "share_over_8_weeks": None,
+            "provisional": False,
+        },
+    ]
+    assert (folder / "stv_tabeller.xlsx").is_file() and (folder / "report.html").is_file()
 
 
 def test_an_export_whose_tables_are_all_empty_is_never_written(tmp_path):
