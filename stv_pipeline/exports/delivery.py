@@ -101,9 +101,20 @@ def nothing_to_deliver(data_rows: dict[str, int], rejected: list[str]) -> str | 
 # --- The folder, hidden until whole, and its owner ---
 
 
+def short_run_id(run_id: str) -> str:
+    """The run id's first 8 characters: enough to tell a day's runs apart."""
+    return run_id[:8]
+
+
+def run_name(run_id: str, today: date | None = None) -> str:
+    """What a run names its export folder and its log (run.py): `<YYYY-MM-DD>_<short run id>`,
+    the date first so that they sort by time."""
+    return f"{(today or date.today()).isoformat()}_{short_run_id(run_id)}"
+
+
 def export_folder(exports_root: Path, run_id: str, today: date | None = None) -> Path:
-    """One folder per run: the date first so folders sort by time, then the short run id."""
-    return exports_root / f"{(today or date.today()).isoformat()}_{run_id[:8]}"
+    """One folder per run."""
+    return exports_root / run_name(run_id, today)
 
 
 def partial_folder(folder: Path) -> Path:
@@ -133,7 +144,7 @@ def begin(folder: Path) -> Path:
 def run_folder(exports_root: Path, run_id: str) -> Path | None:
     """The final place of the export this run has begun (found by the run id, whatever the
     date it was begun on), or None."""
-    for partial in sorted(exports_root.glob(f".*_{run_id[:8]}.partial")):
+    for partial in sorted(exports_root.glob(f".*_{short_run_id(run_id)}.partial")):
         return partial.with_name(partial.name[1 : -len(".partial")])
     return None
 
@@ -250,8 +261,8 @@ def staged_publication(exports_root: Path, run_id: str) -> Publication:
     folder = run_folder(exports_root, run_id)
     if folder is None or not (partial_folder(folder) / STAGING).is_dir():
         raise FileNotFoundError(
-            f"run {run_id[:8]} staged no publication in {exports_root}: exports/published_tables "
-            "must be materialised in the same run"
+            f"run {short_run_id(run_id)} staged no publication in {exports_root}: "
+            "exports/published_tables must be materialised in the same run"
         )
     return load_publication(partial_folder(folder))
 
