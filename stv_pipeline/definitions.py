@@ -9,7 +9,7 @@ import dagster as dg
 from stv_pipeline.defs.dbt import build_dbt_assets
 from stv_pipeline.defs.exports import (
     disclosure_audit,
-    published_tables,
+    published_tables_asset,
     something_to_deliver,
     star_export,
 )
@@ -32,7 +32,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         assets=[
             *ingest_assets(),
             *build_dbt_assets(project, settings),
-            published_tables,
+            published_tables_asset(),
             star_export,
         ],
         asset_checks=[

@@ -21,6 +21,7 @@ import dagster as dg
 
 from stv_pipeline.definitions import build_definitions
 from stv_pipeline.defs.resources import process_tags
+from stv_pipeline.exports.delivery import run_name
 from stv_pipeline.operations.locks import exclusively
 from stv_pipeline.progress import Plan, Progress, report
 from stv_pipeline.settings import PROJECT_ROOT, Settings
@@ -72,7 +73,7 @@ def open_instance(ephemeral: bool) -> dg.DagsterInstance:
 
 def run_log_path(settings: Settings, run_id: str, today: date | None = None) -> Path:
     """Beside the warehouse, named like the export folder the run may write."""
-    return settings.run_logs / f"{(today or date.today()).isoformat()}_{run_id[:8]}.log"
+    return settings.run_logs / f"{run_name(run_id, today)}.log"
 
 
 class _ToProgress(logging.Handler):

@@ -13,6 +13,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dagster_duckdb import DuckDBResource
 
+from stv_pipeline import dbt_manifest
 from stv_pipeline.defs.engine import (
     dbt_target_args,
     expose_spark_tables,
@@ -139,7 +140,7 @@ def _dbt_build(
 
     @dbt_assets(
         # Without project=: it would be stored as metadata the UI shows as "(unserializable)".
-        manifest=project.manifest_path,
+        manifest=dbt_manifest.read(project.manifest_path),
         name=name,
         dagster_dbt_translator=StvDbtTranslator(),
         **selection,

@@ -1,7 +1,6 @@
 """STAR exports: the disclosure-controlled tables, their audit, and the export folder
 data/exports/<YYYY-MM-DD>_<run id>/ (written by stv_pipeline/exports/delivery.py)."""
 
-import json
 import time
 
 import dagster as dg
@@ -10,17 +9,20 @@ from stv_pipeline.defs.resources import DeliveryResource, warehouse_connection
 from stv_pipeline.exports import ledger, rebuild
 from stv_pipeline.exports.cells import DisclosureRules, declarations
 from stv_pipeline.exports.delivery import (
-    EXPORTED_MARTS,
     NothingToDeliver,
     nothing_to_deliver,
     read_disclosure_inputs,
     write_export,
 )
-from stv_pipeline.exports.dictionary import DICTIONARY_COLUMNS, dictionary_records, table_docs
+from stv_pipeline.exports.dictionary import (
+    DICTIONARY_COLUMNS,
+    dictionary_records,
+    exported_marts,
+)
 from stv_pipeline.exports.disclosure import Publication, audit_publication, suppress_export
 from stv_pipeline.exports.folders import content_fingerprint, unchanged_since
 from stv_pipeline.exports.labels import read_labels
-from stv_pipeline.exports.manifest import input_files
+from stv_pipeline.exports.manifest import input_files, read_manifest
 from stv_pipeline.exports.report import ReportInputs
 from stv_pipeline.ingest.contracts import CONTRACTS
 from stv_pipeline.ingest.inbox import data_rows
@@ -114,22 +116,33 @@ def something_to_deliver(context: dg.AssetCheckExecutionContext) -> dg.AssetChec
     )
 
 
-DISCLOSURE_DEPS = [
-    *(dg.AssetKey(["marts", name]) for name in EXPORTED_MARTS),
-    # The quality models are not exported, but their checks must run (and an ERROR pass)
-    # before anything is.
+PUBLISHED_TABLES = dg.AssetKey(["exports", "published_tables"])
+# The quality models are not exported, but their checks must run (and an ERROR pass) before
+# anything is.
+CHECKED_BEFORE_EXPORT = (
     dg.AssetKey(["quality", "register_vintage_history"]),
     dg.AssetKey(["quality", "register_snapshot_losses"]),
-]
-
-
-@dg.asset(
-    key=dg.AssetKey(["exports", "published_tables"]),
-    group_name="exports",
-    deps=DISCLOSURE_DEPS,
-    owners=["team:stv-data"],
-    required_resource_keys={"warehouse", "delivery"},
 )
+
+
+def disclosure_deps() -> list[dg.AssetKey]:
+    """What published_tables waits for: every exported mart (`meta.export` in its .yml) and
+    the quality models checked before the export."""
+    return [*(dg.AssetKey(["marts", name]) for name in exported_marts()), *CHECKED_BEFORE_EXPORT]
+
+
+def published_tables_asset() -> dg.AssetsDefinition:
+    """published_tables, made with the definitions rather than on import: its dependencies
+    come from dbt's manifest, which `stv run` parses anew first when the project changed."""
+    return dg.asset(
+        key=PUBLISHED_TABLES,
+        group_name="exports",
+        deps=disclosure_deps(),
+        owners=["team:stv-data"],
+        required_resource_keys={"warehouse", "delivery"},
+    )(published_tables)
+
+
 def published_tables(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """The exported tables as STAR will receive them, disclosure-controlled as one system
     (DESIGN §4): counts of 1-4 persons and the figures computed from them are empty, and so are
@@ -198,7 +211,7 @@ def audit_result(
 
 
 @dg.asset_check(
-    asset=published_tables,
+    asset=PUBLISHED_TABLES,
     description=(
         "ERROR: an intruder's linear program over every exported table and every relation "
         "between them (totals, windows, pools, revisions, shares, bounds) must leave each "
@@ -217,7 +230,7 @@ def disclosure_audit(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckRes
 @dg.asset(
     key=dg.AssetKey(["exports", "star_export"]),
     group_name="exports",
-    deps=[published_tables],
+    deps=[PUBLISHED_TABLES],
     kinds={"csv", "parquet"},
     owners=["team:stv-data"],
     # Last among the steps ready with it, so the non-blocking (WARN) checks have run and
@@ -249,9 +262,7 @@ def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         return dg.MaterializeResult(
             metadata={
                 "export_folder": dg.MetadataValue.path(str(same)),
-                "tables": dg.MetadataValue.json(
-                    json.loads((same / "manifest.json").read_text("utf-8")).get("tables", {})
-                ),
+                "tables": dg.MetadataValue.json(read_manifest(same).get("tables", {})),
                 "unchanged": dg.MetadataValue.bool(True),
                 "content_fingerprint": dg.MetadataValue.text(fingerprint),
             }
@@ -261,11 +272,9 @@ def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         (key.asset_key.to_user_string(), key.name): check_definition_da(graph.get_check_spec(key))
         for key in graph.asset_check_keys
     }
-    docs = table_docs()
     about = ReportInputs(
         run_id=context.run_id,
         labels=labels,
-        column_labels={(t, c.column): c.label_da for t, (_, cols) in docs.items() for c in cols},
         inputs=inputs,
         checks=[{**c, "definition": definitions.get((c["asset"], c["check"]), "")} for c in checks],
         from_sample=is_sample(inputs),
@@ -302,5 +311,5 @@ def data_dictionary() -> dg.MetadataValue:
             for name, description in DICTIONARY_COLUMNS.items()
         ]
     )
-    records = [dg.TableRecord(row) for row in dictionary_records(list(EXPORTED_MARTS))]
+    records = [dg.TableRecord(row) for row in dictionary_records(list(exported_marts()))]
     return dg.MetadataValue.table(records=records, schema=schema)

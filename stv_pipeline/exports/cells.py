@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from stv_pipeline.settings import DBT_PROJECT_DIR
+from stv_pipeline import dbt_manifest
 
 DIMENSIONS = ("measure", "area", "period", "group", "vintage", "detail")
 NEWEST = "newest"  # a cell declared `vintage: newest` is of the newest vintage exported
@@ -116,24 +116,17 @@ class TableDeclaration:
     selection: bool = False
 
 
-def declarations(manifest_path: Path | None = None) -> dict[str, TableDeclaration]:
-    """Every mart with a `disclosure` meta, from dbt's compiled manifest."""
-    manifest = json.loads(
-        (manifest_path or DBT_PROJECT_DIR / "target" / "manifest.json").read_text("utf-8")
-    )
-    tables = {}
-    for node in manifest["nodes"].values():
-        if node["resource_type"] != "model" or node["schema"] != "marts":
-            continue
-        meta = (node.get("meta") or node.get("config", {}).get("meta") or {}).get("disclosure")
-        if not meta:
-            continue
-        roles = {
-            name: (col.get("meta") or {}).get("disclosure") or {}
-            for name, col in node["columns"].items()
-        }
-        tables[node["name"]] = declaration_from_meta(node["name"], meta, roles)
-    return tables
+def declarations(manifest: Path | None = None) -> dict[str, TableDeclaration]:
+    """Every mart with a `disclosure` meta, from dbt's manifest."""
+    return {
+        mart.name: declaration_from_meta(
+            mart.name,
+            mart.meta["disclosure"],
+            {column.name: column.meta.get("disclosure") or {} for column in mart.columns},
+        )
+        for mart in dbt_manifest.marts(manifest)
+        if mart.meta.get("disclosure")
+    }
 
 
 def declaration_from_meta(

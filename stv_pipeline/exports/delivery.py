@@ -12,8 +12,10 @@ The hidden folder is owned by the process of its run through a lock file beside 
 removes the hidden folders whose owner is gone (killed, crashed), never one a live run is
 making.
 
-The files are written by the formats registered below (`register_format`), each returning what
-it wrote; the manifest's per-table `files` lists are made from that.
+What is delivered is declared by the marts' .yml: a mart with `meta.export` is exported, in
+the order of its `position`, its sheet as `meta.export` says (exports/dictionary.py). The files
+are written by the formats registered below (`register_format`), each returning what it wrote;
+the manifest's per-table `files` lists are made from that.
 """
 
 from __future__ import annotations
@@ -35,35 +37,21 @@ import pandas as pd
 from stv_pipeline.exports import ledger, side_process
 from stv_pipeline.exports.audit import Witnesses
 from stv_pipeline.exports.cells import DisclosureRules, read_disclosure_rules
-from stv_pipeline.exports.dictionary import SUPPRESSION_NOTE, table_docs
+from stv_pipeline.exports.dictionary import (
+    SUPPRESSION_NOTE,
+    ColumnDoc,
+    SheetSpec,
+    exported_marts,
+    sheet_specs,
+    table_docs,
+)
 from stv_pipeline.exports.disclosure import Decisions, Publication
 from stv_pipeline.exports.manifest import write_manifest
 from stv_pipeline.exports.report import ReportInputs, build_report
 from stv_pipeline.exports.writers import write_csv_for_excel, write_parquet, write_workbook
 from stv_pipeline.operations import locks
 
-EXPORTED_MARTS = (
-    "success_criteria_monthly",
-    "baseline_endline",
-    "implementation_fidelity",
-    "case_selection",
-    "goal_attainment",
-    "registration_revisions",
-    "registration_lag",
-    "reconciliation",
-    "monitoring_by_provider",
-    "nowcast",
-    "jobindsats_success_monthly",
-    "jobindsats_vs_register",
-)
 WORKBOOK = "stv_tabeller.xlsx"
-# A sheet holds at most 1,048,576 rows and the revision history grows by about 50,000 rows with
-# every national vintage (and XlsxWriter needs ~10 µs a cell), so the workbook, which is for
-# reading, shows the newest vintage's revisions; the CSV and Parquet files hold all of them.
-WORKBOOK_NEWEST_VINTAGE_ONLY = ("registration_revisions",)
-NEWEST_VINTAGE_NOTE = (
-    " In the workbook: the newest vintage only; every vintage is in the CSV and Parquet files."
-)
 STAGING = "staging"
 
 
@@ -71,7 +59,7 @@ class NothingToDeliver(Exception):
     pass
 
 
-# --- What goes in: the exported marts as the warehouse holds them ---
+# --- What goes in: the exported marts (meta.export in their .yml) as the warehouse holds them ---
 
 
 def read_mart(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
@@ -88,8 +76,8 @@ def read_mart(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
 def read_disclosure_inputs(
     con: duckdb.DuckDBPyConnection,
 ) -> tuple[dict[str, pd.DataFrame], DisclosureRules]:
-    """The exported marts and the rules of disclosure control (seeds)."""
-    frames = {name: read_mart(con, name) for name in EXPORTED_MARTS}
+    """The exported marts, in the delivery's order, and the rules of disclosure control (seeds)."""
+    frames = {name: read_mart(con, name) for name in exported_marts()}
     return frames, read_disclosure_rules(con)
 
 
@@ -113,9 +101,20 @@ def nothing_to_deliver(data_rows: dict[str, int], rejected: list[str]) -> str | 
 # --- The folder, hidden until whole, and its owner ---
 
 
+def short_run_id(run_id: str) -> str:
+    """The run id's first 8 characters: enough to tell a day's runs apart."""
+    return run_id[:8]
+
+
+def run_name(run_id: str, today: date | None = None) -> str:
+    """What a run names its export folder and its log (run.py): `<YYYY-MM-DD>_<short run id>`,
+    the date first so that they sort by time."""
+    return f"{(today or date.today()).isoformat()}_{short_run_id(run_id)}"
+
+
 def export_folder(exports_root: Path, run_id: str, today: date | None = None) -> Path:
-    """One folder per run: the date first so folders sort by time, then the short run id."""
-    return exports_root / f"{(today or date.today()).isoformat()}_{run_id[:8]}"
+    """One folder per run."""
+    return exports_root / run_name(run_id, today)
 
 
 def partial_folder(folder: Path) -> Path:
@@ -145,7 +144,7 @@ def begin(folder: Path) -> Path:
 def run_folder(exports_root: Path, run_id: str) -> Path | None:
     """The final place of the export this run has begun (found by the run id, whatever the
     date it was begun on), or None."""
-    for partial in sorted(exports_root.glob(f".*_{run_id[:8]}.partial")):
+    for partial in sorted(exports_root.glob(f".*_{short_run_id(run_id)}.partial")):
         return partial.with_name(partial.name[1 : -len(".partial")])
     return None
 
@@ -262,8 +261,8 @@ def staged_publication(exports_root: Path, run_id: str) -> Publication:
     folder = run_folder(exports_root, run_id)
     if folder is None or not (partial_folder(folder) / STAGING).is_dir():
         raise FileNotFoundError(
-            f"run {run_id[:8]} staged no publication in {exports_root}: exports/published_tables "
-            "must be materialised in the same run"
+            f"run {short_run_id(run_id)} staged no publication in {exports_root}: "
+            "exports/published_tables must be materialised in the same run"
         )
     return load_publication(partial_folder(folder))
 
@@ -286,11 +285,14 @@ class Delivered:
 
 @dataclass(frozen=True)
 class ExportContent:
-    """What the formats write: each exported table with the mask of its suppressed cells,
-    and what the report says about the run."""
+    """What the formats write: each exported table with the mask of its suppressed cells, in
+    the delivery's order; what the report says about the run; and each table's sheet and
+    documentation, as the marts' .yml declare them (read from dbt's manifest once, here)."""
 
     published: dict[str, tuple[pd.DataFrame, pd.DataFrame]]
     about: ReportInputs
+    sheets: dict[str, SheetSpec]
+    docs: dict[str, tuple[str, list[ColumnDoc]]]
 
 
 def _whole(content: ExportContent) -> ExportContent:
@@ -341,52 +343,46 @@ def write_parquet_files(folder: Path, content: ExportContent) -> list[Delivered]
 
 
 def workbook_sheets(
-    published: dict[str, tuple[pd.DataFrame, pd.DataFrame]],
+    published: dict[str, tuple[pd.DataFrame, pd.DataFrame]], sheets: dict[str, SheetSpec]
 ) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
-    sheets = dict(published)
-    for name in WORKBOOK_NEWEST_VINTAGE_ONLY:
-        frame, mask = published[name]
-        if len(frame):
-            newest = (frame["vintage"] == frame["vintage"].max()).to_numpy()
-            sheets[name] = (
-                frame[newest].reset_index(drop=True),
-                mask[newest].reset_index(drop=True),
-            )
-    return sheets
+    """Each table's rows its sheet shows (meta.export.workbook_rows)."""
+    shown = dict(published)
+    for name, (frame, mask) in published.items():
+        keep = sheets[name].rows.shown
+        if keep is not None and len(frame):
+            rows = keep(frame)
+            shown[name] = (frame[rows].reset_index(drop=True), mask[rows].reset_index(drop=True))
+    return shown
 
 
 def _workbook_view(content: ExportContent) -> ExportContent:
-    return dataclasses.replace(content, published=workbook_sheets(content.published))
+    return dataclasses.replace(
+        content, published=workbook_sheets(content.published, content.sheets)
+    )
 
 
 @register_format("workbook", side_process=True, view=_workbook_view)
 def write_workbook_file(folder: Path, content: ExportContent) -> list[Delivered]:
     """The workbook for people (XlsxWriter, bound to one core: in a side process). Its
     sheets are workbook_sheets (taking them again changes nothing)."""
-    docs = table_docs()
-    for name in WORKBOOK_NEWEST_VINTAGE_ONLY:
-        description, columns = docs.get(name, ("", []))
-        docs[name] = (description + NEWEST_VINTAGE_NOTE, columns)
     write_workbook(
         folder / WORKBOOK,
-        workbook_sheets(content.published),
-        docs,
+        workbook_sheets(content.published, content.sheets),
+        content.docs,
         SUPPRESSION_NOTE,
         content.about.labels,
+        specs=content.sheets,
     )
-    return [Delivered(WORKBOOK, name, _sheet(name)) for name in content.published]
-
-
-def _sheet(name: str) -> str:
-    if name in WORKBOOK_NEWEST_VINTAGE_ONLY:
-        return f"sheet {name}, newest vintage only"
-    return f"sheet {name}"
+    return [
+        Delivered(WORKBOOK, name, f"sheet {name}{content.sheets[name].rows.part}")
+        for name in content.published
+    ]
 
 
 @register_format("report")
 def write_report_file(folder: Path, content: ExportContent) -> list[Delivered]:
     tables = {name: frame for name, (frame, _) in content.published.items()}
-    (folder / "report.html").write_text(build_report(tables, content.about), "utf-8")
+    (folder / "report.html").write_text(build_report(tables, content.about, content.docs), "utf-8")
     return [Delivered("report.html")]
 
 
@@ -426,15 +422,18 @@ def write_export(
     into place when complete. An export whose tables are all empty is never written. With
     `ledger_con`, the delivery's cells go into the publication ledger, pending before the
     rename and delivered after it (a crash in between is reconciled by the next run)."""
-    published = {n: (publication.tables[n], publication.masks[n]) for n in EXPORTED_MARTS}
+    sheets = sheet_specs()
+    published = {n: (publication.tables[n], publication.masks[n]) for n in sheets}
     if not any(len(frame) for frame, _ in published.values()):
         raise NothingToDeliver(
-            f"every exported table is empty ({', '.join(EXPORTED_MARTS)}): no export folder "
-            "is written"
+            f"every exported table is empty ({', '.join(sheets)}): no export folder is written"
         )
+    docs = table_docs()
     partial = begin(folder)
     shutil.rmtree(partial / STAGING, ignore_errors=True)
-    written = write_formats(partial, ExportContent(published, about))
+    written = write_formats(
+        partial, ExportContent(published, about, sheets, {n: docs[n] for n in sheets})
+    )
     tables = {
         name: {
             "rows": len(frame),

@@ -11,7 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-MANIFEST = "manifest.json"
+from stv_pipeline.exports.manifest import MANIFEST, read_manifest
+
 # Floats are compared to this many decimals: a sum's last bits change with DuckDB's thread
 # order, which is no change in a figure STAR reads.
 FINGERPRINT_DECIMALS = 9
@@ -42,7 +43,7 @@ def exports(root: Path) -> list[tuple[str, Path]]:
     for folder in root.iterdir():
         manifest = folder / MANIFEST
         if folder.is_dir() and not folder.name.startswith(".") and manifest.is_file():
-            created = json.loads(manifest.read_text("utf-8")).get("created_at", "")
+            created = read_manifest(folder).get("created_at", "")
             found.append((created, folder))
     return sorted(found)
 
@@ -52,7 +53,7 @@ def newest_export(root: Path) -> tuple[Path, dict[str, Any]] | None:
     if not found:
         return None
     folder = found[-1][1]
-    return folder, json.loads((folder / MANIFEST).read_text("utf-8"))
+    return folder, read_manifest(folder)
 
 
 def unchanged_since(root: Path, fingerprint: str) -> Path | None:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from stv_pipeline.exports.cells import DIMENSIONS, relation_hashes
+from stv_pipeline.exports.manifest import MANIFEST
 
 SCHEMA = "publication"
 PUBLISHED, PRIMARY, SECONDARY = "published", "primary", "secondary"
@@ -107,7 +108,7 @@ def reconcile(con: duckdb.DuckDBPyConnection, exports_root: Path) -> dict[str, l
     ensure_ledger(con)
     outcome = {"kept": [], "removed": []}
     for delivery in deliveries(con, PENDING):
-        if (exports_root / delivery.folder / "manifest.json").is_file():
+        if (exports_root / delivery.folder / MANIFEST).is_file():
             mark_delivered(con, delivery.delivery_id)
             outcome["kept"].append(delivery.folder)
         else:

@@ -1,4 +1,5 @@
-"""manifest.json of an export folder: what went in, what came out, and how the checks went."""
+"""manifest.json of an export folder: what went in, what came out, and how the checks went.
+(dbt's own manifest.json, of the dbt project, is another file: stv_pipeline/dbt_manifest.py.)"""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ import duckdb
 
 from stv_pipeline.exports.dictionary import SUPPRESSION_NOTE
 from stv_pipeline.settings import PROJECT_ROOT
+
+# Written last into an export folder: a folder counts as a delivery only when it holds it.
+MANIFEST = "manifest.json"
 
 
 def code_version(root: Path = PROJECT_ROOT) -> str:
@@ -80,6 +84,11 @@ def write_manifest(
         # earlier deliveries, new ones, and the earlier deliveries the audit included
         "disclosure_series": disclosure_series or {},
     }
-    path = folder / "manifest.json"
+    path = folder / MANIFEST
     path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8")
     return path
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest of an export folder."""
+    return json.loads((folder / MANIFEST).read_text("utf-8"))

@@ -16,7 +16,6 @@ loaded into this warehouse; folders of other warehouses in the same exports fold
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,7 +33,8 @@ from stv_pipeline.exports.cells import (
     rules_fingerprint,
 )
 from stv_pipeline.exports.disclosure import decisions_of, hidden_cells
-from stv_pipeline.exports.folders import MANIFEST, exports
+from stv_pipeline.exports.folders import exports
+from stv_pipeline.exports.manifest import read_manifest
 from stv_pipeline.exports.series import series_system
 
 
@@ -51,7 +51,7 @@ def delivered_folders(con: duckdb.DuckDBPyConnection, exports_root: Path) -> lis
     loaded = {sha for (sha,) in con.execute("select distinct sha256 from raw.file_log").fetchall()}
     mine = []
     for _, folder in exports(exports_root):
-        manifest = json.loads((folder / MANIFEST).read_text("utf-8"))
+        manifest = read_manifest(folder)
         inputs = {i.get("sha256") for i in manifest.get("inputs", [])}
         if inputs and inputs <= loaded:
             mine.append(folder)
@@ -77,7 +77,7 @@ def rebuild(
     known = _known_values(frames, tables, rules)
     rebuilt = []
     for folder in folders:
-        manifest = json.loads((folder / MANIFEST).read_text("utf-8"))
+        manifest = read_manifest(folder)
         shown = {
             name: pd.read_parquet(folder / f"{name}.parquet")
             for name in tables

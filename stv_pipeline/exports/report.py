@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from stv_pipeline.exports.dictionary import table_docs
+from stv_pipeline.exports.dictionary import ColumnDoc
 from stv_pipeline.exports.labels import Labels
 from stv_pipeline.exports.layout import is_number_unit
 
@@ -63,7 +63,6 @@ class ReportInputs:
 
     run_id: str
     labels: Labels
-    column_labels: dict[tuple[str, str], str] = field(default_factory=dict)
     inputs: list[dict[str, Any]] = field(default_factory=list)
     checks: list[dict[str, Any]] = field(default_factory=list)
     from_sample: bool = False
@@ -419,15 +418,14 @@ def revision_chart(curve: pd.Series) -> str:
     return svg(figure)
 
 
-def case_table(
-    cases: pd.DataFrame, labels: Labels, column_labels, units: dict[str, str] | None = None
-) -> str:
-    """Every STV jobcentre, each heading with its unit (meta.unit), as in the workbook."""
-    units = units if units is not None else case_units()
+def case_table(cases: pd.DataFrame, labels: Labels, columns: list[ColumnDoc]) -> str:
+    """Every STV jobcentre, each heading (meta.label_da) with its unit (meta.unit), as in the
+    workbook."""
+    docs = {doc.column: doc for doc in columns}
 
     def label(column: str) -> str:
-        text = column_labels.get(("case_selection", column), column)
-        unit = units.get(column, "")
+        doc = docs.get(column)
+        text, unit = (doc.label_da, doc.unit) if doc else (column, "")
         return f"{text} ({unit})" if is_number_unit(unit) and unit != "rang" else text
 
     head = [
@@ -459,11 +457,6 @@ def case_table(
         body.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
     header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
     return f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def case_units() -> dict[str, str]:
-    docs = table_docs().get("case_selection", ("", []))[1]
-    return {d.column: d.unit for d in docs}
 
 
 def period_and_vintages(success: pd.DataFrame, inputs: list[dict[str, Any]]) -> str:
@@ -505,8 +498,13 @@ def warn_checks(checks: list[dict[str, Any]], labels: Labels) -> str:
     )
 
 
-def build_report(tables: dict[str, pd.DataFrame], about: ReportInputs) -> str:
-    """The page, from the published frames of the export (keyed by table name)."""
+def build_report(
+    tables: dict[str, pd.DataFrame],
+    about: ReportInputs,
+    docs: dict[str, tuple[str, list[ColumnDoc]]],
+) -> str:
+    """The page, from the published frames of the export (keyed by table name) and their
+    columns' documentation (exports/dictionary.py table_docs)."""
     labels = about.labels
     success = tables["success_criteria_monthly"]
     be = tables["baseline_endline"]
@@ -551,7 +549,7 @@ def build_report(tables: dict[str, pd.DataFrame], about: ReportInputs) -> str:
             f"Alle STV-jobcentre, deres tal og hvorfor de blev valgt eller ej. "
             f"{NOT_RANKED} = ikke rangeret (ikke valgbar); {SUPPRESSED} = skjult af "
             "diskretionshensyn.",
-            case_table(tables["case_selection"], labels, about.column_labels),
+            case_table(tables["case_selection"], labels, docs["case_selection"][1]),
         ),
         ("Advarsler", "", warn_checks(about.checks, labels)),
     ]

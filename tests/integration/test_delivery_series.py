@@ -24,7 +24,8 @@ import duckdb
 import pytest
 
 from stv_pipeline.cli import main
-from stv_pipeline.exports.delivery import EXPORTED_MARTS, read_mart
+from stv_pipeline.exports.delivery import read_mart
+from stv_pipeline.exports.dictionary import exported_marts
 from stv_pipeline.exports.folders import exports
 from stv_pipeline.settings import PROJECT_ROOT, SAMPLE_DIR
 from tests.helpers import INBOX_SMALL, run_stv
@@ -66,7 +67,7 @@ def series(tmp_path_factory):
 
 def marts(warehouse: Path):
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return {name: read_mart(con, name) for name in EXPORTED_MARTS}
+        return {name: read_mart(con, name) for name in exported_marts()}
 
 
 def test_no_suppressed_cell_is_recoverable_from_the_three_deliveries_together(series):

@@ -18,7 +18,8 @@ import pytest
 
 from stv_pipeline.defs.exports import audit_result
 from stv_pipeline.exports.cells import declarations
-from stv_pipeline.exports.delivery import EXPORTED_MARTS, read_disclosure_inputs
+from stv_pipeline.exports.delivery import read_disclosure_inputs
+from stv_pipeline.exports.dictionary import exported_marts
 from stv_pipeline.exports.disclosure import Publication, audit_publication, suppress_export
 from stv_pipeline.settings import SAMPLE_DIR
 from tests.helpers import run_stv
@@ -40,7 +41,7 @@ def sample_run(tmp_path_factory):
 def publication_from_files(folder: Path, frames: dict[str, pd.DataFrame]) -> Publication:
     """What the delivery shows: a figure is suppressed where the mart has it and the file not."""
     tables, masks = {}, {}
-    for name in EXPORTED_MARTS:
+    for name in exported_marts():
         shown = pd.read_parquet(folder / f"{name}.parquet")
         assert len(shown) == len(frames[name])
         tables[name] = shown
@@ -62,7 +63,7 @@ def test_no_suppressed_cell_of_the_sample_export_can_be_recovered(sample_run):
     assert manifest["disclosure_audit"]["passed"] is True
     assert manifest["disclosure_audit"]["cells_exposed"] == 0
     assert manifest["disclosure_audit"]["cells_checked"] == result.cells.size
-    for name in EXPORTED_MARTS:
+    for name in exported_marts():
         figures = manifest["tables"][name]
         # every table is delivered, with its suppressions counted from what the file shows
         assert figures["rows"] == len(frames[name])

@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from stv_pipeline.exports.delivery import EXPORTED_MARTS
+from stv_pipeline.exports.dictionary import exported_marts
 from tests.helpers import run_stv
 
 pytestmark = pytest.mark.integration
@@ -160,7 +160,7 @@ def test_newest_vintage_exports_every_table_with_march_final(paired):
     # no spurious revision: no check failed, and every table went out
     assert "  WARN " not in out and "  ERROR " not in out
     (export,) = (tmp / "exports").iterdir()
-    assert {p.name for p in export.glob("*.parquet")} == {f"{m}.parquet" for m in EXPORTED_MARTS}
+    assert {p.name for p in export.glob("*.parquet")} == {f"{m}.parquet" for m in exported_marts()}
 
 
 def test_a_date_with_only_an_earnings_file_before_any_benefits_knows_nothing(tmp):

@@ -13,7 +13,8 @@ import duckdb
 import pytest
 
 from stv_pipeline.exports.cells import declarations
-from stv_pipeline.exports.delivery import EXPORTED_MARTS, read_disclosure_inputs
+from stv_pipeline.exports.delivery import read_disclosure_inputs
+from stv_pipeline.exports.dictionary import exported_marts
 from stv_pipeline.exports.disclosure import suppress_export
 from stv_pipeline.exports.manifest import input_files
 from stv_pipeline.exports.writers import write_parquet
@@ -70,7 +71,7 @@ def test_each_export_holds_its_own_warehouses_tables_and_inputs(two_runs, tmp_pa
         # a first delivery: decided as the run decided it, with no earlier one to keep to
         expected = suppress_export(frames, declarations(), rules)
         con = duckdb.connect()
-        for table in EXPORTED_MARTS:
+        for table in exported_marts():
             own = tmp_path / f"{name}_{table}.parquet"
             write_parquet(expected.tables[table], own)
             assert table_differences(con, f"'{folder / table}.parquet'", f"'{own}'") == [], table
@@ -78,7 +79,7 @@ def test_each_export_holds_its_own_warehouses_tables_and_inputs(two_runs, tmp_pa
         assert manifest["run_id"].startswith(runs[name].run_id8)
         assert manifest["inputs"] == inputs
         assert {t: m["rows"] for t, m in manifest["tables"].items()} == {
-            t: len(expected.tables[t]) for t in EXPORTED_MARTS
+            t: len(expected.tables[t]) for t in exported_marts()
         }
         exported[name] = (manifest, frames)
     # the two deliveries differ, so each could only be its own

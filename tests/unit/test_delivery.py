@@ -18,8 +18,8 @@ from scipy import sparse
 from stv_pipeline.exports import delivery
 from stv_pipeline.exports.audit import Witnesses
 from stv_pipeline.exports.delivery import (
-    EXPORTED_MARTS,
     Delivered,
+    ExportContent,
     NothingToDeliver,
     begin,
     discard,
@@ -31,7 +31,15 @@ from stv_pipeline.exports.delivery import (
     remove_partial_folders,
     run_folder,
     stage_publication,
+    workbook_sheets,
     write_export,
+)
+from stv_pipeline.exports.dictionary import (
+    SheetSpec,
+    exported_marts,
+    sheet_spec,
+    sheet_specs,
+    table_docs,
 )
 from stv_pipeline.exports.disclosure import Publication
 from stv_pipeline.exports.labels import Labels
@@ -54,9 +62,9 @@ def publication(rows: int = 2) -> Publication:
     )
     mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
     mask.loc[1:, ["n_company", "share_company"]] = True
-    tables = {name: frame.iloc[0:0] for name in EXPORTED_MARTS} | {"nowcast": frame}
-    masks = {name: mask.iloc[0:0] for name in EXPORTED_MARTS} | {"nowcast": mask}
-    suppressions = {name: {"primary": 0, "secondary": 0} for name in EXPORTED_MARTS}
+    tables = {name: frame.iloc[0:0] for name in exported_marts()} | {"nowcast": frame}
+    masks = {name: mask.iloc[0:0] for name in exported_marts()} | {"nowcast": mask}
+    suppressions = {name: {"primary": 0, "secondary": 0} for name in exported_marts()}
     witnesses = Witnesses(sparse.csr_matrix(np.array([[0.0, 2.5], [-1.0, 0.0]])))
     return Publication(tables, masks, suppressions, 0.25, witnesses)
 
@@ -65,7 +73,7 @@ def test_the_staged_publication_reads_back_as_it_was(tmp_path):
     staged = publication()
     stage_publication(tmp_path, staged)
     back = load_publication(tmp_path)
-    for name in EXPORTED_MARTS:
+    for name in exported_marts():
         pd.testing.assert_frame_equal(back.tables[name], staged.tables[name], check_exact=True)
         pd.testing.assert_frame_equal(back.masks[name], staged.masks[name], check_exact=True)
     assert back.suppressions == staged.suppressions and back.seconds == 0.25
@@ -154,6 +162,89 @@ def test_a_format_is_registered_once_and_the_manifest_lists_what_it_wrote(tmp_pa
     assert not (folder / "staging").exists()
 
 
+def lag_publication() -> Publication:
+    """Every exported mart with its documented columns, empty but for two rows of
+    registration_lag, one with its count suppressed."""
+    docs = table_docs()
+    tables = {
+        name: pd.DataFrame(columns=[doc.column for doc in docs[name][1]])
+        for name in exported_marts()
+    }
+    tables["registration_lag"] = pd.DataFrame(
+        {
+            "municipality_code": [450, 461],
+            "vintage": [date(2019, 4, 15)] * 2,
+            "is_newest_vintage": [True, True],
+            "person_weeks": pd.array([120, None], dtype="Int64"),
+            "lag_median_days": [10.0, None],
+            "lag_p90_days": [30.0, None],
+            "lag_p99_days": [60.0, None],
+            "share_over_8_weeks": [0.05, None],
+            "provisional": [False, False],
+        }
+    )
+    masks = {name: frame.isna() for name, frame in tables.items()}
+    suppressions = {name: {"primary": 0, "secondary": 0} for name in tables}
+    return Publication(tables, masks, suppressions | {"registration_lag": {"primary": 1}})
+
+
+def test_a_format_registered_in_one_place_is_written_and_listed_in_the_manifest(
+    tmp_path, monkeypatch
+):
+    """The JSON Lines format of the README, beside every format the export has."""
+    monkeypatch.setattr(delivery, "FORMATS", dict(delivery.FORMATS))  # registered for this test
+
+    @register_format("jsonl")
+    def write_json_lines(folder: Path, content: ExportContent) -> list[Delivered]:
+        for name, (frame, _) in content.published.items():
+            frame.to_json(folder / f"{name}.jsonl", orient="records", lines=True, date_format="iso")
+        return [Delivered(f"{name}.jsonl", name) for name in content.published]
+
+    folder, tables = write_export(
+        tmp_path / "2026-12-01_0123abcd",
+        lag_publication(),
+        about=ReportInputs(run_id=RUN_ID, labels=Labels()),
+        checks=[],
+    )
+    assert tables["registration_lag"]["files"] == [
+        "registration_lag.csv",
+        "registration_lag.parquet",
+        "stv_tabeller.xlsx (sheet registration_lag)",
+        "registration_lag.jsonl",
+    ]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["tables"] == tables
+    assert sorted(p.name for p in folder.glob("*.jsonl")) == sorted(
+        f"{name}.jsonl" for name in exported_marts()
+    )
+    lines = (folder / "registration_lag.jsonl").read_text().splitlines()
+    assert [json.loads(line) for line in lines] == [
+        {
+            "municipality_code": 450,
+            "vintage": "2019-04-15T00:00:00.000",
+            "is_newest_vintage": True,
+            "person_weeks": 120,
+            "lag_median_days": 10.0,
+            "lag_p90_days": 30.0,
+            "lag_p99_days": 60.0,
+            "share_over_8_weeks": 0.05,
+            "provisional": False,
+        },
+        {
+            "municipality_code": 461,
+            "vintage": "2019-04-15T00:00:00.000",
+            "is_newest_vintage": True,
+            "person_weeks": None,
+            "lag_median_days": None,
+            "lag_p90_days": None,
+            "lag_p99_days": None,
+            "share_over_8_weeks": None,
+            "provisional": False,
+        },
+    ]
+    assert (folder / "stv_tabeller.xlsx").is_file() and (folder / "report.html").is_file()
+
+
 def test_an_export_whose_tables_are_all_empty_is_never_written(tmp_path):
     with pytest.raises(NothingToDeliver, match="every exported table is empty"):
         write_export(
@@ -177,3 +268,51 @@ def test_nothing_to_deliver_says_why_and_names_the_rejected_files():
     assert nothing_to_deliver(rows, []).endswith(
         "after ingestion - no such file was delivered. No export folder is written."
     )
+
+
+def test_the_exported_marts_are_those_whose_yml_declares_an_export_in_its_order():
+    assert exported_marts() == (
+        "success_criteria_monthly",
+        "baseline_endline",
+        "implementation_fidelity",
+        "case_selection",
+        "goal_attainment",
+        "registration_revisions",
+        "registration_lag",
+        "reconciliation",
+        "monitoring_by_provider",
+        "nowcast",
+        "jobindsats_success_monthly",
+        "jobindsats_vs_register",
+    )
+    policies = {name: spec.workbook_rows for name, spec in sheet_specs().items()}
+    assert {name for name, rows in policies.items() if rows != "all"} == {"registration_revisions"}
+
+
+def test_a_sheet_shows_the_rows_its_yml_declares():
+    frame = pd.DataFrame(
+        {
+            "vintage": [date(2019, 3, 15), date(2019, 4, 15), date(2019, 4, 15)],
+            "value": [5, 7, 9],
+        }
+    )
+    mask = pd.DataFrame({"vintage": [False] * 3, "value": [False, True, False]})
+    sheets = {
+        "newest": SheetSpec("newest", "Nyeste", "t", workbook_rows="newest_vintage"),
+        "every": SheetSpec("every", "Alle", "t"),
+    }
+    shown = workbook_sheets({"newest": (frame, mask), "every": (frame, mask)}, sheets)
+    assert shown["newest"][0]["value"].tolist() == [7, 9]
+    assert shown["newest"][1]["value"].tolist() == [True, False]
+    assert shown["every"][0] is frame
+
+
+def test_a_misspelt_export_declaration_is_refused():
+    with pytest.raises(ValueError) as refused:
+        sheet_spec("toy_mart", {"sheet": "Legetøj", "workbook_row": "all", "workbook_rows": "x"})
+    assert str(refused.value) == (
+        "toy_mart: meta.export has unknown key 'workbook_row'; no 'title'; "
+        "workbook_rows 'x' is none of all, newest_vintage"
+    )
+    spec = sheet_spec("toy_mart", {"sheet": "Legetøj", "title": "Legetøj efter kommune"})
+    assert (spec.position, spec.workbook_rows, spec.rows.shown) == (None, "all", None)

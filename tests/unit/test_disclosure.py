@@ -427,21 +427,18 @@ def test_a_table_without_counts_or_rows_passes_through(tables):
 
 def test_every_integer_figure_of_an_exported_mart_has_a_disclosure_role():
     """A count added to a mart without a declared role would be published unprotected."""
-    import json
+    from stv_pipeline import dbt_manifest
+    from stv_pipeline.exports.dictionary import exported_marts
 
-    from stv_pipeline.exports.delivery import EXPORTED_MARTS
-    from stv_pipeline.settings import DBT_PROJECT_DIR
-
-    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text("utf-8"))
     undeclared = [
-        (node["name"], name)
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and node["name"] in EXPORTED_MARTS
-        for name, column in node["columns"].items()
-        if (column.get("data_type") or "").lower() in {"bigint", "integer", "hugeint"}
-        and not (column.get("meta") or {}).get("disclosure")
+        (mart.name, column.name)
+        for mart in dbt_manifest.marts()
+        if mart.name in exported_marts()
+        for column in mart.columns
+        if column.data_type in {"bigint", "integer", "hugeint"}
+        and not column.meta.get("disclosure")
         # months of lag or maturity and ranks: integers, but not counts of persons
-        and name
+        and column.name
         not in {"lag_months", "mature_months", "rank_success", "rank_fidelity", "selection_order"}
     ]
     assert undeclared == []

@@ -6,6 +6,7 @@ from datetime import date
 
 import pandas as pd
 
+from stv_pipeline.exports.dictionary import table_docs
 from stv_pipeline.exports.labels import Labels
 from stv_pipeline.exports.report import (
     NOT_RANKED,
@@ -96,7 +97,7 @@ def cases() -> pd.DataFrame:
 
 
 def test_case_selection_shows_names_points_ja_nej_and_tells_dash_from_suppressed():
-    table = case_table(cases(), LABELS, {("case_selection", "eligible"): "Opfylder kriterierne"})
+    table = case_table(cases(), LABELS, table_docs()["case_selection"][1])
     rows = table.split("<tr>")[2:]
     assert rows[0].startswith("<td>København</td><td>..</td><td>0,25</td><td>0,20</td>")
     # København is eligible but its ranks are suppressed: '..', not the dash
@@ -105,6 +106,8 @@ def test_case_selection_shows_names_points_ja_nej_and_tells_dash_from_suppressed
     assert f"<td>{NOT_RANKED}</td><td>{NOT_RANKED}</td><td>Nej</td><td>Nej</td>" in rows[1]
     assert "<td>Aalborg</td><td>21,2</td><td>0,50</td><td>0,58</td><td>2</td><td>4</td>" in rows[2]
     assert "Opfylder kriterierne" in table and "True" not in table
+    assert "<th>Ændring i succesandel (pct.-point)</th>" in table  # a rank has no unit shown
+    assert "<th>Rang på resultater</th>" in table
 
 
 def test_period_and_register_vintages():
@@ -241,7 +244,8 @@ def test_the_report_is_danish_and_the_same_bytes_on_a_rerun():
         "case_selection": cases(),
     }
     about = ReportInputs(run_id="9e0ad809-run", labels=LABELS, from_sample=True)
-    first, second = build_report(tables, about), build_report(tables, about)
+    docs = table_docs()
+    first, second = build_report(tables, about, docs), build_report(tables, about, docs)
     assert first == second
     # success, baseline/endline, goals, providers; no revisions yet
     assert first.count("<svg") == 4 and "Mentorhuset" in first
@@ -249,7 +253,7 @@ def test_the_report_is_danish_and_the_same_bytes_on_a_rerun():
     assert "Aalborg" in first and "København" in first and "STV-kommuner samlet" in first
     assert ">20 %<" in first and ">0.2<" not in first  # percent ticks, as text in the SVG
     assert "<dc:date>" not in first and "Matplotlib v" not in first and "<script" not in first
-    not_sample = build_report(tables, ReportInputs(run_id="9e0ad809-run", labels=LABELS))
+    not_sample = build_report(tables, ReportInputs(run_id="9e0ad809-run", labels=LABELS), docs)
     assert "syntetiske eksempeldatasæt" not in not_sample
 
 

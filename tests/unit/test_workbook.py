@@ -5,8 +5,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from stv_pipeline.exports.delivery import EXPORTED_MARTS
-from stv_pipeline.exports.dictionary import SUPPRESSION_NOTE, sheet_specs, table_docs
+from stv_pipeline.exports.dictionary import (
+    SUPPRESSION_NOTE,
+    exported_marts,
+    sheet_specs,
+    table_docs,
+)
 from stv_pipeline.exports.labels import Labels, labels_from
 from stv_pipeline.exports.layout import wrapped_lines
 from stv_pipeline.exports.writers import write_workbook
@@ -32,7 +36,7 @@ def labels(**municipalities) -> Labels:
 
 def test_every_exported_column_has_a_danish_label_a_unit_and_a_danish_meaning():
     docs, specs = table_docs(), sheet_specs()
-    for table in EXPORTED_MARTS:
+    for table in exported_marts():
         description, columns = docs[table]
         assert description and specs[table].sheet and specs[table].title
         for doc in columns:
