@@ -1,7 +1,7 @@
-"""The survey means under disclosure control (DESIGN §4).
+"""The survey means and the case selection under disclosure control (DESIGN §4).
 
 A mean is a figure of its respondents, and a figure computed from means (a change, a track or
-overall mean) is empty when a mean it is computed from is:
+overall mean, case_selection's fidelity changes) is empty when a mean it is computed from is:
 on little hand-made tables, with the declarations of the marts' .yml (dbt manifest).
 """
 
@@ -14,7 +14,7 @@ import pytest
 from stv_pipeline.exports.cells import declarations
 from stv_pipeline.exports.disclosure import suppress_export
 from stv_pipeline.settings import DBT_PROJECT_DIR
-from tests.disclosure_frames import RULES
+from tests.disclosure_frames import KH, RF, RULES, baseline_endline, window_row
 
 FIDELITY = ["municipality_code", "wave", "respondent_group", "requirement", "mean_score"]
 
@@ -152,6 +152,96 @@ def test_a_mean_whose_count_is_a_complement_is_hidden_too(tables):
     assert publication.suppressions[name]["secondary"] == 6 + 6 + 3
 
 
+def case_selection(rows):
+    """case_selection rows (municipality, success_change, management, staff, all, eligible,
+    reason)."""
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "municipality_code",
+            "success_change",
+            "fidelity_change_management",
+            "fidelity_change_staff",
+            "fidelity_change_all",
+            "eligible",
+            "reason",
+        ],
+    )
+
+
+def test_case_selection_hides_a_fidelity_change_where_implementation_fidelity_does(tables):
+    # the changes are implementation_fidelity's overall ones: 101 1.0, 102 1.0 (all only);
+    # 103 management 2.0, staff 1.0, all 4.0 - 25/9 = 11/9
+    frames = {
+        "implementation_fidelity": fidelity(ONE_GROUP + COMPLEMENT),
+        "case_selection": case_selection(
+            [
+                (101, 5.0, None, None, 1.0, False, "opfylder ikke kriterierne: ingen svar"),
+                (102, 5.0, None, None, 1.0, False, "opfylder ikke kriterierne: ingen svar"),
+                (103, 5.0, 2.0, 1.0, 11 / 9, True, "udvalgt: nr. 1 på resultater"),
+            ]
+        ),
+    }
+    publication = suppress_export(frames, tables, RULES)
+    name = "case_selection"
+    assert empty(publication, frames, name, "fidelity_change_all") == {(101,), (102,)}
+    assert empty(publication, frames, name, "fidelity_change_management") == {(103,)}
+    assert empty(publication, frames, name, "fidelity_change_staff") == {(103,)}
+    assert publication.tables[name]["fidelity_change_all"].tolist()[2] == pytest.approx(11 / 9)
+    # in both tables or in neither: the overall changes of implementation_fidelity
+    fi = publication.tables["implementation_fidelity"]
+    overall = fi[(fi["requirement"] == "overall") & (fi["wave"] == "endline")]
+    shown = overall.pivot(index="municipality_code", columns="respondent_group", values="change")
+    for group in ("management", "staff", "all"):
+        mine = publication.tables[name].set_index("municipality_code")[f"fidelity_change_{group}"]
+        there = shown[group].reindex(mine.index)
+        assert (mine.isna() == there.isna()).all()
+    # the reasons print no hidden figure: 101 and 102 are not eligible, their fidelity
+    # changes of all are not among the figures a reason prints, and 103's is a selection
+    assert empty(publication, frames, name, "reason") == set()
+    assert empty(publication, frames, name, "success_change") == set()
+
+
+def test_case_selection_hides_a_success_change_resting_on_a_suppressed_count(tables):
+    """success_change pools n_either and population of kontanthjælp and ressourceforløb over
+    both windows. 201's ressourceforløb had 3 persons with either at baseline, suppressed;
+    202's figures are all published. 201 is not eligible: its reason would print its success
+    change, so it is empty too."""
+
+    def jobcentre(code, rf_either_baseline):
+        return [
+            window_row(
+                "municipality",
+                code,
+                True,
+                group,
+                population_baseline=100,
+                population_endline=100,
+                n_company_baseline=n_baseline,
+                n_either_baseline=n_baseline,
+                n_company_endline=30,
+                n_either_endline=30,
+            )
+            for group, n_baseline in ((KH, 40), (RF, rf_either_baseline))
+        ]
+
+    frames = {
+        "baseline_endline": baseline_endline(*jobcentre(201, 3), *jobcentre(202, 20)),
+        # 201: (30 + 30) / 200 - (40 + 3) / 200 = 8.5 pp; 202: (60 - 60) / 200 = 0 pp
+        "case_selection": case_selection(
+            [
+                (201, 8.5, -0.5, 0.5, 0.0, False, "opfylder ikke kriterierne: ledelsen ..."),
+                (202, 0.0, -0.5, 0.5, 0.0, False, "opfylder ikke kriterierne: resultaterne ..."),
+            ]
+        ),
+    }
+    publication = suppress_export(frames, tables, RULES)
+    assert empty(publication, frames, "case_selection", "success_change") == {(201,)}
+    assert empty(publication, frames, "case_selection", "reason") == {(201,)}
+    # the fidelity changes come from implementation_fidelity, not exported here: published
+    assert publication.tables["case_selection"]["fidelity_change_management"].notna().all()
+
+
 def _derived_rows(name):
     return {
         entry.get("rows", {}).get("requirement"): entry.get("from")
@@ -159,9 +249,9 @@ def _derived_rows(name):
     }
 
 
-def test_the_declared_tracks_are_those_of_the_seed():
-    """The yml names the requirements of each track; a seed changed alone would leave a
-    figure computed from a hidden one published."""
+def test_the_declared_tracks_and_case_selection_groups_are_those_of_the_seeds():
+    """The yml names the requirements of each track and the case-selection groups; a seed
+    changed alone would leave a figure computed from a hidden one published."""
     with (DBT_PROJECT_DIR / "seeds" / "requirements.csv").open(encoding="utf-8") as f:
         requirements = list(csv.DictReader(f))
     declared = _derived_rows("implementation_fidelity")
@@ -172,3 +262,14 @@ def test_the_declared_tracks_are_those_of_the_seed():
     assert sorted(declared["overall"]["requirement"]) == sorted(
         r["requirement"] for r in requirements
     )
+
+    with (DBT_PROJECT_DIR / "seeds" / "target_groups.csv").open(encoding="utf-8") as f:
+        selection = sorted(
+            g["target_group"] for g in csv.DictReader(f) if g["in_case_selection"] == "true"
+        )
+    (pooled,) = [
+        e
+        for e in declarations()["case_selection"].derived_rows
+        if e.get("table") == "baseline_endline"
+    ]
+    assert sorted(pooled["from"]["target_group"]) == selection
