@@ -535,3 +535,141 @@ def violated_relations(intruder: Intruder, truth: dict[tuple, float]) -> list[st
             ):
                 broken.append(f"{kind} {terms} = {total} vs {rhs}")
     return broken
+
+
+# --- the survey's means ---------------------------------------------------------------------
+#
+# The means of implementation_fidelity are not counts, so the attack above leaves them out. An
+# intruder still knows how they are made (DESIGN §3.3): a track's mean is the mean of its
+# requirements' means (seed requirements, public), overall the mean of all of them, a change is
+# the endline mean minus the baseline's, case_selection's fidelity changes are the overall
+# changes, and the mean of all respondents is the respondent-weighted mean of management's and
+# staff's (a linear relation when the three counts are published: a requirement's mean is over
+# one answer per respondent).
+
+
+def _requirement_rows(fidelity: pd.DataFrame, requirements: dict[str, str]) -> dict[str, list]:
+    """Per track or overall row name, the requirements it averages."""
+    tracks = defaultdict(list)
+    for requirement, track in requirements.items():
+        tracks[f"track_{track}"].append(requirement)
+    return {**tracks, "overall": list(requirements)}
+
+
+def fidelity_resting_on_few(
+    published: pd.DataFrame, mart: pd.DataFrame, requirements: dict[str, str]
+) -> list[str]:
+    """Every published mean or change of implementation_fidelity resting on 1 to 4 respondents
+    (its own row's, its requirements' rows', and for a change the baseline's too), or on a
+    respondent count the table leaves empty: a mean of integer scores tells its count's
+    divisors."""
+    keys = ["municipality_code", "wave", "respondent_group", "requirement"]
+    true_n = mart.set_index(keys)["n_respondents"]
+    shown_n = published.set_index(keys)["n_respondents"]
+    parts = _requirement_rows(mart, requirements)
+    found = []
+
+    def rests_on(municipality, wave, group, requirement) -> list[tuple]:
+        rows = [(municipality, wave, group, requirement)]
+        rows += [(municipality, wave, group, r) for r in parts.get(requirement, ())]
+        return [row for row in rows if row in true_n.index]
+
+    for row in published.itertuples(index=False):
+        figures = {"mean_score": [row.wave], "change": ["endline", "baseline"]}
+        for figure, waves in figures.items():
+            if _number(getattr(row, figure)) is None:
+                continue
+            for wave in waves:
+                for key in rests_on(
+                    row.municipality_code, wave, row.respondent_group, row.requirement
+                ):
+                    n, shown = true_n[key], _number(shown_n[key])
+                    if 1 <= n <= 4 or shown is None:
+                        found.append(
+                            f"{figure} of {tuple(row)[:4]} rests on {key}: n={n}, published {shown}"
+                        )
+    return found
+
+
+def fidelity_means_recovered(
+    published: pd.DataFrame,
+    requirements: dict[str, str],
+    cases: pd.DataFrame | None = None,
+) -> list[tuple]:
+    """The empty means of a published implementation_fidelity that the relations between its
+    published figures (and case_selection's, when given) fix exactly: per municipality, one
+    linear system over every empty mean of both waves and all groups, a mean fixed when its
+    unit vector lies in the span of the equations' rows over the empty means."""
+    keys = ["municipality_code", "wave", "respondent_group", "requirement"]
+    parts = _requirement_rows(published, requirements)
+    recovered = []
+    for municipality, rows in published.groupby("municipality_code"):
+        mean = {
+            tuple(r[:4]): _number(r[4])
+            for r in rows[[*keys, "mean_score"]].itertuples(index=False, name=None)
+        }
+        n = {
+            tuple(r[:4]): _number(r[4])
+            for r in rows[[*keys, "n_respondents"]].itertuples(index=False, name=None)
+        }
+        unknown = sorted(k for k, v in mean.items() if v is None)
+        if not unknown:
+            continue
+        column = {k: i for i, k in enumerate(unknown)}
+        # each equation's coefficients over the means; its right-hand side (a published
+        # figure) does not decide whether a mean is fixed, only to what
+        equations: list[dict[tuple, float]] = []
+        for (m, wave, group, requirement), value in mean.items():
+            # a track's or overall mean times its requirements' number is their sum
+            members = [
+                (m, wave, group, r)
+                for r in parts.get(requirement, ())
+                if (m, wave, group, r) in mean
+            ]
+            if members and value is not None:
+                equations.append(
+                    {**{k: 1.0 for k in members}, (m, wave, group, requirement): -len(members)}
+                )
+        for row in rows.itertuples(index=False):
+            change = _number(row.change)
+            if change is not None:  # endline - baseline = change
+                endline = (municipality, "endline", row.respondent_group, row.requirement)
+                baseline = (municipality, "baseline", row.respondent_group, row.requirement)
+                equations.append({endline: 1.0, baseline: -1.0})
+        if cases is not None:
+            for case in cases[cases["municipality_code"] == municipality].itertuples(index=False):
+                for group in ("management", "staff", "all"):
+                    change = _number(getattr(case, f"fidelity_change_{group}"))
+                    if change is not None:
+                        equations.append(
+                            {
+                                (municipality, "endline", group, "overall"): 1.0,
+                                (municipality, "baseline", group, "overall"): -1.0,
+                            }
+                        )
+        for m, wave, group, requirement in mean:
+            if group != "all" or requirement in parts:
+                continue
+            counted = {g: n.get((m, wave, g, requirement)) for g in ("all", "management", "staff")}
+            if all(c is not None for c in counted.values()):
+                equations.append(
+                    {
+                        (m, wave, g, requirement): (-1.0 if g == "all" else 1.0) * c
+                        for g, c in counted.items()
+                    }
+                )
+        matrix = np.zeros((len(equations), len(unknown)))
+        for i, terms in enumerate(equations):
+            for key, coef in terms.items():
+                if key in column:
+                    matrix[i, column[key]] += coef
+        matrix = matrix[np.abs(matrix).sum(axis=1) > 0]
+        if matrix.size == 0:
+            continue
+        rank = np.linalg.matrix_rank(matrix)
+        for key, j in column.items():
+            unit = np.zeros(len(unknown))
+            unit[j] = 1.0
+            if np.linalg.matrix_rank(np.vstack([matrix, unit])) == rank:
+                recovered.append(key)
+    return recovered

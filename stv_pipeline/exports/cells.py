@@ -17,7 +17,8 @@ What a column is, and how cells relate, is declared where the marts are describe
 `disclosure` meta of each mart and column in dbt/models/marts/*.yml, read from dbt's manifest.
 Roles of a column: `key` (identity), `count` (a cell), `share` (numerator / denominator),
 `difference` and `relative_difference` (a revision against the previous vintage's cell),
-`derived` (a figure computed from other columns, suppressed with them; no linear relation).
+`derived` (a figure computed from other columns, suppressed with them; no linear relation;
+figures computed from other rows or tables are declared by the mart's `derived_rows`).
 A column without a role is published as it is: it is not computed from persons' counts.
 """
 
@@ -109,7 +110,12 @@ class TableDeclaration:
     linked: dict[str, dict[str, Any]] = field(default_factory=dict)
     relations: tuple[dict[str, Any], ...] = ()
     bounds: tuple[dict[str, Any], ...] = ()
-    derived_rows: dict[str, Any] | None = None
+    # figures computed from figures of other rows, of this table or another (did from the
+    # pools, a track mean from its requirements' means, a change from the baseline's mean):
+    # each entry's `rows` (default every row) take `figures` (default: each linked column
+    # from itself) from the rows of `table` (default this one) meeting `from` and equal on
+    # `match`; see disclosure.masks_for
+    derived_rows: tuple[dict[str, Any], ...] = ()
     # a table whose rows are a selection of cells other tables publish whole (nowcast: the
     # provisional months only): its rows alone do not make a total add up, so relations are
     # formed from the cells of whole tables only
@@ -139,14 +145,36 @@ def declaration_from_meta(
     }
     if unknown:
         raise ValueError(f"{name}: unknown disclosure role(s) {unknown}")
+    linked = {c: r for c, r in roles.items() if r.get("role") in LINKED_ROLES}
+    derived_rows = meta.get("derived_rows") or ()
+    derived_rows = tuple([derived_rows] if isinstance(derived_rows, dict) else derived_rows)
+    # a derived_rows entry decides figures, never counts: a count is a cell, decided by the
+    # suppression and proven by the audit
+    targets = set()
+    for entry in derived_rows:
+        figures = set(entry.get("figures", {})) or set(linked)
+        if not figures <= set(linked):
+            raise ValueError(
+                f"{name}: derived_rows names figures without a linked role: "
+                f"{sorted(figures - set(linked))}"
+            )
+        targets |= figures
+    # a derived figure with neither `from` nor a derived_rows entry would never be suppressed
+    orphans = [
+        c
+        for c, r in linked.items()
+        if r["role"] == "derived" and not r.get("from") and c not in targets
+    ]
+    if orphans:
+        raise ValueError(f"{name}: derived figures computed from nothing declared: {orphans}")
     return TableDeclaration(
         name=name,
-        cell=dict(meta["cell"]),
+        cell=dict(meta.get("cell") or {}),
         counts={c: r for c, r in roles.items() if r.get("role") == "count"},
-        linked={c: r for c, r in roles.items() if r.get("role") in LINKED_ROLES},
+        linked=linked,
         relations=tuple(meta.get("relations", ())),
         bounds=tuple(meta.get("bounds", ())),
-        derived_rows=meta.get("derived_rows"),
+        derived_rows=derived_rows,
         selection=bool(meta.get("selection", False)),
     )
 
@@ -415,6 +443,8 @@ def build_system(
             continue
         frame = frames[name].reset_index(drop=True)
         for column, role in table.linked.items():
+            if column not in frame.columns:  # a table exported without it
+                continue
             shown = (published or frames)[name].reset_index(drop=True)[column]
             sources, equation = linked_cells(frame, shown, name, column, role, table, occurrences)
             linked[(name, column)] = sources
@@ -605,7 +635,7 @@ def linked_cells(
     linear equation each of its published values adds, if it adds one."""
     kind = role["role"]
     if kind == "derived":
-        sources = [s for s in role["from"] if s in table.counts]
+        sources = [s for s in role.get("from", ()) if s in table.counts]
         cols = [_cells_of(frame, name, s, occurrences) for s in sources]
         return (np.column_stack(cols) if cols else np.full((len(frame), 0), -1)), None
     if kind == "share":

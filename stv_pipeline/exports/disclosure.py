@@ -1,8 +1,11 @@
 """Statistical disclosure control over all exported tables together (DESIGN §4).
 
 Primary suppression: a count from 1 to 4 is suppressed; so is every figure computed from a
-suppressed count (a share, a change, a revision, an estimate). A cell that several tables publish
-is one cell (stv_pipeline/exports/cells.py), so it is suppressed in all of them or in none.
+suppressed count (a share, a change, a revision, an estimate, a survey mean), and every figure
+computed from such a figure on another row or in another table (a track mean from its
+requirements' means, a change from the baseline's mean: the marts' `derived_rows`). A cell that
+several tables publish is one cell (stv_pipeline/exports/cells.py), so it is suppressed in all
+of them or in none.
 
 Secondary suppression, in two steps over the joint cell system:
 1. Totals: a total relation with exactly one suppressed cell gives it back by subtraction, so
@@ -41,6 +44,7 @@ from stv_pipeline.exports.cells import (
     CellSystem,
     DisclosureRules,
     TableDeclaration,
+    _text,
     build_system,
     rules_fingerprint,
 )
@@ -320,11 +324,17 @@ def masks_for(
     hidden: np.ndarray,
 ) -> dict[str, pd.DataFrame]:
     """Which exported figures are empty when the cells `hidden` are suppressed: the counts of
-    those cells in every table, and every figure computed from one of them."""
+    those cells in every table, every figure computed from one of them, and every figure
+    computed from such a figure, on its own row (`from`) or on other rows of its table or of
+    another table (`derived_rows`): a track mean from its requirements' means, a change from
+    the baseline's mean, case_selection's fidelity changes from implementation_fidelity's.
+    Hiding a figure can hide the source of another table's figure, so the rows are looked up
+    again until nothing more is hidden."""
+    frames = {n: f.reset_index(drop=True) for n, f in frames.items()}
     masks = {}
+    orders = {}
     occurrences = system.occurrences
     for name, frame in frames.items():
-        frame = frame.reset_index(drop=True)
         mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
         table = tables.get(name)
         if table is None:
@@ -335,53 +345,111 @@ def masks_for(
             values = np.zeros(len(frame), dtype=bool)
             values[rows["row"].to_numpy()] = hidden[rows["cell"].to_numpy()]
             mask[column] = values
-        pending = dict(table.linked)
-        while pending:
-            progressed = False
-            for column, role in list(pending.items()):
-                upstream = [s for s in role.get("from", ()) if s in pending]
-                if upstream:
-                    continue
-                sources = system.linked[(name, column)]
-                known = sources >= 0
-                hides = (known & hidden[np.where(known, sources, 0)]).any(axis=1)
-                for source in role.get("from", ()):
-                    if source in table.linked:
-                        hides |= mask[source].to_numpy()
-                mask[column] = hides
-                del pending[column]
-                progressed = True
-            if not progressed:
-                raise ValueError(f"{name}: derived columns depend on each other: {list(pending)}")
-        if table.derived_rows:
-            mask = _mask_derived_rows(frame, mask, table)
+        orders[name] = [c for c in _linked_order(name, table) if c in frame.columns]
+        for column in orders[name]:
+            sources = system.linked[(name, column)]
+            known = sources >= 0
+            hides = (known & hidden[np.where(known, sources, 0)]).any(axis=1)
+            for source in table.linked[column].get("from", ()):
+                if source in table.linked and source in mask.columns:
+                    hides |= mask[source].to_numpy()
+            mask[column] = hides
         masks[name] = mask
+    # each round looks up only the entries whose source table hid something more in the last
+    changed = set(masks)
+    while changed:
+        sources, changed = changed, set()
+        for name, table in tables.items():
+            if name not in frames:
+                continue
+            found = [
+                _mask_derived_rows(frames, masks, name, table, entry)
+                for entry in table.derived_rows
+                if entry.get("table", name) in sources
+            ]
+            if any(found):
+                changed.add(name)
+                _mask_on_the_row(masks[name], table, orders[name])
     return masks
 
 
+def _linked_order(name: str, table: TableDeclaration) -> list[str]:
+    """The linked columns, each after the linked columns it is computed from."""
+    order, pending = [], dict(table.linked)
+    while pending:
+        ready = [c for c, r in pending.items() if not any(s in pending for s in r.get("from", ()))]
+        if not ready:
+            raise ValueError(f"{name}: derived columns depend on each other: {list(pending)}")
+        order += ready
+        for column in ready:
+            del pending[column]
+    return order
+
+
+def _mask_on_the_row(mask: pd.DataFrame, table: TableDeclaration, order: list[str]) -> None:
+    """A derived figure is empty where a figure of its row it is computed from is."""
+    for column in order:
+        for source in table.linked[column].get("from", ()):
+            if source in mask.columns:
+                mask[column] |= mask[source]
+
+
+def _rows(frame: pd.DataFrame, conditions: dict | None) -> np.ndarray:
+    """The rows meeting every condition (column: value or list of values); all without any."""
+    chosen = np.ones(len(frame), dtype=bool)
+    for column, wanted in (conditions or {}).items():
+        if column not in frame.columns:
+            return np.zeros(len(frame), dtype=bool)
+        wanted = wanted if isinstance(wanted, list) else [wanted]
+        chosen &= frame[column].isin(wanted).fillna(False).to_numpy(dtype=bool)
+    return chosen
+
+
 def _mask_derived_rows(
-    frame: pd.DataFrame, mask: pd.DataFrame, table: TableDeclaration
-) -> pd.DataFrame:
-    """Rows computed from other rows (did from participants and comparison): a figure is
-    suppressed when that figure of a row it is computed from is."""
-    spec = table.derived_rows
-    match = list(spec["match"])
-    columns = list(table.linked)
-    source = frame[spec["column"]].isin(spec["from"]).to_numpy()
-    hidden_in_source = (
-        pd.concat([frame.loc[source, match], mask.loc[source, columns]], axis=1)
-        .groupby(match, dropna=False)[columns]
-        .any()
-    )
-    derived = frame[spec["column"]].eq(spec["value"]).to_numpy()
-    looked_up = frame.loc[derived, match].merge(
-        hidden_in_source, left_on=match, right_index=True, how="left"
-    )
-    mask = mask.copy()
-    for column in columns:
-        extra = looked_up[column].fillna(False).to_numpy(dtype=bool)
-        mask.loc[derived, column] = mask.loc[derived, column].to_numpy() | extra
-    return mask
+    frames: dict[str, pd.DataFrame],
+    masks: dict[str, pd.DataFrame],
+    name: str,
+    table: TableDeclaration,
+    entry: dict,
+) -> bool:
+    """One `derived_rows` entry: on the table's `rows`, each of `figures` is suppressed when one
+    of the figures it is computed from is suppressed on a row of `table` meeting `from` with
+    equal `match` columns. Whether it suppressed anything more."""
+    source_name = entry.get("table", name)
+    if source_name not in frames:
+        return False
+    frame, source, mask = frames[name], frames[source_name], masks[name]
+    figures = entry.get("figures") or {c: [c] for c in table.linked}
+    needed = sorted({s for f in figures.values() for s in f if s in masks[source_name].columns})
+    derived = _rows(frame, entry.get("rows"))
+    chosen = _rows(source, entry.get("from"))
+    match = list(entry.get("match", ()))
+    if not needed or not derived.any() or not chosen.any():
+        return False
+    hidden_in_source = masks[source_name].loc[chosen, needed]
+    if match:
+        # compared as text: a code is an integer in one mart and a nullable one in another
+        keys = pd.DataFrame({c: _text(source.loc[chosen, c]) for c in match})
+        by_key = pd.concat([keys, hidden_in_source], axis=1).groupby(match).any()
+        wanted = pd.DataFrame({c: _text(frame.loc[derived, c]) for c in match})
+        looked_up = wanted.merge(by_key, left_on=match, right_index=True, how="left")
+        looked_up = looked_up[needed].fillna(False).astype(bool)
+    else:
+        looked_up = pd.DataFrame(
+            np.repeat(hidden_in_source.any().to_numpy()[None, :], derived.sum(), axis=0),
+            columns=needed,
+        )
+    changed = False
+    for figure, sources in figures.items():
+        sources = [s for s in sources if s in needed]
+        if figure not in mask.columns or not sources:
+            continue
+        before = mask.loc[derived, figure].to_numpy(dtype=bool)
+        after = before | looked_up[sources].any(axis=1).to_numpy(dtype=bool)
+        if (after != before).any():
+            mask.loc[derived, figure] = after
+            changed = True
+    return changed
 
 
 def published_tables(

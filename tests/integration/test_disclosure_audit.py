@@ -7,6 +7,7 @@ interval at least protection_width wide. The same marts protected table by table
 used to be) fail that attack, and so does the audit check itself on such a weakened publication.
 """
 
+import csv
 import json
 import shutil
 from pathlib import Path
@@ -21,8 +22,9 @@ from stv_pipeline.exports.cells import declarations
 from stv_pipeline.exports.delivery import read_disclosure_inputs
 from stv_pipeline.exports.dictionary import exported_marts
 from stv_pipeline.exports.disclosure import Publication, audit_publication, suppress_export
-from stv_pipeline.settings import SAMPLE_DIR
+from stv_pipeline.settings import DBT_PROJECT_DIR, SAMPLE_DIR
 from tests.helpers import run_stv
+from tests.intruder import fidelity_means_recovered, fidelity_resting_on_few
 
 pytestmark = pytest.mark.integration
 
@@ -118,3 +120,70 @@ def test_a_run_whose_audit_fails_exits_1_and_delivers_nothing(sample_run, monkey
     assert "  ERROR disclosure_audit (exports/published_tables): " in out and "through" in out
     # no new folder, not even a hidden partial one; the earlier delivery is untouched
     assert [p.name for p in (tmp / "exports").iterdir()] == [delivered.name]
+
+
+def seed_requirements() -> dict[str, str]:
+    with (DBT_PROJECT_DIR / "seeds" / "requirements.csv").open(encoding="utf-8") as f:
+        return {r["requirement"]: r["track"] for r in csv.DictReader(f)}
+
+
+def test_no_published_survey_figure_rests_on_few_respondents_or_gives_a_hidden_mean_back(
+    sample_run,
+):
+    """The survey's means and changes, and case_selection's figures from them, as delivered:
+    checked by tests/intruder.py's own reading of DESIGN §3.3-3.4, not by the engine."""
+    _, folder, frames, _ = sample_run
+    requirements = seed_requirements()
+    fidelity = pd.read_parquet(folder / "implementation_fidelity.parquet")
+    cases = pd.read_parquet(folder / "case_selection.parquet")
+    mart = frames["implementation_fidelity"]
+    # the sample's managers are 1 to 4 in every jobcentre: their means are hidden, and with
+    # them the staff's, whose counts are the complements; all respondents' stay published
+    assert fidelity_resting_on_few(fidelity, mart, requirements) == []
+    assert fidelity["mean_score"].notna().sum() == (mart["respondent_group"] == "all").sum()
+    assert fidelity_means_recovered(fidelity, requirements, cases) == []
+
+    # the check is no formality: the staff's track 1 published with two of its three
+    # requirements gives the third back, and rests on respondent counts left empty
+    key = ["municipality_code", "wave", "respondent_group", "requirement"]
+    staff_track_1 = (
+        (fidelity["respondent_group"] == "staff")
+        & (fidelity["wave"] == "baseline")
+        & fidelity["requirement"].isin(["track_1", "1A", "1B"])
+    )
+    weakened = fidelity.copy()
+    weakened.loc[staff_track_1, "mean_score"] = mart.loc[staff_track_1, "mean_score"]
+    assert (weakened[key].to_numpy() == mart[key].to_numpy()).all()
+    recovered = fidelity_means_recovered(weakened, requirements, cases)
+    assert sorted(recovered) == sorted(
+        (code, "baseline", "staff", "1C") for code in fidelity["municipality_code"].unique()
+    )
+    # per jobcentre: track 1 on its own count and its three requirements', 1A and 1B on theirs
+    assert len(fidelity_resting_on_few(weakened, mart, requirements)) == 6 * len(recovered)
+
+    # case_selection: a fidelity change is implementation_fidelity's overall change, empty in
+    # both or in neither
+    overall = fidelity[(fidelity["requirement"] == "overall") & (fidelity["wave"] == "endline")]
+    changes = overall.pivot(index="municipality_code", columns="respondent_group", values="change")
+    for group in ("management", "staff", "all"):
+        mine = cases.set_index("municipality_code")[f"fidelity_change_{group}"]
+        assert (mine.isna() == changes[group].reindex(mine.index).isna()).all()
+    # a success change is published only where each count it pools is, none of them 1 to 4
+    windows = pd.read_parquet(folder / "baseline_endline.parquet")
+    pooled = windows[
+        (windows["scope"] == "municipality")
+        & windows["target_group"].isin(["kontanthjaelp_aktivitetsparat", "ressourceforloeb"])
+    ]
+    counts = ["population_baseline", "n_either_baseline", "population_endline", "n_either_endline"]
+    for case in cases.itertuples(index=False):
+        parts = pooled.loc[pooled["municipality_code"] == case.municipality_code, counts]
+        if pd.notna(case.success_change):
+            assert parts.notna().all().all() and not parts.isin([1, 2, 3, 4]).any().any()
+        # a reason of a jobcentre that is not eligible prints no figure that is hidden
+        if not case.eligible and isinstance(case.reason, str):
+            printed = ("success_change", "fidelity_change_management", "fidelity_change_staff")
+            assert all(pd.notna(getattr(case, c)) for c in printed)
+    # on the sample every jobcentre pools a suppressed count, and every manager's mean is hidden
+    assert cases["success_change"].isna().all()
+    assert cases["fidelity_change_management"].isna().all()
+    assert cases["fidelity_change_all"].notna().all()
