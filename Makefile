@@ -67,8 +67,8 @@ lock: $(BIN)/python ## re-pin every dependency after changing pyproject.toml
 sample: install ## regenerate the shipped sample (deterministic)
 	$(BIN)/stv sample --out data/sample --seed 2016
 
-bench: install manifest ## time the pipeline against the DuckDB floor and pandas: SCALE=small|medium|national
-	$(BIN)/python -m bench.run --scale $(SCALE)
+bench: install manifest ## time the pipeline against the DuckDB floor and pandas: SCALE=small|medium|national [HISTORY=12]
+	$(BIN)/python -m bench.run --scale $(SCALE) $(if $(HISTORY),--history $(HISTORY))
 
 clean:
 	rm -rf $(VENV) $(SPARK_VENV) dbt/target dbt/logs data/warehouse data/spark data/exports .dagster_home bench/work
