@@ -1,0 +1,230 @@
+"""Register snapshots kept as Parquet files beside the warehouse, read through a view (issue 24).
+
+A register source's rows (`raw.register_benefits`, `raw.register_earnings`) are not copied into
+a DuckDB table. Each loaded file is kept as one Parquet file in `<warehouse>_registers/<source>/`
+beside the warehouse file (`data/warehouse/stv_registers/` for `stv.duckdb`):
+
+* a Parquet delivery whose every value reads as delivered (person_id pseudonyms, ISO weeks,
+  dates as dates) is kept byte for byte: validating it is one scan, and nothing is written but
+  a copy of the file;
+* any other delivery (CSV, CPR numbers to pseudonymise, values that parse to something else)
+  is written once as typed Parquet of the contract's columns, so a kept file never holds a CPR
+  number (DESIGN §6).
+
+`raw.register_files` lists the kept files with how each one's columns read as the contract's,
+and `raw.<source>` is a view over them: one branch per file, its vintage, file name, SHA-256 and
+load time constants of the branch, so a query for one vintage reads only that vintage's files.
+
+A file is kept in the same transaction as its file-log entry: the Parquet file is written and
+synced first, under a name no listed file has, and only the commit lists it; a load that dies
+before the commit leaves an unlisted file, which the next load deletes. A replaced file is
+deleted once the commit that unlists it is done.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from .contracts import Contract
+
+REGISTER_FILES_DDL = """
+create table if not exists raw.register_files (
+    source varchar not null,
+    file_name varchar not null,
+    sha256 varchar not null,
+    loaded_at timestamp not null,
+    parquet_file varchar not null,    -- the kept file, an absolute path
+    columns_sql varchar not null      -- how its columns read as the contract's
+)
+"""
+WRITING_SUFFIX = ".writing"
+
+
+def keeps_files(contract: Contract) -> bool:
+    """Register sources (a vintage per file, millions of rows) are kept as Parquet files."""
+    return contract.vintage_file_prefix is not None
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def register_folder(con: duckdb.DuckDBPyConnection) -> Path:
+    """`<warehouse>_registers/` beside the warehouse file of this connection; for a warehouse
+    in memory (a test's), a folder that lives as long as this process."""
+    path = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchone()[0]
+    if not path:
+        global _IN_MEMORY_FOLDER
+        if _IN_MEMORY_FOLDER is None:
+            _IN_MEMORY_FOLDER = Path(tempfile.mkdtemp(prefix="stv_registers_"))
+        return _IN_MEMORY_FOLDER
+    warehouse = Path(path).resolve()
+    return warehouse.with_name(f"{warehouse.stem}_registers")
+
+
+_IN_MEMORY_FOLDER: Path | None = None
+
+
+def source_folder(con: duckdb.DuckDBPyConnection, contract: Contract) -> Path:
+    folder = register_folder(con) / contract.source
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def kept_name(file_name: str, sha256: str) -> str:
+    """A kept file's name: the delivered name with the content's hash, as the same name may
+    come again with other content (which replaces it) and the same content under another name
+    (a later vintage)."""
+    stem = Path(file_name).stem
+    return f"{stem}.{sha256[:16]}.parquet"
+
+
+def empty_select(contract: Contract) -> str:
+    columns = ", ".join(f'null::{c.sql_type} as "{c.name}"' for c in contract.output_columns)
+    return (
+        f"select {columns}, null::varchar as _file_name, null::varchar as _file_sha256, "
+        "null::timestamp as _loaded_at where false"
+    )
+
+
+def view_sql(con: duckdb.DuckDBPyConnection, contract: Contract) -> str:
+    """The view over the source's listed files: one branch per file."""
+    files = con.execute(
+        "select file_name, sha256, loaded_at, parquet_file, columns_sql from raw.register_files "
+        "where source = ? order by file_name, loaded_at",
+        [contract.source],
+    ).fetchall()
+    branches = [
+        f"select {columns}, {_literal(name)} as _file_name, {_literal(sha)} as _file_sha256, "
+        f"timestamp '{loaded_at.isoformat(sep=' ')}' as _loaded_at "
+        f"from read_parquet({_literal(parquet)})"
+        for name, sha, loaded_at, parquet, columns in files
+    ]
+    return "\nunion all\n".join(branches) if branches else empty_select(contract)
+
+
+def refresh_view(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    con.execute(f"create or replace view raw.{contract.source} as {view_sql(con, contract)}")
+
+
+def ensure_register_view(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    """The file list and the view; a warehouse whose source is still a table (written before
+    issue 24) has that table's rows moved into kept files first."""
+    con.execute(REGISTER_FILES_DDL)
+    kind = con.execute(
+        "select table_type from information_schema.tables "
+        "where table_catalog = current_database() and table_schema = 'raw' and table_name = ?",
+        [contract.source],
+    ).fetchone()
+    if kind is None:
+        refresh_view(con, contract)
+    elif kind[0] == "BASE TABLE":
+        _move_table_into_files(con, contract)
+
+
+def _move_table_into_files(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    folder = source_folder(con, contract)
+    names = ", ".join(f'"{c.name}"' for c in contract.output_columns)
+    columns = ", ".join(f'"{c.name}"::{c.sql_type} as "{c.name}"' for c in contract.output_columns)
+    files = con.execute(
+        f"select distinct _file_name, _file_sha256, _loaded_at from raw.{contract.source}"
+    ).fetchall()
+    written = []
+    for name, sha, loaded_at in files:
+        target = folder / kept_name(name, sha)
+        con.execute(
+            f"copy (select {names} from raw.{contract.source} where _file_name = ? "
+            f"and _file_sha256 = ? and _loaded_at = ?) to {_literal(str(target))} "
+            "(format parquet)",
+            [name, sha, loaded_at],
+        )
+        sync(target)
+        written.append((contract.source, name, sha, loaded_at, str(target), columns))
+    con.execute("begin transaction")
+    try:
+        con.executemany("insert into raw.register_files values (?, ?, ?, ?, ?, ?)", written)
+        con.execute(f"drop table raw.{contract.source}")
+        refresh_view(con, contract)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def remove_unlisted(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    """Delete what a load that died left: files being written, and written but never listed."""
+    folder = register_folder(con) / contract.source
+    if not folder.is_dir():
+        return
+    listed = {
+        Path(p).name
+        for (p,) in con.execute(
+            "select parquet_file from raw.register_files where source = ?", [contract.source]
+        ).fetchall()
+    }
+    for path in folder.iterdir():
+        if path.name not in listed:
+            path.unlink(missing_ok=True)
+
+
+def sync(path: Path) -> None:
+    """The file's bytes and its name on disk before a commit lists it."""
+    with path.open("rb") as fh:
+        os.fsync(fh.fileno())
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def keep_copy(path: Path, target: Path) -> None:
+    """The delivered file's bytes, under a name no listed file has until it is complete."""
+    writing = target.with_name(target.name + WRITING_SUFFIX)
+    shutil.copyfile(path, writing)
+    writing.replace(target)
+    sync(target)
+
+
+def list_file(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    file_name: str,
+    sha256: str,
+    loaded_at: datetime,
+    parquet_file: Path,
+    columns_sql: str,
+) -> list[str]:
+    """Inside the load's transaction: list the kept file in place of the earlier version of
+    the same file name, and redefine the view; returns the files it replaced (to delete once
+    committed)."""
+    replaced = [
+        p
+        for (p,) in con.execute(
+            "select parquet_file from raw.register_files where source = ? and file_name = ?",
+            [contract.source, file_name],
+        ).fetchall()
+    ]
+    con.execute(
+        "delete from raw.register_files where source = ? and file_name = ?",
+        [contract.source, file_name],
+    )
+    con.execute(
+        "insert into raw.register_files values (?, ?, ?, ?, ?, ?)",
+        [contract.source, file_name, sha256, loaded_at, str(parquet_file), columns_sql],
+    )
+    refresh_view(con, contract)
+    return [p for p in replaced if p != str(parquet_file)]
+
+
+def delete_files(paths: list[str]) -> None:
+    for path in paths:
+        Path(path).unlink(missing_ok=True)
