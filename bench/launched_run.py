@@ -51,7 +51,7 @@ def launch_and_wait(dagster_home: Path, environ: dict[str, str]) -> tuple[str, b
     """(run id, succeeded, seconds from the run's creation to its end)."""
     import dagster as dg
 
-    from bench.phases import RUN_FINISHED, run_events
+    from bench.phases import RUN_FINISHED, instance_at, run_events
 
     daemon = subprocess.Popen(
         [_bin("dagster-daemon"), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
@@ -62,7 +62,7 @@ def launch_and_wait(dagster_home: Path, environ: dict[str, str]) -> tuple[str, b
         start_new_session=True,
     )
     try:
-        with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        with instance_at(dagster_home) as instance:
             run = _wait_for_run(instance, RUN_SECONDS)
         _, events = run_events(dagster_home, run.run_id)
         created = min(e.timestamp for e in events)
