@@ -150,3 +150,21 @@ def test_a_warehouse_with_the_rows_in_a_table_has_them_moved_into_kept_files(tmp
     assert [p.name for p in kept_files(con, "register_benefits")] == [
         "benefits_2017-06-30.abc.parquet"
     ]
+
+
+def test_the_spark_lane_copies_the_view_partitioned_by_vintage(reference_con, tmp_path):
+    from stv_pipeline.ingest.parquet_copy import copy_raw_table
+
+    inbox = tmp_path / "inbox" / "register_benefits"
+    write_parquet(inbox / "benefits_2017-06-30.parquet", TWO_WEEKS)
+    write_parquet(inbox / "benefits_2017-07-31.parquet", TWO_WEEKS + " where person_id = 'p1'")
+    load(reference_con, inbox, BENEFITS, tmp_path)
+    target = copy_raw_table(reference_con, "register_benefits", tmp_path / "spark", by_vintage=True)
+    assert sorted(p.name for p in target.iterdir()) == [
+        "extract_date=2017-06-30",
+        "extract_date=2017-07-31",
+    ]
+    assert duckdb.connect().execute(
+        f"select extract_date::varchar, count(*) from read_parquet('{target}/*/*.parquet', "
+        "hive_partitioning = true) group by all order by 1"
+    ).fetchall() == [("2017-06-30", 2), ("2017-07-31", 1)]
