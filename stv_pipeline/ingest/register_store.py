@@ -14,6 +14,8 @@ beside the warehouse file (`data/warehouse/stv_registers/` for `stv.duckdb`):
 `raw.register_files` lists the kept files with how each one's columns read as the contract's,
 and `raw.<source>` is a view over them: one branch per file, its vintage, file name, SHA-256 and
 load time constants of the branch, so a query for one vintage reads only that vintage's files.
+The view names the files by absolute path; each load defines it afresh from the folder beside
+the warehouse, so a warehouse moved with its folder reads its files again once a run has loaded.
 
 A file is kept in the same transaction as its file-log entry: the Parquet file is written and
 synced first, under a name no listed file has, and only the commit lists it; a load that dies
@@ -39,7 +41,7 @@ create table if not exists raw.register_files (
     file_name varchar not null,
     sha256 varchar not null,
     loaded_at timestamp not null,
-    parquet_file varchar not null,    -- the kept file, an absolute path
+    parquet_file varchar not null,    -- the kept file's name in <warehouse>_registers/<source>/
     columns_sql varchar not null      -- how its columns read as the contract's
 )
 """
@@ -96,7 +98,9 @@ def empty_select(contract: Contract) -> str:
 
 
 def view_sql(con: duckdb.DuckDBPyConnection, contract: Contract) -> str:
-    """The view over the source's listed files: one branch per file."""
+    """The view over the source's listed files: one branch per file, each read from the folder
+    beside the warehouse as it is now."""
+    folder = register_folder(con) / contract.source
     files = con.execute(
         "select file_name, sha256, loaded_at, parquet_file, columns_sql from raw.register_files "
         "where source = ? order by file_name, loaded_at",
@@ -105,7 +109,7 @@ def view_sql(con: duckdb.DuckDBPyConnection, contract: Contract) -> str:
     branches = [
         f"select {columns}, {_literal(name)} as _file_name, {_literal(sha)} as _file_sha256, "
         f"timestamp '{loaded_at.isoformat(sep=' ')}' as _loaded_at "
-        f"from read_parquet({_literal(parquet)})"
+        f"from read_parquet({_literal(str(folder / parquet))})"
         for name, sha, loaded_at, parquet, columns in files
     ]
     return "\nunion all\n".join(branches) if branches else empty_select(contract)
@@ -116,18 +120,19 @@ def refresh_view(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
 
 
 def ensure_register_view(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
-    """The file list and the view; a warehouse whose source is still a table (written before
-    issue 24) has that table's rows moved into kept files first."""
+    """The file list and the view, the view defined afresh so that it reads the folder beside
+    the warehouse wherever the two were moved; a warehouse whose source is still a table
+    (written before issue 24) has that table's rows moved into kept files first."""
     con.execute(REGISTER_FILES_DDL)
     kind = con.execute(
         "select table_type from information_schema.tables "
         "where table_catalog = current_database() and table_schema = 'raw' and table_name = ?",
         [contract.source],
     ).fetchone()
-    if kind is None:
-        refresh_view(con, contract)
-    elif kind[0] == "BASE TABLE":
+    if kind is not None and kind[0] == "BASE TABLE":
         _move_table_into_files(con, contract)
+    else:
+        refresh_view(con, contract)
 
 
 def _move_table_into_files(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
@@ -147,7 +152,7 @@ def _move_table_into_files(con: duckdb.DuckDBPyConnection, contract: Contract) -
             [name, sha, loaded_at],
         )
         sync(target)
-        written.append((contract.source, name, sha, loaded_at, str(target), columns))
+        written.append((contract.source, name, sha, loaded_at, target.name, columns))
     con.execute("begin transaction")
     try:
         con.executemany("insert into raw.register_files values (?, ?, ?, ?, ?, ?)", written)
@@ -165,8 +170,8 @@ def remove_unlisted(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
     if not folder.is_dir():
         return
     listed = {
-        Path(p).name
-        for (p,) in con.execute(
+        name
+        for (name,) in con.execute(
             "select parquet_file from raw.register_files where source = ?", [contract.source]
         ).fetchall()
     }
@@ -207,8 +212,8 @@ def list_file(
     the same file name, and redefine the view; returns the files it replaced (to delete once
     committed)."""
     replaced = [
-        p
-        for (p,) in con.execute(
+        parquet_file.with_name(name)
+        for (name,) in con.execute(
             "select parquet_file from raw.register_files where source = ? and file_name = ?",
             [contract.source, file_name],
         ).fetchall()
@@ -219,12 +224,12 @@ def list_file(
     )
     con.execute(
         "insert into raw.register_files values (?, ?, ?, ?, ?, ?)",
-        [contract.source, file_name, sha256, loaded_at, str(parquet_file), columns_sql],
+        [contract.source, file_name, sha256, loaded_at, parquet_file.name, columns_sql],
     )
     refresh_view(con, contract)
-    return [p for p in replaced if p != str(parquet_file)]
+    return [p for p in replaced if p != parquet_file]
 
 
-def delete_files(paths: list[str]) -> None:
+def delete_files(paths: list[Path]) -> None:
     for path in paths:
         Path(path).unlink(missing_ok=True)

@@ -168,3 +168,19 @@ def test_the_spark_lane_copies_the_view_partitioned_by_vintage(reference_con, tm
         f"select extract_date::varchar, count(*) from read_parquet('{target}/*/*.parquet', "
         "hive_partitioning = true) group by all order by 1"
     ).fetchall() == [("2017-06-30", 2), ("2017-07-31", 1)]
+
+
+def test_a_warehouse_moved_with_its_folder_reads_its_files_after_the_next_load(tmp_path):
+    import shutil
+
+    first = tmp_path / "first"
+    first.mkdir()
+    inbox = tmp_path / "inbox" / "register_benefits"
+    write_parquet(inbox / "benefits_2017-06-30.parquet", TWO_WEEKS)
+    with duckdb.connect(str(first / "stv.duckdb")) as con:
+        load(con, inbox, BENEFITS, tmp_path)
+    shutil.move(first, tmp_path / "moved")
+    with duckdb.connect(str(tmp_path / "moved" / "stv.duckdb")) as con:
+        [outcome] = load(con, inbox, BENEFITS, tmp_path)
+        assert outcome.status == "unchanged"
+        assert con.execute("select count(*) from raw.register_benefits").fetchone() == (2,)
