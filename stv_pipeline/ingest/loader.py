@@ -177,6 +177,14 @@ class Loaded:
     extract_date: date | None
 
 
+def _checked_rows(scan: TypedScan) -> str:
+    """The parsed rows, a broken row raising BROKEN_ROW inside DuckDB."""
+    return (
+        f"select * from ({scan.select}) "
+        f"where case when {scan.any_broken} then error('{BROKEN_ROW}') else true end"
+    )
+
+
 def _insert_checked(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
@@ -194,12 +202,7 @@ def _insert_checked(
     if keeps_files(contract):
         return _keep_checked(con, contract, path, sha, origin, scan, check=check)
     names = ", ".join(f'"{c.name}"' for c in contract.output_columns)
-    rows_sql = scan.select
-    if check:
-        rows_sql = (
-            f"select * from ({scan.select}) "
-            f"where case when {scan.any_broken} then error('{BROKEN_ROW}') else true end"
-        )
+    rows_sql = _checked_rows(scan) if check else scan.select
     this_file = (
         f"(select * from raw.{contract.source} "
         "where _file_name = $file_name and _loaded_at = $loaded_at)"
@@ -268,13 +271,6 @@ def _insert_checked(
             con.execute("rollback")
         raise
     return Loaded(rows, last)
-
-
-def _checked_rows(scan: TypedScan) -> str:
-    return (
-        f"select * from ({scan.select}) "
-        f"where case when {scan.any_broken} then error('{BROKEN_ROW}') else true end"
-    )
 
 
 def _keep_checked(
