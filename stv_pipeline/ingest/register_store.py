@@ -109,7 +109,7 @@ def view_sql(con: duckdb.DuckDBPyConnection, contract: Contract) -> str:
     branches = [
         f"select {columns}, {_literal(name)} as _file_name, {_literal(sha)} as _file_sha256, "
         f"timestamp '{loaded_at.isoformat(sep=' ')}' as _loaded_at "
-        f"from read_parquet({_literal(str(folder / parquet))})"
+        f"from read_parquet({_literal(str(folder / Path(parquet).name))})"
         for name, sha, loaded_at, parquet, columns in files
     ]
     return "\nunion all\n".join(branches) if branches else empty_select(contract)
@@ -169,8 +169,9 @@ def remove_unlisted(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
     folder = register_folder(con) / contract.source
     if not folder.is_dir():
         return
+    # by name: a listed file is never deleted, however its folder was named when it was listed
     listed = {
-        name
+        Path(name).name
         for (name,) in con.execute(
             "select parquet_file from raw.register_files where source = ?", [contract.source]
         ).fetchall()
@@ -212,7 +213,7 @@ def list_file(
     the same file name, and redefine the view; returns the files it replaced (to delete once
     committed)."""
     replaced = [
-        parquet_file.with_name(name)
+        parquet_file.with_name(Path(name).name)
         for (name,) in con.execute(
             "select parquet_file from raw.register_files where source = ? and file_name = ?",
             [contract.source, file_name],
