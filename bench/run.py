@@ -457,6 +457,11 @@ def print_history(result: dict) -> None:
         "per phase (from its event log), by the history the warehouse holds"
     )
     names = list(dict.fromkeys(n for r in runs.values() for n in r["incremental_phases"]))
+    models = [n for n in names if n.startswith("dbt: ")]
+    names = [n for n in names if n not in models]
+    if "dbt" in names:  # the models' own times under dbt's line, as format_phases shows them
+        at = names.index("dbt") + 1
+        names[at:at] = models
     print(f"    {'phase':<40}" + "".join(f" {label:>22}" for label in labels))
     for name in names:
         cells = "".join(
