@@ -22,8 +22,7 @@ test: install manifest ## install, then run every test tier
 	$(BIN)/pytest -n auto --dist loadscope
 
 # Java from Debian when missing; the `spark` extra (pyspark, dbt-spark) from the registry, in
-# a virtualenv of its own: with pyspark installed, Great Expectations imports Spark Connect,
-# which exits a process whose __main__ has no file (a daemon-launched run's worker).
+# a virtualenv of its own, so the default install stays without a JVM and Spark's packages.
 test-spark: install manifest ## the job on Apache Spark, its marts and exports compared with DuckDB's
 	command -v java >/dev/null 2>&1 || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
@@ -43,7 +42,11 @@ manifest: install ## build dbt/target/manifest.json, which the Dagster definitio
 lint: install
 	$(BIN)/ruff check stv_pipeline tests bench
 
-install: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+# The instance's storage is created here, once (and migrated when Dagster's version changes),
+# never by runs racing to create it on a new DAGSTER_HOME.
+INSTANCE_STAMP := $(DAGSTER_HOME)/.instance-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
+
+install: $(STAMP) $(INSTANCE_STAMP)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +63,10 @@ $(STAMP): $(BIN)/python requirements.lock pyproject.toml
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $@
+
+$(INSTANCE_STAMP): $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster instance migrate >/dev/null
+	rm -f $(DAGSTER_HOME)/.instance-* && touch $@
 
 lock: $(BIN)/python ## re-pin every dependency after changing pyproject.toml
 	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --python-version 3.11 -o requirements.lock

@@ -53,24 +53,26 @@ def launch_and_wait(dagster_home: Path, environ: dict[str, str]) -> tuple[str, b
 
     from bench.phases import RUN_FINISHED, instance_at, run_events
 
-    daemon = subprocess.Popen(
-        [_bin("dagster-daemon"), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
-        env={**environ, "DAGSTER_HOME": str(dagster_home)},
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        with instance_at(dagster_home) as instance:
+    # the instance's storage is made here, before the daemon opens it: two processes making
+    # it at once would break it
+    with instance_at(dagster_home) as instance:
+        daemon = subprocess.Popen(
+            [_bin("dagster-daemon"), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
+            env={**environ, "DAGSTER_HOME": str(dagster_home)},
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
             run = _wait_for_run(instance, RUN_SECONDS)
-        _, events = run_events(dagster_home, run.run_id)
-        created = min(e.timestamp for e in events)
-        ended = max(e.timestamp for e in events if e.kind in RUN_FINISHED)
-        return run.run_id, run.status == dg.DagsterRunStatus.SUCCESS, ended - created
-    finally:
-        os.killpg(daemon.pid, signal.SIGTERM)
-        daemon.wait(timeout=60)
+        finally:
+            os.killpg(daemon.pid, signal.SIGTERM)
+            daemon.wait(timeout=60)
+    _, events = run_events(dagster_home, run.run_id)
+    created = min(e.timestamp for e in events)
+    ended = max(e.timestamp for e in events if e.kind in RUN_FINISHED)
+    return run.run_id, run.status == dg.DagsterRunStatus.SUCCESS, ended - created
 
 
 def main(argv: list[str]) -> int:

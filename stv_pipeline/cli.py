@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import signal
 import sys
+import uuid
 from pathlib import Path
 
 from stv_pipeline.ingest.jobindsats_api import DEFAULT_API_URL, ENV_API_URL, ENV_TOKEN
@@ -47,40 +49,99 @@ def _apply_overrides(args: argparse.Namespace) -> Settings:
 
 
 def run(args: argparse.Namespace) -> int:
+    from stv_pipeline.operations.stopping import StopOnSignals, StopRequested
+
+    settings = _apply_overrides(args)
+    run_id = str(uuid.uuid4())
+
+    def waiting(signum: int) -> str:
+        return (
+            f"stv run: stopped by {signal.Signals(signum).name} before it ran (waiting for the "
+            f"warehouse {settings.warehouse}): nothing was loaded or exported."
+        )
+
+    def running(signum: int) -> str:
+        return (
+            f"stv run: run {run_id[:8]} stopped by {signal.Signals(signum).name}: nothing half "
+            "written is left as a delivery, the warehouse keeps what was committed before, and "
+            "the next run goes on from there."
+        )
+
+    with StopOnSignals(waiting) as stop:
+        try:
+            code = _run(args, settings, run_id, on_running=lambda: stop.set_line(running))
+        except StopRequested:
+            code = 1
+        if stop.stopped:
+            stop.end()
+        return code
+
+
+def _nothing_to_do(settings: Settings) -> int:
+    print(
+        f"Nothing to do: the inbox {settings.inbox} holds no files and the warehouse "
+        f"{settings.warehouse} holds none either. Nothing was loaded or exported. "
+        "Deliver files into the inbox's source folders, or try the shipped sample with "
+        "`make run` (stv run --inbox data/sample)."
+    )
+    return 0
+
+
+def _run(args: argparse.Namespace, settings: Settings, run_id: str, on_running) -> int:
     from stv_pipeline.ingest.inbox import (
         InboxMissing,
         MixedOrigins,
         Plan,
+        delivered_files,
         plan_run,
         warehouse_origins,
     )
+    from stv_pipeline.operations.warehouse import hold_warehouse
 
-    settings = _apply_overrides(args)
     try:
-        plan = plan_run(settings.inbox, settings.warehouse)
-    except (InboxMissing, MixedOrigins) as exc:
+        if not delivered_files(settings.inbox) and not settings.warehouse.exists():
+            return _nothing_to_do(settings)
+    except InboxMissing as exc:
         print(f"stv run: {exc}", file=sys.stderr)
         return 2
-    if plan is Plan.NOTHING_TO_DO:
-        print(
-            f"Nothing to do: the inbox {settings.inbox} holds no files and the warehouse "
-            f"{settings.warehouse} holds none either. Nothing was loaded or exported. "
-            "Deliver files into the inbox's source folders, or try the shipped sample with "
-            "`make run` (stv run --inbox data/sample)."
-        )
-        return 0
-    if plan is Plan.REBUILD:
-        print(
-            f"The inbox {settings.inbox} holds no files: rebuilding from the "
-            f"{sum(warehouse_origins(settings.warehouse).values())} files the warehouse holds."
-        )
+    waited: list[str] = []
 
-    from stv_pipeline.defs.resources import ensure_dbt_manifest
-    from stv_pipeline.run import run_full_job
+    def say(line: str) -> None:
+        waited.append(line)
+        print(line, flush=True)
 
-    settings = dataclasses.replace(settings, force_export=args.force_export)
-    ensure_dbt_manifest()
-    return run_full_job(settings, verbose=args.verbose, ephemeral=args.no_record)
+    # The plan is made once the warehouse is this run's: another run may be changing it.
+    with hold_warehouse(settings.warehouse, run_id=run_id, say=say):
+        try:
+            plan = plan_run(settings.inbox, settings.warehouse)
+        except (InboxMissing, MixedOrigins) as exc:
+            print(f"stv run: {exc}", file=sys.stderr)
+            return 2
+        if plan is Plan.NOTHING_TO_DO:
+            return _nothing_to_do(settings)
+        if plan is Plan.REBUILD:
+            print(
+                f"The inbox {settings.inbox} holds no files: rebuilding from the "
+                f"{sum(warehouse_origins(settings.warehouse).values())} files the warehouse holds."
+            )
+
+        from stv_pipeline.defs.resources import ensure_dbt_manifest
+        from stv_pipeline.run import InstanceBroken, run_full_job
+
+        settings = dataclasses.replace(settings, force_export=args.force_export)
+        ensure_dbt_manifest()
+        on_running()
+        try:
+            return run_full_job(
+                settings,
+                run_id=run_id,
+                log_lines=waited,
+                verbose=args.verbose,
+                ephemeral=args.no_record,
+            )
+        except InstanceBroken as exc:
+            print(f"stv run: {exc}", file=sys.stderr)
+            return 2
 
 
 def prune_exports(args: argparse.Namespace) -> int:
@@ -101,10 +162,10 @@ def rebuild_ledger(args: argparse.Namespace) -> int:
     """The publication ledger read back from this warehouse's export folders."""
     import duckdb
 
-    from stv_pipeline.defs.exports import read_disclosure_inputs
     from stv_pipeline.defs.resources import ensure_dbt_manifest
     from stv_pipeline.exports import ledger, rebuild
     from stv_pipeline.exports.cells import declarations
+    from stv_pipeline.exports.delivery import read_disclosure_inputs
 
     settings = _apply_overrides(args)
     if not args.rebuild:

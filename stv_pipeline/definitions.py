@@ -7,7 +7,12 @@ import os
 import dagster as dg
 
 from stv_pipeline.defs.dbt import build_dbt_assets
-from stv_pipeline.defs.exports import disclosure_audit, published_tables, star_export
+from stv_pipeline.defs.exports import (
+    disclosure_audit,
+    published_tables,
+    something_to_deliver,
+    star_export,
+)
 from stv_pipeline.defs.ingest import ingest_assets, quarantine_checks
 from stv_pipeline.defs.jobindsats import jobindsats_tables_mapped
 from stv_pipeline.defs.jobs import stv_full_job
@@ -35,6 +40,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *gx_asset_checks(),
             *quarantine_checks(),
             jobindsats_tables_mapped,
+            something_to_deliver,
             disclosure_audit,
         ],
         jobs=[stv_full_job],
@@ -43,7 +49,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         resources={**build_resources(settings, project), "settings": settings},
         # Every run - `stv run`, the schedule, the sensor, the UI's Materialize - executes its
         # steps in the run's own process: a process per step would pay the imports and
-        # definitions again for each of ~20 steps, and the writer pool admits one at a time.
+        # definitions again for each of ~20 steps, and the run holds its warehouse from its
+        # first step to its last (defs/resources.py WarehouseResource).
         executor=dg.in_process_executor,
     )
 

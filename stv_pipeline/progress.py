@@ -24,7 +24,13 @@ import dagster as dg
 FILE_OUTCOMES = ("loaded", "rejected", "unchanged")
 ERROR_CLASS = re.compile(r"^[\w.]+(Error|Failure|Exception): ")
 # Logged by Dagster for every check or step that did not run; the summary says it once.
-NOT_RUN_NOISE = ("emitted no result", "Dependencies for step", "RUN_FAILURE")
+NOT_RUN_NOISE = (
+    "emitted no result",
+    "Dependencies for step",
+    "RUN_FAILURE",
+    # the step of a failed blocking check fails with it: the check's own line says why
+    "blocking asset check failed with ERROR severity",
+)
 # A loader's line for each file of a source (ingest/loader.py FileOutcome.summary)
 FILE_LINE = re.compile(r"^(loaded|skipped|REJECTED) .+ \((\w+)\)")
 LINE_WIDTH = 159  # a terminal line stays under 160 characters
@@ -488,7 +494,7 @@ def report(
     if errors:
         print(
             f"Run {result.run_id[:8]} FAILED: no export written - the ERROR check(s) above "
-            f"failed, so STAR receives nothing from this run. Full log: {log_path}",
+            f"failed, so STAR receives nothing from this run.\nFull log: {log_path}",
             file=out,
         )
         return 1

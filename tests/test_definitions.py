@@ -2,10 +2,11 @@
 
 import dagster as dg
 import pytest
+import yaml
 
 from stv_pipeline.definitions import build_definitions
-from stv_pipeline.defs.resources import WAREHOUSE_POOL
-from stv_pipeline.settings import Settings
+from stv_pipeline.defs.resources import WarehouseResource
+from stv_pipeline.settings import PROJECT_ROOT, Settings
 
 SOURCES = [
     "register_benefits",
@@ -140,14 +141,23 @@ def test_checks_include_gx_suite_and_dbt_tests(defs):
     )
 
 
-def test_full_job_exists_and_every_warehouse_user_is_in_the_pool(defs):
+def test_runs_are_kept_apart_by_their_warehouse_not_by_a_dagster_pool(defs):
+    """Runs on one warehouse are one at a time through the warehouse resource, which each run
+    holds from its start (defs/resources.py); no step is in an instance-wide pool, which would
+    make runs on different warehouses wait for each other."""
     assert defs.resolve_job_def("stv_full_job") is not None
     for assets_def in defs.resolve_asset_graph().assets_defs:
-        if not assets_def.is_executable:
-            continue
-        resources = assets_def.required_resource_keys
-        if "warehouse" in resources or "dbt" in resources:
-            assert assets_def.node_def.pool == WAREHOUSE_POOL, assets_def.keys
+        if assets_def.is_executable:
+            assert assets_def.node_def.pool is None, assets_def.keys
+    assert isinstance(defs.resources["warehouse"], WarehouseResource)
+    config = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())
+    assert "concurrency" not in config
+    # no step loads another's output through an IO manager (storage every run shares): the
+    # exports read what their own run staged in its export folder
+    for assets_def in defs.resolve_asset_graph().assets_defs:
+        if assets_def.is_executable:
+            for name, op_in in assets_def.op.ins.items():
+                assert op_in.dagster_type.is_nothing, (assets_def.keys, name)
 
 
 def test_every_job_runs_its_steps_in_the_run_process(defs):

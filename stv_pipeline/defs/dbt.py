@@ -18,11 +18,7 @@ from stv_pipeline.defs.engine import (
     expose_spark_tables,
     spark_warehouse_folder,
 )
-from stv_pipeline.defs.resources import (
-    WAREHOUSE_POOL,
-    wait_for_free_warehouse,
-    warehouse_connection,
-)
+from stv_pipeline.defs.resources import wait_for_free_warehouse, warehouse_connection
 from stv_pipeline.quality.dbt_test_descriptions import dbt_test_description
 from stv_pipeline.quality.suites import prepare_gx_context
 from stv_pipeline.settings import Settings
@@ -146,7 +142,6 @@ def _dbt_build(
         manifest=project.manifest_path,
         name=name,
         dagster_dbt_translator=StvDbtTranslator(),
-        pool=WAREHOUSE_POOL,
         **selection,
     )
     def _assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource):
@@ -155,8 +150,8 @@ def _dbt_build(
         # while this process only waits for dbt.
         prepare_gx_context()
         # A fixed target folder per warehouse keeps dbt's partial parse between runs and
-        # leaves no folder per run behind; runs never overlap, as all dbt steps share one
-        # pool slot. Its first run copies `make manifest`'s parse (dbt/target).
+        # leaves no folder per run behind; runs never overlap, as a run holds its warehouse
+        # (WarehouseResource). Its first run copies `make manifest`'s parse (dbt/target).
         events = dbt.cli(
             ["build", *dbt_target_args(settings)],
             context=context,

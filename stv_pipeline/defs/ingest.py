@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from stv_pipeline.defs.engine import copy_raw_for_spark
-from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
+from stv_pipeline.defs.resources import warehouse_connection
 from stv_pipeline.ingest.contracts import CONTRACTS, Contract, Problem
 from stv_pipeline.ingest.inbox import (
     InboxMissing,
@@ -85,7 +85,6 @@ def _ingest_asset(contract: Contract) -> dg.AssetsDefinition:
             "dagster/column_schema": column_schema(contract),
             "dagster/table_name": f"raw.{contract.source}",
         },
-        pool=WAREHOUSE_POOL,
         required_resource_keys={"warehouse", "settings"},
     )
     def _load(context: dg.AssetExecutionContext) -> dg.MaterializeResult:

@@ -7,7 +7,7 @@ table is allowed), naming the tables, so an analyst can add rows to the seed.
 
 import dagster as dg
 
-from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
+from stv_pipeline.defs.resources import warehouse_connection
 from stv_pipeline.quality.check_results import PUBLISHED_DESCRIPTION
 
 COVERAGE = dg.AssetKey(["quality", "jobindsats_mapping_coverage"])
@@ -62,7 +62,6 @@ def mapping_check_result(coverage: list[tuple[str, int, int]]) -> dg.AssetCheckR
         "seed jobindsats_measures maps: it then adds nothing to jobindsats_success_monthly."
     ),
     metadata=DANISH,
-    pool=WAREHOUSE_POOL,
     required_resource_keys={"warehouse"},
 )
 def jobindsats_tables_mapped(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from stv_pipeline.defs.resources import WAREHOUSE_POOL, warehouse_connection
+from stv_pipeline.defs.resources import warehouse_connection
 from stv_pipeline.exports.dictionary import column_units
 from stv_pipeline.quality.check_results import check_result
 from stv_pipeline.quality.suites import (
@@ -41,7 +41,6 @@ def _gx_check(suite: SuiteFile) -> dg.AssetChecksDefinition:
         # suites, so manifest.json lists them all: it has the lowest priority (defs/exports.py).
         blocking=blocks_export(suite),
         metadata=danish_texts(suite, seed_settings()) if suite.description_da else None,
-        pool=WAREHOUSE_POOL,
         required_resource_keys={"warehouse"},
     )
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:

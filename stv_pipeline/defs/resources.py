@@ -1,12 +1,11 @@
-"""Resources shared by the asset definitions: the DuckDB warehouse and the dbt project."""
+"""Resources shared by the asset definitions: the DuckDB warehouse, held by the run for its whole
+life, the run's export folder, and the dbt project."""
 
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime, timedelta
+from contextlib import ExitStack, contextmanager
 from functools import cached_property
 from pathlib import Path
 
@@ -14,77 +13,161 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource, DbtProject
 from dagster_duckdb import DuckDBResource
+from pydantic import Field, PrivateAttr
 
+from stv_pipeline.exports import delivery
+from stv_pipeline.exports.disclosure import Publication
+from stv_pipeline.operations.processes import ProcessIdentity, command_line
+from stv_pipeline.operations.warehouse import (
+    WAREHOUSE_WAIT_LIMIT_SECONDS,
+    WarehouseLocked,
+    connect_waiting,
+    hold_warehouse,
+)
 from stv_pipeline.settings import DBT_PROJECT_DIR, ENV_WAREHOUSE, Settings
 
-# DuckDB allows one writing process per file: every asset that writes the warehouse (loaders,
-# dbt, checks that read it while others write) runs in this pool, limited to 1 in dagster.yaml.
-WAREHOUSE_POOL = "stv_warehouse"
-
-# The one transient failure here: another process (a dbt run, a UI run, an analyst's DuckDB
-# shell) holds the warehouse file's write lock. Such a step is retried; a real failure (a bad
-# model, a failing test) is not, since retrying cannot mend it.
-LOCK_RETRIES, LOCK_WAIT_SECONDS = 5, 30
+# Tags of a run naming the process that executes it, so that another run can tell it died.
+PROCESS_TAG_PREFIX = "stv/"
 
 
-def _is_lock_error(exc: BaseException) -> bool:
-    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+def process_tags() -> dict[str, str]:
+    """The tags naming this process, for the run it executes."""
+    return {
+        **ProcessIdentity.of().as_tags(PROCESS_TAG_PREFIX),
+        f"{PROCESS_TAG_PREFIX}command": command_line(),
+    }
 
 
-def lock_holder(message: str) -> str:
-    """Who holds the warehouse, as DuckDB names it in its lock error: 'PID 42 (/usr/bin/duckdb)'
-    from '... Conflicting lock is held in /usr/bin/duckdb (PID 42) by user ...'."""
-    found = re.search(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)", message)
-    if not found:
-        return "another process"
-    return f"PID {found['pid']} ({found['program']})"
+class WarehouseResource(DuckDBResource):
+    """The warehouse, held by the run from its start to its end (operations/warehouse.py):
+    runs on one warehouse run one at a time, however they were launched (`stv run`, the
+    schedule, the sensor, the UI), and runs on different warehouses never wait for each other.
+    A run that finds the warehouse held waits and says whom for; once it holds it, it marks
+    failed the runs recorded as started whose process is gone. A connection waits while a
+    process that is no run (an analyst's DuckDB shell) holds DuckDB's own lock, and says so."""
 
-
-def lock_wait_message(
-    warehouse: str, message: str, attempt: int | None, now: datetime | None = None
-) -> str:
-    """The line a waiting step logs: who holds the file, and when the next attempt is."""
-    next_at = (now or datetime.now()) + timedelta(seconds=LOCK_WAIT_SECONDS)
-    tried = f" (attempt {attempt + 1} of {LOCK_RETRIES + 1})" if attempt is not None else ""
-    return (
-        f"The warehouse {warehouse} is locked by {lock_holder(message)}{tried}; "
-        f"next attempt at {next_at:%H:%M:%S}"
+    lock_wait_limit_seconds: float = Field(
+        default=WAREHOUSE_WAIT_LIMIT_SECONDS,
+        description="how long a step waits for DuckDB's lock held by a process that is no run",
     )
+    _held: ExitStack | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        if context.dagster_run is None:  # a context built outside a run (a test)
+            return
+        instance, run_id = context.instance, context.run_id
+        instance.add_run_tags(run_id, process_tags())
+        with ExitStack() as held:
+            held.enter_context(
+                hold_warehouse(Path(self.database), run_id=run_id, say=context.log.warning)
+            )
+            for line in mark_dead_runs_failed(instance, run_id):
+                context.log.warning(line)
+            self._held = held.pop_all()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._held is not None:
+            self._held.close()
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = connect_waiting(
+            self.database,
+            {"custom_user_agent": "dagster", **self.connection_config},
+            say=dg.get_dagster_logger().warning,
+            limit_seconds=self.lock_wait_limit_seconds,
+        )
+        try:
+            yield con
+        finally:
+            con.close()
 
 
-def _retry_number() -> int | None:
-    try:
-        return dg.OpExecutionContext.get().retry_number
-    except Exception:  # outside a step (a test, a script) there is no attempt to count
-        return None
+def mark_dead_runs_failed(instance: dg.DagsterInstance, by_run_id: str) -> list[str]:
+    """Mark failed, with the reason, every run recorded as started whose process is gone
+    (killed with SIGKILL, out of memory, the machine restarted): it never ends by itself, and
+    the run monitoring of the daemon sees only the runs the daemon launched."""
+    said = []
+    for run in instance.get_runs(
+        filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING])
+    ):
+        process = ProcessIdentity.from_tags(run.tags, PROCESS_TAG_PREFIX)
+        if run.run_id == by_run_id or process is None or process.is_alive():
+            continue
+        command = run.tags.get(f"{PROCESS_TAG_PREFIX}command", "")
+        line = (
+            f"Run {run.run_id[:8]} died without ending: its process (PID {process.pid} on "
+            f"{process.host}{', `' + command + '`' if command else ''}) is gone - killed, out of "
+            f"memory or the machine restarted. Marked failed by run {by_run_id[:8]}."
+        )
+        instance.report_run_failed(run, line)
+        said.append(line)
+    return said
 
 
 @contextmanager
 def warehouse_connection(resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The warehouse connection, with a held file lock turned into a retry of the step."""
+    """The warehouse connection; a DuckDB lock held too long fails the step, naming the
+    holder."""
     try:
         with resource.get_connection() as con:
             yield con
-    except duckdb.IOException as exc:
-        if _is_lock_error(exc):
-            attempt = _retry_number()
-            if attempt is not None and attempt >= LOCK_RETRIES:
-                raise dg.Failure(
-                    f"The warehouse {resource.database} is still locked by "
-                    f"{lock_holder(str(exc))} after {attempt + 1} attempts: end that process "
-                    "(or wait for it) and run again"
-                ) from exc
-            dg.get_dagster_logger().warning(lock_wait_message(resource.database, str(exc), attempt))
-            raise dg.RetryRequested(
-                max_retries=LOCK_RETRIES, seconds_to_wait=LOCK_WAIT_SECONDS
-            ) from exc
-        raise
+    except WarehouseLocked as exc:
+        raise dg.Failure(str(exc)) from None
 
 
 def wait_for_free_warehouse(resource: DuckDBResource) -> None:
-    """Before dbt (a subprocess) starts: fail over to a retry while another process writes."""
+    """Before dbt (a subprocess) starts: wait while another process writes the warehouse."""
     with warehouse_connection(resource):
         pass
+
+
+class DeliveryResource(dg.ConfigurableResource):
+    """The run's export folder (exports/delivery.py), found by the run's id: published_tables
+    begins it and stages the publication there, the audit and star_export read it back, and
+    star_export renames it into place. What is left of it when the run ends (an audit that
+    failed, an export unchanged since the newest, a failed step) is removed then."""
+
+    exports: str
+    _run_id: str | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._run_id = context.run_id
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        folder = delivery.run_folder(self.root, self.run_id) if self._run_id else None
+        if folder is not None:
+            delivery.discard(folder)
+
+    @property
+    def root(self) -> Path:
+        return Path(self.exports)
+
+    @property
+    def run_id(self) -> str:
+        if self._run_id is None:
+            raise RuntimeError("the delivery resource is used outside a run")
+        return self._run_id
+
+    @property
+    def folder(self) -> Path:
+        """Where this run's export goes (begun today, or on the day it was begun)."""
+        return delivery.run_folder(self.root, self.run_id) or delivery.export_folder(
+            self.root, self.run_id
+        )
+
+    def stage(self, publication: Publication) -> list[Path]:
+        """Begin the run's hidden export folder and stage the publication in it; the hidden
+        folders of dead runs removed on the way."""
+        removed = delivery.remove_partial_folders(self.root)
+        delivery.stage_publication(delivery.begin(self.folder), publication)
+        return removed
+
+    def publication(self) -> Publication:
+        return delivery.staged_publication(self.root, self.run_id)
+
+    def discard(self) -> None:
+        delivery.discard(self.folder)
 
 
 class ManifestMissing(Exception):
@@ -105,6 +188,13 @@ def dbt_executable() -> str:
     """The dbt installed beside this Python, so nothing depends on the venv being activated."""
     beside = Path(sys.executable).with_name("dbt")
     return str(beside) if beside.exists() else "dbt"
+
+
+def dbt_for_runs() -> str:
+    """What runs start as dbt: the launcher that makes dbt die with its run (stv-dbt, from
+    operations/dbt_launcher.py), or dbt itself where it is not installed."""
+    launcher = Path(sys.executable).with_name("stv-dbt")
+    return str(launcher) if launcher.exists() else dbt_executable()
 
 
 # What the manifest is parsed from: a file here newer than it (a `git pull`, an edited model
@@ -180,8 +270,9 @@ class StvDbtCliResource(DbtCliResource):
 
 def build_resources(settings: Settings, project: DbtProject) -> dict[str, object]:
     return {
-        "warehouse": DuckDBResource(database=str(settings.warehouse)),
+        "warehouse": WarehouseResource(database=str(settings.warehouse)),
+        "delivery": DeliveryResource(exports=str(settings.exports)),
         "dbt": StvDbtCliResource(
-            project_dir=project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()
+            project_dir=project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_for_runs()
         ),
     }

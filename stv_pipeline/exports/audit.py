@@ -12,6 +12,8 @@ bounds it from outside, so a cell is decided without solving the whole system fo
 1. Points already known (`Witnesses`, e.g. the suppression's) are checked against this
    system's own relations; a point that satisfies them all proves every cell it moves far
    enough. A point that does not is discarded, so a wrong point can never pass a cell.
+   Then points found without an LP (`_pair_moves`: two suppressed cells of one total moving
+   against each other), checked the same way.
 2. Batch rounds: one LP over the whole system moves every undecided cell at once (all up, all
    down, then random directions with a fixed seed), each cell at most `protection_width` from
    its true value so that one solution proves many cells. Repeated while a round still settles
@@ -37,6 +39,7 @@ from functools import cached_property
 
 import highspy
 import numpy as np
+import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
@@ -131,6 +134,7 @@ class IntruderSystem:
         eq_residual = (system.eq_rhs - a_eq @ values)[eq_rows]
         ub_slack = (system.ineq_rhs_or_zero() - a_ub @ values)[ub_rows]
         self.matrix = sparse.vstack([a_eq_h[eq_rows], a_ub_h[ub_rows]]).tocsr()
+        self.n_equations = eq_rows.size
         self.row_lower = np.concatenate([eq_residual, np.full(ub_rows.size, -highspy.kHighsInf)])
         self.row_upper = np.concatenate([eq_residual, ub_slack])
         self.row_kind = np.concatenate([system.eq_kind[eq_rows], system.ineq_kind[ub_rows]])
@@ -311,6 +315,8 @@ def audit(
     if witnesses is not None and len(witnesses):
         _check_witnesses(bounds, witnesses, hidden)
     open_ = wanted & constrained & ~bounds.settled()
+    _pair_moves(bounds, open_)
+    open_ &= ~bounds.settled()
     _batch_rounds(bounds, open_)
     outer = _decide_side_by_side(bounds, np.flatnonzero(open_ & ~bounds.settled()))
     for v in np.flatnonzero(open_ & ~bounds.settled()):
@@ -370,6 +376,109 @@ def _check_witnesses(bounds: _Bounds, witnesses: Witnesses, hidden: np.ndarray) 
         return
     bounds.low = np.minimum(bounds.low, points.min(axis=0).toarray().ravel())
     bounds.high = np.maximum(bounds.high, points.max(axis=0).toarray().ravel())
+
+
+def _pair_moves(bounds: _Bounds, open_: np.ndarray) -> None:
+    """Step 1b of the module docstring: points found without an LP. A suppressed cell that
+    only one equation holds, with another such cell in it, moves with that cell, against it
+    when both are parts (a part and its total, alongside), as far as the bounds of the two
+    allow with every other cell where it is. Each point is checked against every relation
+    before it counts, like any other."""
+    intruder = bounds.intruder
+    n_eq = intruder.n_equations
+    if n_eq == 0 or not open_.any():
+        return
+    matrix = intruder.matrix
+    equations, inequalities = matrix[:n_eq].tocsr(), matrix[n_eq:].tocsc()
+    held = np.diff(equations.tocsc().indptr)
+    row_of = np.full(intruder.size, -1, dtype=np.int64)
+    coef_of = np.zeros(intruder.size)
+    coo = equations.tocoo()
+    alone = held[coo.col] == 1
+    row_of[coo.col[alone]], coef_of[coo.col[alone]] = coo.row[alone], coo.data[alone]
+    # how far each cell moves alone before a bound stops it (its own bound rows)
+    up = intruder.col_upper.copy()
+    down = -intruder.col_lower
+    ub = inequalities.tocoo()
+    slack = intruder.row_upper[n_eq:][ub.row]
+    rising = ub.data > 0
+    np.minimum.at(up, ub.col[rising], slack[rising] / ub.data[rising])
+    np.minimum.at(down, ub.col[~rising], slack[~rising] / -ub.data[~rising])
+    up, down = np.maximum(up, 0), np.maximum(down, 0)
+    # a partner: the other single-equation cell of the same equation that reaches furthest
+    cells = np.flatnonzero((row_of >= 0) & open_)
+    candidates = pd.DataFrame({"row": row_of[row_of >= 0], "cell": np.flatnonzero(row_of >= 0)})
+    pairs = pd.DataFrame({"row": row_of[cells], "cell": cells}).merge(
+        candidates, on="row", suffixes=("", "_partner")
+    )
+    pairs = pairs[pairs["cell"] != pairs["cell_partner"]]
+    if pairs.empty:
+        return
+    v = pairs["cell"].to_numpy()
+    u = pairs["cell_partner"].to_numpy()
+    # two cells in one bound row would push it twice: leave such pairs to the LPs
+    shares = _share_a_row(inequalities, v, u)
+    v, u = v[~shares], u[~shares]
+    against = np.sign(coef_of[v]) == np.sign(coef_of[u])
+    scale = np.abs(coef_of[v] / coef_of[u])
+    raise_v = np.minimum(up[v], np.where(against, down[u], up[u]) / scale)
+    lower_v = np.minimum(down[v], np.where(against, up[u], down[u]) / scale)
+    best = pd.DataFrame({"v": v, "reach": raise_v + lower_v}).groupby("v")["reach"].idxmax()
+    keep = best.to_numpy()
+    v, u, raise_v, lower_v = v[keep], u[keep], raise_v[keep], lower_v[keep]
+    u_sign = np.where(against[keep], -1.0, 1.0) * scale[keep]
+    n = v.size
+    points = sparse.csr_matrix(
+        (
+            np.concatenate([raise_v, u_sign * raise_v, -lower_v, -u_sign * lower_v]),
+            (
+                np.concatenate([np.arange(n), np.arange(n), n + np.arange(n), n + np.arange(n)]),
+                np.concatenate([v, u, v, u]),
+            ),
+        ),
+        shape=(2 * n, intruder.size),
+    )
+    points.eliminate_zeros()
+    feasible = intruder.feasible(points)
+    points = points[feasible].tocsc()
+    if points.shape[0]:
+        bounds.low = np.minimum(bounds.low, points.min(axis=0).toarray().ravel())
+        bounds.high = np.maximum(bounds.high, points.max(axis=0).toarray().ravel())
+        bounds.points.append(points.tocsr())
+
+
+def _share_a_row(inequalities: sparse.csc_matrix, v: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Per pair (v[i], u[i]), whether some inequality holds both cells."""
+    rows_v = pd.DataFrame(
+        {
+            "pair": np.repeat(np.arange(v.size), np.diff(inequalities.indptr)[v]),
+            "row": np.concatenate(
+                [
+                    inequalities.indices[inequalities.indptr[c] : inequalities.indptr[c + 1]]
+                    for c in v
+                ]
+            )
+            if v.size
+            else np.zeros(0, np.int64),
+        }
+    )
+    rows_u = pd.DataFrame(
+        {
+            "pair": np.repeat(np.arange(u.size), np.diff(inequalities.indptr)[u]),
+            "row": np.concatenate(
+                [
+                    inequalities.indices[inequalities.indptr[c] : inequalities.indptr[c + 1]]
+                    for c in u
+                ]
+            )
+            if u.size
+            else np.zeros(0, np.int64),
+        }
+    )
+    both = rows_v.merge(rows_u, on=["pair", "row"])["pair"].unique()
+    shared = np.zeros(v.size, dtype=bool)
+    shared[both] = True
+    return shared
 
 
 def _batch_rounds(bounds: _Bounds, open_: np.ndarray) -> None:

@@ -23,8 +23,10 @@ A column without a role is published as it is: it is not computed from persons' 
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -72,6 +74,19 @@ def read_disclosure_rules(con) -> DisclosureRules:
             for m in measures or []
         },
     )
+
+
+def rules_fingerprint(tables: dict[str, TableDeclaration], rules: DisclosureRules) -> str:
+    """A digest of everything that shapes the cells and relations besides the data: the marts'
+    declarations and the rules. Deliveries made by the same fingerprint form the same
+    relations over the same cells."""
+    described = {
+        "tables": {name: asdict(table) for name, table in sorted(tables.items())},
+        "windows": {w: [str(d) for d in span] for w, span in sorted(rules.windows.items())},
+        "protection_width": rules.protection_width,
+        "snapshots_read": {m: list(r) for m, r in sorted(rules.snapshots_read.items())},
+    }
+    return hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def cell_keys(cells: pd.DataFrame) -> np.ndarray:
@@ -343,6 +358,7 @@ def build_system(
     published: dict[str, pd.DataFrame] | None = None,
     *,
     keep_empty: bool = False,
+    relations_for: Callable[[pd.DataFrame], np.ndarray] | None = None,
 ) -> CellSystem:
     """The cell system of the exported tables. The equations of derived figures use the
     figures of `published` (default: `frames`), so a suppressed figure adds none. With
@@ -350,7 +366,10 @@ def build_system(
 
     Relations are formed per vintage (a table row's context: the group totals and bounds of
     one vintage), then written over cells; the same relation from two vintages reading the
-    same snapshots is kept once."""
+    same snapshots is kept once. No relation crosses vintages, so `relations_for(cells)`, a
+    mask of the cells that need their relations (those of a new delivery's new cells, say),
+    limits them to the vintages holding such a cell: the older vintages' relations, which an
+    earlier delivery recorded, are not formed again."""
     occurrences = occurrences_of(frames, tables, rules.snapshots_read, keep_empty=keep_empty)
     identity = occurrences["reads"].where(occurrences["reads"] != "", occurrences["vintage"])
     occurrences["cell"] = (
@@ -367,23 +386,35 @@ def build_system(
         )
     cells = occurrences.assign(vintage=identity).drop_duplicates("cell").sort_values("cell")
     cells = cells[["cell", *DIMENSIONS, "value"]].reset_index(drop=True)
+    related = occurrences
+    if relations_for is not None:
+        needed = relations_for(cells)
+        vintages = pd.unique(occurrences.loc[needed[occurrences["cell"].to_numpy()], "vintage"])
+        related = occurrences[occurrences["vintage"].isin(vintages)]
     selections = [n for n, t in tables.items() if t.selection]
-    whole = occurrences[~occurrences["table"].isin(selections)]
+    whole = related[~related["table"].isin(selections)]
     contexts = whole.drop_duplicates("context")[["cell", *DIMENSIONS, "value"]]
-    all_contexts = occurrences.drop_duplicates("context")[["cell", *DIMENSIONS, "value"]]
+    all_contexts = related.drop_duplicates("context")[["cell", *DIMENSIONS, "value"]]
+    in_relations = np.zeros(len(cells), dtype=bool)
+    in_relations[related["cell"].to_numpy()] = True
 
-    eq_parts, eq_kinds, rhs = [], [], []
+    sum_parts, sum_kinds = [], []
     offset = 0
     for kind, dimension, mapping in relation_mappings(frames, tables, rules.windows, contexts):
-        rows = distinct_relations(sum_equations(contexts, dimension, mapping), "eq")
+        rows = sum_equations(contexts, dimension, mapping)
         if rows.empty:
             continue
-        rows["eq"] += offset
-        n = rows["eq"].max() + 1 - offset
-        eq_parts.append(rows)
-        eq_kinds.extend([kind] * n)
-        rhs.append(np.zeros(n))
+        n = int(rows["eq"].max()) + 1
+        sum_parts.append(rows.assign(eq=rows["eq"] + offset))
+        sum_kinds.extend([kind] * n)
         offset += n
+    eq_parts, eq_kinds, rhs = [], [], []
+    if sum_parts:
+        rows, kept = distinct_relations_kept(pd.concat(sum_parts, ignore_index=True), "eq")
+        eq_parts.append(rows)
+        eq_kinds.extend(np.array(sum_kinds, dtype=object)[kept])
+        rhs.append(np.zeros(kept.size))
+    offset = sum(len(r) for r in rhs)
     n_sums = offset
     linked = {}
     for name, table in tables.items():
@@ -395,7 +426,7 @@ def build_system(
             sources, equation = linked_cells(frame, shown, name, column, role, table, occurrences)
             linked[(name, column)] = sources
             if equation is not None:
-                rows, values = equation
+                rows, values = _equations_among(*equation, in_relations)
                 if rows.empty:
                     continue
                 rows["eq"] += offset
@@ -420,6 +451,20 @@ def build_system(
         linked=linked,
         total_equations=n_sums,
     )
+
+
+def _equations_among(
+    rows: pd.DataFrame, values: np.ndarray, cells: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The equations (eq, cell, coef; right-hand sides `values`) that hold one of `cells`,
+    renumbered from 0."""
+    if cells.all() or rows.empty:
+        return rows, values
+    touching = np.zeros(values.size, dtype=bool)
+    touching[rows.loc[cells[rows["cell"].to_numpy()], "eq"].to_numpy()] = True
+    kept = np.flatnonzero(touching)
+    rows = rows[touching[rows["eq"].to_numpy()]]
+    return rows.assign(eq=np.searchsorted(kept, rows["eq"].to_numpy())), values[kept]
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -458,9 +503,15 @@ def relation_hashes(
 
 def distinct_relations(rows: pd.DataFrame, key: str) -> pd.DataFrame:
     """Rows (key, cell, coef) with each relation kept once: the same terms formed in two
-    vintages that read the same snapshots are one relation. Renumbered from 0."""
+    vintages that read the same snapshots, or declared by two marts, are one relation.
+    Renumbered from 0, in the order of their first appearance."""
+    return distinct_relations_kept(rows, key)[0]
+
+
+def distinct_relations_kept(rows: pd.DataFrame, key: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """distinct_relations, and the original ids of the relations kept."""
     if rows.empty:
-        return rows
+        return rows, np.zeros(0, dtype=np.int64)
     ids = rows[key].to_numpy(dtype=np.int64)
     n = int(ids.max()) + 1
     hashes = relation_hashes(
@@ -471,7 +522,7 @@ def distinct_relations(rows: pd.DataFrame, key: str) -> pd.DataFrame:
     _, first = np.unique(hashes[present], axis=0, return_index=True)
     kept = np.sort(np.flatnonzero(present)[first])
     rows = rows[np.isin(ids, kept)]
-    return rows.assign(**{key: np.searchsorted(kept, rows[key].to_numpy(dtype=np.int64))})
+    return rows.assign(**{key: np.searchsorted(kept, rows[key].to_numpy(dtype=np.int64))}), kept
 
 
 def relation_mappings(
@@ -656,4 +707,6 @@ def bound_inequalities(
                 add(measure, {s: -1.0 for s in summands}, f"{measure} <= {' + '.join(summands)}")
     if not parts:
         return pd.DataFrame({"ineq": [], "cell": [], "coef": []}), np.array([], dtype=object)
-    return pd.concat(parts, ignore_index=True), np.array(kinds, dtype=object)
+    # the same bound declared by two marts is one relation
+    rows, kept = distinct_relations_kept(pd.concat(parts, ignore_index=True), "ineq")
+    return rows, np.array(kinds, dtype=object)[kept]

@@ -42,9 +42,10 @@ from stv_pipeline.exports.cells import (
     DisclosureRules,
     TableDeclaration,
     build_system,
+    rules_fingerprint,
 )
 from stv_pipeline.exports.ledger import AT_MOST, EQUAL, PRIMARY, PUBLISHED, SECONDARY
-from stv_pipeline.exports.series import SeriesSystem, series_system
+from stv_pipeline.exports.series import NewCells, SeriesSystem, series_system
 
 SMALLEST_PUBLISHED = 5  # counts of 1 to 4 persons are not published
 
@@ -309,6 +310,7 @@ class Decisions:
     cells: pd.DataFrame  # dimensions, value, status, instance (ledger id or -1)
     relations: pd.DataFrame  # relation, sense, rhs, kind
     terms: pd.DataFrame  # relation, cell (a row of `cells`), coef
+    rules: str = ""  # cells.rules_fingerprint of the declarations and rules used
 
 
 def masks_for(
@@ -425,8 +427,12 @@ def suppress_export(
         n: f.assign(**{c: np.nan for c in tables[n].linked}) if n in tables else f
         for n, f in frames.items()
     }
-    current = build_system(frames, tables, rules, published=without_derived)
-    union = series_system(current, ledger)
+    rules_used = rules_fingerprint(tables, rules)
+    new_cells = NewCells(ledger, rules_used)
+    current = build_system(
+        frames, tables, rules, published=without_derived, relations_for=new_cells
+    )
+    union = series_system(current, ledger, past=new_cells.past)
     n = union.n_current
     values = union.values
     hidden = union.carried_hidden() | (~union.carried & primary_suppression(values))
@@ -441,7 +447,7 @@ def suppress_export(
         scope=union.scope,
     )
     cell_hidden = hidden[:n]
-    decisions = decisions_of(current, union, cell_hidden)
+    decisions = decisions_of(current, union, cell_hidden, rules_used)
     status = decisions.cells["status"].to_numpy(dtype=object)
     masks = masks_for(frames, tables, current, cell_hidden)
 
@@ -480,7 +486,9 @@ def _status(values: np.ndarray, hidden: np.ndarray) -> np.ndarray:
     return status
 
 
-def decisions_of(system: CellSystem, union: SeriesSystem, hidden: np.ndarray) -> Decisions:
+def decisions_of(
+    system: CellSystem, union: SeriesSystem, hidden: np.ndarray, rules: str
+) -> Decisions:
     """The cells with their status (a carried instance keeps its recorded one) and the
     relations (totals and bounds: a derived figure's equation holds only published cells)
     that hold a suppressed cell."""
@@ -512,7 +520,7 @@ def decisions_of(system: CellSystem, union: SeriesSystem, hidden: np.ndarray) ->
         }
     )[holds_hidden]
     terms = terms[holds_hidden[terms["relation"].to_numpy()]]
-    return Decisions(cells.reset_index(drop=True), relations.reset_index(drop=True), terms)
+    return Decisions(cells.reset_index(drop=True), relations.reset_index(drop=True), terms, rules)
 
 
 def _series_figures(
@@ -579,14 +587,16 @@ def audit_publication(
     any delivery published is known; the attack covers the groups of suppressed cells that
     something new touches (a new cell, a new relation, a cell published now but suppressed
     before)."""
+    new_cells = NewCells(ledger, rules_fingerprint(tables, rules))
     system = build_system(
         {n: f.reset_index(drop=True) for n, f in frames.items()},
         tables,
         rules,
         published=publication.tables,
+        relations_for=new_cells,
     )
     hidden_now = hidden_cells(system, publication.masks)
-    union = series_system(system, ledger, published_now=~hidden_now)
+    union = series_system(system, ledger, published_now=~hidden_now, past=new_cells.past)
     n = union.n_current
     hidden = ~union.seen_before
     hidden[:n] &= hidden_now

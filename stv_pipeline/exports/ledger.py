@@ -47,7 +47,8 @@ create table if not exists {SCHEMA}.deliveries (
     run_id varchar not null,
     folder varchar not null,           -- the export folder's name, <date>_<run id>
     created_at timestamp not null,
-    state varchar not null             -- 'pending' until the folder is in place
+    state varchar not null,            -- 'pending' until the folder is in place
+    rules varchar not null             -- fingerprint of the disclosure rules it was made by
 );
 create table if not exists {SCHEMA}.cells (
     cell_id bigint primary key,
@@ -88,11 +89,12 @@ class Delivery:
     folder: str
     created_at: datetime
     state: str
+    rules: str = ""
 
 
 def deliveries(con: duckdb.DuckDBPyConnection, state: str | None = DELIVERED) -> list[Delivery]:
     rows = con.execute(
-        f"select delivery_id, run_id, folder, created_at, state from {SCHEMA}.deliveries "
+        f"select delivery_id, run_id, folder, created_at, state, rules from {SCHEMA}.deliveries "
         "where ? is null or state = ? order by delivery_id",
         [state, state],
     ).fetchall()
@@ -387,6 +389,7 @@ def record_delivery(
     cells: pd.DataFrame,
     relations: pd.DataFrame,
     terms: pd.DataFrame,
+    rules: str = "",
 ) -> int:
     """Write a delivery, pending, with its new instances and relations, in one transaction.
 
@@ -403,8 +406,8 @@ def record_delivery(
             f"select coalesce(max(delivery_id), 0) + 1 from {SCHEMA}.deliveries"
         ).fetchall()[0][0]
         con.execute(
-            f"insert into {SCHEMA}.deliveries values (?, ?, ?, ?, '{PENDING}')",
-            [delivery_id, run_id, folder, created_at],
+            f"insert into {SCHEMA}.deliveries values (?, ?, ?, ?, '{PENDING}', ?)",
+            [delivery_id, run_id, folder, created_at, rules],
         ).fetchall()
         next_id = con.execute(
             f"select coalesce(max(cell_id), 0) + 1 from {SCHEMA}.cells"

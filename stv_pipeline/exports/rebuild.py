@@ -31,6 +31,7 @@ from stv_pipeline.exports.cells import (
     TableDeclaration,
     build_system,
     cell_keys,
+    rules_fingerprint,
 )
 from stv_pipeline.exports.disclosure import decisions_of, hidden_cells
 from stv_pipeline.exports.folders import MANIFEST, exports
@@ -87,7 +88,7 @@ def rebuild(
         system = build_system(truth, tables, rules, published=shown)
         hidden = hidden_cells(system, masks)
         union = series_system(system, con)
-        decisions = decisions_of(system, union, hidden)
+        decisions = decisions_of(system, union, hidden, rules_fingerprint(tables, rules))
         # what the folder shows is published, whatever an earlier folder hid
         shows = ~hidden[: len(decisions.cells)]
         cells = decisions.cells.assign(
@@ -102,6 +103,7 @@ def rebuild(
             cells=cells,
             relations=decisions.relations,
             terms=decisions.terms,
+            rules=decisions.rules,
         )
         ledger.mark_delivered(con, delivery)
         rebuilt.append(

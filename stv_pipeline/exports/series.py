@@ -124,14 +124,17 @@ def series_system(
     con: duckdb.DuckDBPyConnection | None,
     *,
     published_now: np.ndarray | None = None,
+    past: History | None = None,
 ) -> SeriesSystem:
     """The union of `system` (the current export) with what the ledger behind `con` holds;
     without a ledger, the current export alone (a first delivery).
 
     `published_now`: the cells the current publication shows (the audit's view), so that a
-    cell published now but suppressed before brings the relations it was suppressed in."""
+    cell published now but suppressed before brings the relations it was suppressed in.
+    `past`: the ledger's history of the system's cells, when already looked up."""
     n = len(system.cells)
-    past = history(con, system.cells) if con is not None else History.empty(n)
+    if past is None:
+        past = history(con, system.cells) if con is not None else History.empty(n)
     carried_hidden = past.hidden
     new = ~past.carried
     incidence = system.incidence().tocsr()
@@ -159,6 +162,25 @@ def series_system(
         return _without_old(system, past, new_relation)
     old = relations_around(con, past.instance[reached])
     return _with_old(system, past, old, new_relation)
+
+
+class NewCells:
+    """For build_system's `relations_for`: the cells a delivery must form relations for, its
+    new instances, looked up in the ledger (and kept, for series_system). Every cell when
+    there is no ledger, no delivery yet, or the rules changed since the last delivery (then
+    earlier relations are formed again, and the ledger learns those it lacks)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection | None, rules: str):
+        self.con = con
+        self.rules = rules
+        self.past: History | None = None
+
+    def __call__(self, cells: pd.DataFrame) -> np.ndarray:
+        n = len(cells)
+        self.past = history(self.con, cells) if self.con is not None else History.empty(n)
+        if not self.past.deliveries or self.past.deliveries[-1].rules != self.rules:
+            return np.ones(n, dtype=bool)
+        return ~self.past.carried
 
 
 def _holds(incidence: sparse.csr_matrix, cells: np.ndarray) -> np.ndarray:

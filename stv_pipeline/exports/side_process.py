@@ -14,7 +14,6 @@ from __future__ import annotations
 import importlib
 import os
 import pickle
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
+from stv_pipeline.operations.processes import die_with_parent
 
 
 class SideProcessDied(RuntimeError):
@@ -77,19 +76,10 @@ def start(fn: Callable[..., Any], *args: Any) -> Running:
     return Running(process, Path(call.name), f"{fn.__module__}.{fn.__qualname__}")
 
 
-def _die_with_parent(parent: int) -> None:
-    """Killed when the process that started it dies: an export killed mid-write (a crash,
-    SIGKILL) leaves no side process finishing a file nobody waits for."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # it died before the line above
-        os._exit(1)
-
-
 def _serve() -> None:
-    _die_with_parent(int(sys.argv[1]))
+    # killed when this process's parent dies: an export killed mid-write (a crash, SIGKILL)
+    # leaves no side process finishing a file nobody waits for
+    die_with_parent(int(sys.argv[1]))
     call = Path(sys.argv[2])
     module, name, args = pickle.loads(call.read_bytes())
     call.unlink()

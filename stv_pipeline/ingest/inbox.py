@@ -80,6 +80,27 @@ def refuse_mixing(warehouse: Path, origin: str, held: dict[str, int]) -> None:
         raise MixedOrigins(warehouse, origin)
 
 
+# Every source but the list of participating jobcentres becomes published figures.
+DATA_SOURCES = tuple(source for source in CONTRACTS if source != "stv_participants")
+
+
+def data_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows the warehouse holds per source whose rows become published figures (0 for a
+    source not loaded yet)."""
+    tables = {
+        name
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'"
+        ).fetchall()
+    }
+    return {
+        source: con.execute(f"select count(*) from raw.{source}").fetchone()[0]
+        if source in tables
+        else 0
+        for source in DATA_SOURCES
+    }
+
+
 def warehouse_origins(warehouse: Path) -> dict[str, int]:
     """held_origins of a warehouse file, read without writing ({} when it does not exist)."""
     if not warehouse.exists():

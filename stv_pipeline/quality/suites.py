@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sys
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -76,13 +77,24 @@ def discover_suites(folder: Path) -> list[SuiteFile]:
 _context_made = threading.Lock()
 
 
+def import_gx() -> Any:
+    """Great Expectations, without Spark. GX looks for pyspark when it is imported, and with
+    pyspark installed (the `spark` extra) that imports Spark Connect, whose import ends a
+    process whose `__main__` has no file, such as the worker of a run the daemon launched.
+    The suites validate pandas frames; Spark runs only in dbt's own process (STV_ENGINE=spark).
+    So here, unless something has imported it already, pyspark counts as not installed."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    sys.modules.setdefault("pyspark", None)
+    import great_expectations
+
+    return great_expectations
+
+
 @functools.cache
 def _gx_context() -> Any:
     """The one GX context of this process, with a pandas data source: importing GX and making a
     context cost seconds, so every suite of a run validates in the same one."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    import great_expectations as gx
-
+    gx = import_gx()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}
     context.data_sources.add_pandas("stv")
@@ -104,8 +116,7 @@ def prepare_gx_context() -> None:
 
 def validate_frame(suite: SuiteFile, frame: pd.DataFrame) -> dict[str, Any]:
     """Validate `frame` with the suite in the process's GX context; return GX's result as JSON."""
-    import great_expectations as gx
-
+    gx = import_gx()
     context = gx_context()
     source = context.data_sources.get("stv")
     # One data asset per suite, registered on its first validation in this process.

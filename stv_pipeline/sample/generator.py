@@ -1,4 +1,4 @@
-"""Deterministic synthetic data of every STV input source (DESIGN.md §2), at any scale.
+"""Deterministic synthetic data of every STV input source (DESIGN §2), at any scale.
 
 Why: the main job must run on a fresh machine with no register access, so a small,
 reproducible sample of every source is committed to ``data/sample/`` and rebuilt with

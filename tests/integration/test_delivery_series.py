@@ -24,7 +24,7 @@ import duckdb
 import pytest
 
 from stv_pipeline.cli import main
-from stv_pipeline.defs.exports import EXPORTED_MARTS, read_mart
+from stv_pipeline.exports.delivery import EXPORTED_MARTS, read_mart
 from stv_pipeline.exports.folders import exports
 from stv_pipeline.settings import PROJECT_ROOT, SAMPLE_DIR
 from tests.helpers import INBOX_SMALL, run_stv

@@ -19,13 +19,13 @@ import duckdb
 import pandas as pd
 import pytest
 
-from stv_pipeline.defs.exports import (
+from stv_pipeline.exports.cells import declarations
+from stv_pipeline.exports.delivery import (
     EXPORTED_MARTS,
     read_disclosure_inputs,
     remove_partial_folders,
     write_export,
 )
-from stv_pipeline.exports.cells import declarations
 from stv_pipeline.exports.disclosure import Publication, suppress_export
 from stv_pipeline.exports.labels import Labels
 from stv_pipeline.exports.report import ReportInputs
@@ -36,7 +36,7 @@ pytestmark = pytest.mark.integration
 WRITER = """
 import pickle, sys
 from pathlib import Path
-from stv_pipeline.defs.exports import write_export
+from stv_pipeline.exports.delivery import write_export
 from stv_pipeline.exports.labels import Labels
 from stv_pipeline.exports.report import ReportInputs
 publication, folder = pickle.loads(Path(sys.argv[1]).read_bytes()), Path(sys.argv[2])

@@ -21,8 +21,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from stv_pipeline.defs.exports import EXPORTED_MARTS
 from stv_pipeline.exports.cells import declarations
+from stv_pipeline.exports.delivery import EXPORTED_MARTS
 from stv_pipeline.exports.folders import newest_export
 from tests.helpers import INBOX_SMALL, run_stv
 from tests.helpers import INBOX_SMALL_SUCCESS_CRITERIA as EXPECTED

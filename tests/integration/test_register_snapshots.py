@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from stv_pipeline.defs.exports import EXPORTED_MARTS
+from stv_pipeline.exports.delivery import EXPORTED_MARTS
 from tests.helpers import run_stv
 
 pytestmark = pytest.mark.integration

@@ -80,51 +80,60 @@ def test_verbose_shows_everything():
     assert out.getvalue() == "dbt said something\n"
 
 
-def test_a_locked_warehouse_is_reported_with_its_holder_then_given_up(monkeypatch):
-    import dagster as dg
-    import duckdb
-    from dagster_duckdb import DuckDBResource
+def test_a_locked_warehouse_is_reported_with_its_holder_then_given_up(tmp_path):
+    """An analyst's DuckDB shell (here a Python process) holds the warehouse: the terminal says
+    who at the first attempt, and the step fails at the limit, naming the holder."""
+    import subprocess
+    import sys
 
-    import stv_pipeline.defs.resources as resources
-    from stv_pipeline.defs.resources import warehouse_connection
+    import dagster as dg
+
+    from stv_pipeline.defs.resources import WarehouseResource, warehouse_connection
     from stv_pipeline.run import _loggers
 
-    monkeypatch.setattr(resources, "LOCK_WAIT_SECONDS", 0)
-
-    class LockedWarehouse(DuckDBResource):
-        def get_connection(self):
-            raise duckdb.IOException(
-                'IO Error: Could not set lock on file "w.duckdb": Conflicting lock is held in '
-                "/usr/bin/duckdb (PID 4242) by user ana"
-            )
+    warehouse = tmp_path / "w.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); "
+            "print('held', flush=True); time.sleep(60)",
+            str(warehouse),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline() == "held\n"
 
     @dg.op(required_resource_keys={"warehouse"})
     def load(context):
         with warehouse_connection(context.resources.warehouse):
             pass
 
-    @dg.job(resource_defs={"warehouse": LockedWarehouse(database="w.duckdb")})
+    resource = WarehouseResource(database=str(warehouse), lock_wait_limit_seconds=2)
+
+    @dg.job(resource_defs={"warehouse": resource})
     def locked():
         load()
 
     out, log = io.StringIO(), io.StringIO()
-    with Progress(out, total=1) as progress:
-        result = locked.with_logger_defs(_loggers(progress, log)).execute_in_process(
-            run_config={"loggers": {"stv_run": {}}}, raise_on_error=False
-        )
+    try:
+        with Progress(out, total=1) as progress:
+            result = locked.with_logger_defs(_loggers(progress, log)).execute_in_process(
+                run_config={"loggers": {"stv_run": {}}}, raise_on_error=False
+            )
+    finally:
+        holder.kill()
+        holder.wait()
     assert not result.success
-    lines = out.getvalue().splitlines()
-    assert len(lines) == 6
-    for attempt, line in enumerate(lines[:5], start=1):
-        assert line.startswith(
-            f"  WARNING: The warehouse w.duckdb is locked by PID 4242 (/usr/bin/duckdb) "
-            f"(attempt {attempt} of 6); next attempt at "
-        )
-    assert lines[5] == (
-        "  ERROR: load failed: The warehouse w.duckdb is still locked by PID 4242 "
-        "(/usr/bin/duckdb) after 6 attempts: end that process (or wait for it) and run again"
+    first, failed = out.getvalue().splitlines()
+    assert (
+        first.startswith(f"  WARNING: Warehouse locked by PID {holder.pid} (")
+        and ": this run waits for it since " in first
     )
-    assert "RETRY" in log.getvalue()  # the full log has Dagster's own events
+    assert failed.startswith(
+        f"  ERROR: load failed: Warehouse still locked by PID {holder.pid} ("
+    ) and "after 2 s of waiting: end that process (or wait for it) and run again" in failed
 
 
 def tiny_job():

@@ -429,7 +429,7 @@ def test_every_integer_figure_of_an_exported_mart_has_a_disclosure_role():
     """A count added to a mart without a declared role would be published unprotected."""
     import json
 
-    from stv_pipeline.defs.exports import EXPORTED_MARTS
+    from stv_pipeline.exports.delivery import EXPORTED_MARTS
     from stv_pipeline.settings import DBT_PROJECT_DIR
 
     manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text("utf-8"))

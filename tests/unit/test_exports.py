@@ -3,8 +3,8 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from stv_pipeline.defs.exports import export_folder, read_mart
 from stv_pipeline.exports.cells import DisclosureRules, declarations
+from stv_pipeline.exports.delivery import export_folder, read_mart
 from stv_pipeline.exports.disclosure import suppress_export
 from stv_pipeline.exports.writers import write_csv_for_excel, write_parquet
 

@@ -4,8 +4,8 @@ from datetime import datetime
 
 import pandas as pd
 
-from stv_pipeline.defs.resources import lock_holder, lock_wait_message
 from stv_pipeline.exports.labels import Labels, for_readers
+from stv_pipeline.operations.warehouse import lock_holder, locked_message
 from stv_pipeline.quality.dbt_test_descriptions import dbt_test_description, describe_test
 
 LABELS = Labels(
@@ -84,16 +84,21 @@ def test_a_test_node_gets_its_own_description_or_one_with_its_severity():
     assert dbt_test_description({**node, "description": "Own words."}, "t") == "Own words."
 
 
-def test_a_lock_wait_names_the_holder_and_the_next_attempt():
+def test_a_lock_wait_names_the_holder_since_when_and_until_when():
     message = (
         'IO Error: Could not set lock on file "w.duckdb": Conflicting lock is held in '
         "/usr/bin/duckdb (PID 4242) by user ana. See also https://duckdb.org/docs"
     )
-    assert lock_holder(message) == "PID 4242 (/usr/bin/duckdb)"
+    assert lock_holder(message) == "PID 4242 (duckdb)"
     assert lock_holder("IO Error: Could not set lock on file") == "another process"
-    assert lock_wait_message("w.duckdb", message, 1, datetime(2026, 11, 23, 14, 59, 50)) == (
-        "The warehouse w.duckdb is locked by PID 4242 (/usr/bin/duckdb) (attempt 2 of 6); "
-        "next attempt at 15:00:20"
+    since = datetime(2026, 11, 23, 14, 59, 50)
+    assert locked_message("w.duckdb", message, since, 600, since) == (
+        "Warehouse locked by PID 4242 (duckdb): this run waits for it since 14:59:50 and gives "
+        "up at 15:09:50 (w.duckdb)"
+    )
+    assert locked_message("w.duckdb", message, since, 600, datetime(2026, 11, 23, 15, 1, 50)) == (
+        "Warehouse still locked by PID 4242 (duckdb) (waiting 2 min): this run waits for it "
+        "since 14:59:50 and gives up at 15:09:50 (w.duckdb)"
     )
 
 

@@ -1,9 +1,12 @@
-"""Operations: a locked warehouse is retried, a failed step notifies, a run works on the inbox
+"""Operations: a locked warehouse is waited for, a failed step notifies, a run works on the inbox
 it is given (a missing one is an error, an empty one rebuilds or has nothing to do)."""
 
 import http.server
 import json
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -14,7 +17,6 @@ from dagster_duckdb import DuckDBResource
 from stv_pipeline.cli import main
 from stv_pipeline.defs.alerts import notify_on_failure
 from stv_pipeline.defs.ingest import ingest_assets
-from stv_pipeline.defs.resources import warehouse_connection
 from stv_pipeline.ingest.contracts import CONTRACTS
 from stv_pipeline.ingest.inbox import (
     InboxMissing,
@@ -25,33 +27,64 @@ from stv_pipeline.ingest.inbox import (
     warehouse_origins,
 )
 from stv_pipeline.ingest.loader import FILE_LOG_DDL
+from stv_pipeline.operations.warehouse import WarehouseLocked, connect_waiting
 from stv_pipeline.settings import SAMPLE_DIR, Settings
 
+HOLD_DUCKDB = (
+    "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+    "time.sleep(120)"
+)
 
-class LockedWarehouse(DuckDBResource):
-    def get_connection(self):
-        raise duckdb.IOException(
-            'IO Error: Could not set lock on file "w.duckdb": Conflicting '
-            "lock is held in /usr/bin/python3 (PID 42)"
+
+@pytest.fixture
+def duckdb_held(tmp_path):
+    """A warehouse whose DuckDB write lock another process holds, as an analyst's shell does."""
+    path = tmp_path / "w.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_DUCKDB, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout.readline() == "held\n"
+    yield path, holder
+    holder.kill()
+    holder.wait()
+
+
+def test_a_held_duckdb_lock_is_said_at_the_first_attempt_and_given_up_after_the_limit(
+    duckdb_held,
+):
+    path, holder = duckdb_held
+    said = []
+    started = time.monotonic()
+    with pytest.raises(WarehouseLocked) as locked:
+        connect_waiting(
+            str(path),
+            say=lambda line: said.append((time.monotonic() - started, line)),
+            limit_seconds=2,
+            poll_seconds=0.2,
         )
+    assert str(locked.value).startswith(f"Warehouse still locked by PID {holder.pid} (")
+    assert str(locked.value).endswith(
+        f"after 2 s of waiting: end that process (or wait for it) and run again ({path})"
+    )
+    [(at, line)] = said
+    assert at < 1
+    assert line.startswith(f"Warehouse locked by PID {holder.pid} (") and str(path) in line
+    assert 2 <= time.monotonic() - started < 5
 
 
-def test_a_held_file_lock_becomes_a_retry_of_the_step():
-    with pytest.raises(dg.RetryRequested) as retry:
-        with warehouse_connection(LockedWarehouse(database="w.duckdb")):
-            pass
-    assert retry.value.max_retries == 5 and retry.value.seconds_to_wait == 30
+def test_a_wait_for_duckdb_ends_when_the_holder_lets_go(duckdb_held):
+    path, holder = duckdb_held
+    threading.Timer(1.0, holder.kill).start()
+    said = []
+    con = connect_waiting(str(path), say=said.append, limit_seconds=60, poll_seconds=0.2)
+    assert con.execute("select 42").fetchone() == (42,)
+    con.close()
+    assert len(said) == 1
 
 
-class BrokenWarehouse(DuckDBResource):
-    def get_connection(self):
-        raise duckdb.IOException('IO Error: Cannot open file "w.duckdb": No such file')
-
-
-def test_other_io_errors_are_not_retried():
+def test_other_io_errors_are_not_waited_for(tmp_path):
     with pytest.raises(duckdb.IOException, match="No such file"):
-        with warehouse_connection(BrokenWarehouse(database="w.duckdb")):
-            pass
+        connect_waiting(str(tmp_path / "nowhere" / "w.duckdb"), limit_seconds=60)
 
 
 def test_a_failed_step_posts_to_the_webhook():

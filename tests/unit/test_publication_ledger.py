@@ -97,6 +97,7 @@ def deliver(con, frames, tables, name, *, with_ledger=True):
         cells=decisions.cells,
         relations=decisions.relations,
         terms=decisions.terms,
+        rules=decisions.rules,
     )
     ledger.mark_delivered(con, done)
     return publication
@@ -170,6 +171,7 @@ def test_a_pending_delivery_counts_only_once_its_folder_is_in_place(tables, tmp_
             cells=decisions.cells,
             relations=decisions.relations,
             terms=decisions.terms,
+            rules=decisions.rules,
         )
         # not yet delivered: the next run's history knows only the first delivery
         assert [d.folder for d in ledger.deliveries(con)] == ["first"]

@@ -5,7 +5,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from stv_pipeline.defs.exports import EXPORTED_MARTS
+from stv_pipeline.exports.delivery import EXPORTED_MARTS
 from stv_pipeline.exports.dictionary import SUPPRESSION_NOTE, sheet_specs, table_docs
 from stv_pipeline.exports.labels import Labels, labels_from
 from stv_pipeline.exports.layout import wrapped_lines
