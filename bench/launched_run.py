@@ -51,11 +51,11 @@ def launch_and_wait(dagster_home: Path, environ: dict[str, str]) -> tuple[str, b
     """(run id, succeeded, seconds from the run's creation to its end)."""
     import dagster as dg
 
-    from bench.phases import RUN_FINISHED, instance_at, run_events
+    from bench.phases import RUN_FINISHED, run_events
 
     # the instance's storage is made here, before the daemon opens it: two processes making
     # it at once would break it
-    with instance_at(dagster_home) as instance:
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         daemon = subprocess.Popen(
             [_bin("dagster-daemon"), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
             env={**environ, "DAGSTER_HOME": str(dagster_home)},

@@ -14,12 +14,10 @@ orchestration (time between steps) and end (the run's end until the process exit
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,28 +111,11 @@ def dbt_model_seconds(events: Iterable[Event], asset: tuple[str, ...]) -> float 
     return next((e.dbt_seconds for e in events if e.asset == asset), None)
 
 
-@contextmanager
-def instance_at(dagster_home: Path) -> Iterator:
-    """The Dagster instance of `dagster_home`. Its dagster.yaml finds the event log through
-    $DAGSTER_HOME (stv_pipeline/event_log_storage.py), so the variable names that folder while
-    the instance is open."""
-    import dagster as dg
-
-    before = os.environ.get("DAGSTER_HOME")
-    os.environ["DAGSTER_HOME"] = str(dagster_home)
-    try:
-        with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-            yield instance
-    finally:
-        if before is None:
-            del os.environ["DAGSTER_HOME"]
-        else:
-            os.environ["DAGSTER_HOME"] = before
-
-
 def run_events(dagster_home: Path, run_id: str | None = None) -> tuple[str, list[Event]]:
     """The events of one run (default: the newest) of the instance in `dagster_home`."""
-    with instance_at(dagster_home) as instance:
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         run = instance.get_run_by_id(run_id) if run_id else instance.get_runs(limit=1)[0]
         entries = instance.all_logs(run.run_id)
     events = []
