@@ -1,8 +1,10 @@
 """Register snapshots kept as Parquet files beside the warehouse, read through a view (issue 24).
 
 A register source's rows (`raw.register_benefits`, `raw.register_earnings`) are not copied into
-a DuckDB table. Each loaded file is kept as one Parquet file in `<warehouse>_registers/<source>/`
-beside the warehouse file (`data/warehouse/stv_registers/` for `stv.duckdb`):
+a DuckDB table. Each loaded file is kept as one Parquet file in `<warehouse file>.registers/
+<source>/` beside the warehouse file (`data/warehouse/stv.duckdb.registers/` for `stv.duckdb`),
+named after the whole file name like its lock and DuckDB's own `.wal`: two warehouses in one
+folder (`w.duckdb`, `w.db`) never share one, and a load never deletes another warehouse's files.
 
 * a Parquet delivery whose every value reads as delivered (person_id pseudonyms, ISO weeks,
   dates as dates) is kept byte for byte: validating it is one scan, and nothing is written but
@@ -15,7 +17,9 @@ beside the warehouse file (`data/warehouse/stv_registers/` for `stv.duckdb`):
 and `raw.<source>` is a view over them: one branch per file, its vintage, file name, SHA-256 and
 load time constants of the branch, so a query for one vintage reads only that vintage's files.
 The view names the files by absolute path; each load defines it afresh from the folder beside
-the warehouse, so a warehouse moved with its folder reads its files again once a run has loaded.
+the warehouse, so a warehouse moved with its folder reads its files again once a run has loaded,
+and a load finding a listed file missing there (a warehouse moved or copied without its folder)
+stops, naming the folder, rather than let its run read another warehouse's files or none.
 
 A file is kept in the same transaction as its file-log entry: the Parquet file is written and
 synced first, under a name no listed file has, and only the commit lists it; a load that dies
@@ -27,7 +31,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -41,11 +44,12 @@ create table if not exists raw.register_files (
     file_name varchar not null,
     sha256 varchar not null,
     loaded_at timestamp not null,
-    parquet_file varchar not null,    -- the kept file's name in <warehouse>_registers/<source>/
+    parquet_file varchar not null,    -- the kept file's name in <warehouse file>.registers/<source>/
     columns_sql varchar not null      -- how its columns read as the contract's
 )
 """
 WRITING_SUFFIX = ".writing"
+FOLDER_SUFFIX = ".registers"
 
 
 def keeps_files(contract: Contract) -> bool:
@@ -57,22 +61,23 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+class RegisterFilesMissing(Exception):
+    pass
+
+
 def register_folder(con: duckdb.DuckDBPyConnection) -> Path:
-    """`<warehouse>_registers/` beside the warehouse file of this connection; for a warehouse
-    in memory (a test's), a folder that lives as long as this process."""
+    """`<warehouse file>.registers/` beside the warehouse file of this connection."""
     path = con.execute(
         "select path from duckdb_databases() where database_name = current_database()"
     ).fetchone()[0]
     if not path:
-        global _IN_MEMORY_FOLDER
-        if _IN_MEMORY_FOLDER is None:
-            _IN_MEMORY_FOLDER = Path(tempfile.mkdtemp(prefix="stv_registers_"))
-        return _IN_MEMORY_FOLDER
+        raise RegisterFilesMissing(
+            "register snapshots are kept as Parquet files beside the warehouse file "
+            "(<warehouse>.registers/): a warehouse in memory has no such place; open the "
+            "warehouse from a file"
+        )
     warehouse = Path(path).resolve()
-    return warehouse.with_name(f"{warehouse.stem}_registers")
-
-
-_IN_MEMORY_FOLDER: Path | None = None
+    return warehouse.with_name(f"{warehouse.name}{FOLDER_SUFFIX}")
 
 
 def source_folder(con: duckdb.DuckDBPyConnection, contract: Contract) -> Path:
@@ -132,7 +137,27 @@ def ensure_register_view(con: duckdb.DuckDBPyConnection, contract: Contract) -> 
     if kind is not None and kind[0] == "BASE TABLE":
         _move_table_into_files(con, contract)
     else:
+        _require_listed_files(con, contract)
         refresh_view(con, contract)
+
+
+def _require_listed_files(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    """Every listed file in the folder beside this warehouse: a load on a warehouse file moved,
+    copied or renamed without its folder stops here, before its run reads the view."""
+    folder = register_folder(con) / contract.source
+    listed = con.execute(
+        "select file_name, parquet_file from raw.register_files where source = ? "
+        "order by file_name",
+        [contract.source],
+    ).fetchall()
+    missing = [name for name, kept in listed if not (folder / Path(kept).name).is_file()]
+    if missing:
+        raise RegisterFilesMissing(
+            f"{contract.source}: {len(missing)} of the {len(listed)} loaded files are missing "
+            f"from {folder} (first: {missing[0]}): the register snapshots are kept there, beside "
+            "the warehouse file; move or copy the folder with the warehouse (renamed with it), "
+            "or restore both from the same backup"
+        )
 
 
 def _move_table_into_files(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:

@@ -6,10 +6,11 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from stv_pipeline.ingest.contracts import CONTRACTS
 from stv_pipeline.ingest.loader import load_source, sha256_of
-from stv_pipeline.ingest.register_store import register_folder
+from stv_pipeline.ingest.register_store import RegisterFilesMissing, register_folder
 
 BENEFITS = CONTRACTS["register_benefits"]
 EARNINGS = CONTRACTS["register_earnings"]
@@ -50,7 +51,7 @@ def test_a_parquet_snapshot_that_reads_as_delivered_is_kept_byte_for_byte(refere
     [outcome] = load(reference_con, inbox, BENEFITS, tmp_path)
     assert (outcome.status, outcome.rows, outcome.vintage) == ("loaded", 2, "2017-06-30")
     [kept] = kept_files(reference_con, "register_benefits")
-    assert kept.parent == tmp_path / "warehouse_registers" / "register_benefits"
+    assert kept.parent == tmp_path / "warehouse.duckdb.registers" / "register_benefits"
     assert sha256_of(kept) == sha256_of(delivered)
     # the view reads the Danish column names as the contract's, the vintage from the file name
     assert reference_con.execute(
@@ -184,3 +185,56 @@ def test_a_warehouse_moved_with_its_folder_reads_its_files_after_the_next_load(t
         [outcome] = load(con, inbox, BENEFITS, tmp_path)
         assert outcome.status == "unchanged"
         assert con.execute("select count(*) from raw.register_benefits").fetchone() == (2,)
+
+
+def test_two_warehouses_in_one_folder_keep_their_files_apart(tmp_path):
+    """`w.duckdb` and `w.db` side by side: each reads only its own snapshot, and loading one
+    never deletes the other's files as files a dead load left."""
+    june = write_parquet(tmp_path / "june" / "benefits_2017-06-30.parquet", TWO_WEEKS)
+    july = write_parquet(
+        tmp_path / "july" / "benefits_2017-07-31.parquet", TWO_WEEKS + " where person_id = 'p1'"
+    )
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as first:
+        load(first, june.parent, BENEFITS, tmp_path)
+        with duckdb.connect(str(tmp_path / "w.db")) as second:
+            load(second, july.parent, BENEFITS, tmp_path)
+            load(first, june.parent, BENEFITS, tmp_path)  # removes what a dead load left
+            for con, delivered, rows in ((first, june, 2), (second, july, 1)):
+                assert con.execute(
+                    "select _file_name, count(*) from raw.register_benefits group by all"
+                ).fetchall() == [(delivered.name, rows)]
+                [kept] = kept_files(con, "register_benefits")
+                assert sha256_of(kept) == sha256_of(delivered)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("w.")) == [
+        "w.db", "w.db.registers", "w.duckdb", "w.duckdb.registers"
+    ]  # fmt: skip
+
+
+def test_a_warehouse_copied_without_its_folder_stops_its_load_naming_the_folder(tmp_path):
+    import shutil
+
+    inbox = tmp_path / "inbox" / "register_benefits"
+    write_parquet(inbox / "benefits_2017-06-30.parquet", TWO_WEEKS)
+    with duckdb.connect(str(tmp_path / "stv.duckdb")) as con:
+        load(con, inbox, BENEFITS, tmp_path)
+    (tmp_path / "copy").mkdir()
+    shutil.copy(tmp_path / "stv.duckdb", tmp_path / "copy" / "stv.duckdb")
+    with duckdb.connect(str(tmp_path / "copy" / "stv.duckdb")) as con:
+        with pytest.raises(RegisterFilesMissing) as missing:
+            load(con, inbox, BENEFITS, tmp_path)
+    assert str(missing.value) == (
+        "register_benefits: 1 of the 1 loaded files are missing from "
+        f"{tmp_path / 'copy' / 'stv.duckdb.registers' / 'register_benefits'} (first: "
+        "benefits_2017-06-30.parquet): the register snapshots are kept there, beside the "
+        "warehouse file; move or copy the folder with the warehouse (renamed with it), or "
+        "restore both from the same backup"
+    )
+    with duckdb.connect(str(tmp_path / "stv.duckdb")) as con:
+        assert con.execute("select count(*) from raw.register_benefits").fetchone() == (2,)
+
+
+def test_a_warehouse_in_memory_has_no_place_for_register_files(tmp_path):
+    inbox = tmp_path / "inbox" / "register_benefits"
+    write_parquet(inbox / "benefits_2017-06-30.parquet", TWO_WEEKS)
+    with pytest.raises(RegisterFilesMissing, match="a warehouse in memory has no such place"):
+        load(duckdb.connect(), inbox, BENEFITS, tmp_path)
