@@ -34,11 +34,10 @@ test-spark: install manifest ## the job on Apache Spark, its marts and exports c
 dev: install manifest ## the Dagster UI with the lineage, on http://localhost:3000
 	$(BIN)/dagster dev -w workspace.yaml
 
-# dbt keeps its parse between runs only while the profile is unchanged, and the warehouse path
-# (STV_WAREHOUSE) is part of the profile: parse with the path the run will use (settings.py).
+# The parse holds for every warehouse path: the path is no part of dbt's profile
+# (stv_pipeline/dbt_warehouse.py), and each run starts from this parse.
 manifest: install ## build dbt/target/manifest.json, which the Dagster definitions read
-	cd dbt && STV_WAREHOUSE=$(abspath $(or $(STV_WAREHOUSE),data/warehouse/stv.duckdb)) \
-		../$(BIN)/dbt parse --quiet --profiles-dir .
+	cd dbt && ../$(BIN)/dbt parse --quiet --profiles-dir .
 
 lint: install
 	$(BIN)/ruff check stv_pipeline tests bench
@@ -75,8 +74,8 @@ lock: $(BIN)/python ## re-pin every dependency after changing pyproject.toml
 sample: install ## regenerate the shipped sample (deterministic)
 	$(BIN)/stv sample --out data/sample --seed 2016
 
-bench: install manifest ## time the pipeline against the DuckDB floor and pandas: SCALE=small|medium|national
-	$(BIN)/python -m bench.run --scale $(SCALE)
+bench: install manifest ## time the pipeline against the DuckDB floor and pandas: SCALE=small|medium|national [HISTORY=12]
+	$(BIN)/python -m bench.run --scale $(SCALE) $(if $(HISTORY),--history $(HISTORY))
 
 clean:
 	rm -rf $(VENV) $(SPARK_VENV) dbt/target dbt/logs data/warehouse data/spark data/exports .dagster_home bench/work

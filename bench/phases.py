@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,6 +141,18 @@ def dbt_models_seconds(events: Iterable[Event]) -> dict[str, float]:
     return {name: seconds for name, seconds in found.items() if seconds is not None}
 
 
+def count_events(events: Iterable[Event]) -> dict[str, int]:
+    """The events a run stored in its event log: "total", then each kind's count, most first
+    (every one is a row Dagster writes while the run waits)."""
+    kinds = Counter(e.kind for e in events)
+    return {"total": sum(kinds.values()), **dict(kinds.most_common())}
+
+
+def format_events(counts: dict[str, int]) -> str:
+    kinds = ", ".join(f"{kind} {n}" for kind, n in counts.items() if kind != "total")
+    return f"    {'events stored':<40} {counts.get('total', 0):>7}   ({kinds})"
+
+
 def format_phases(breakdown: dict[str, float]) -> list[str]:
     """One line per phase, and the models' own times ("dbt: <model>" entries) under dbt's."""
     models = {n: v for n, v in breakdown.items() if n.startswith("dbt: ")}
@@ -157,6 +170,7 @@ def main(argv: list[str]) -> int:
     run_id, events = run_events(Path(argv[0]), argv[1] if len(argv) > 1 else None)
     print(f"run {run_id}")
     print("\n".join(format_phases({**phases(events), **dbt_models_seconds(events)})))
+    print(format_events(count_events(events)))
     return 0
 
 

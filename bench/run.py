@@ -1,6 +1,7 @@
 """The scale benchmark (issue 7): the pipeline against the DuckDB floor and a pandas version.
 
     python -m bench.run --scale small|medium|national [--seed N]      (or: make bench SCALE=...)
+    python -m bench.run --scale medium --history 12     (or: make bench SCALE=medium HISTORY=12)
 
 On one synthetic data set (`stv sample --scale`, cached in bench/work/<scale>/data) it measures,
 each in its own process with wall time and peak memory:
@@ -10,11 +11,17 @@ each in its own process with wall time and peak memory:
   (c) pandas       §3.1-3.2 in pandas from the same files
   (d) incremental  `stv run` again after the newest vintage lands in the inbox
 
-and the shipped sample, `stv run` and a sensor-launched run, each from an empty warehouse.
-Before the first run on a warehouse, dbt parses the project for it, as `make manifest` does for
-a deployment's warehouse. It then checks that (a), (b) and (c) give the same success criteria,
-and writes bench/results/<date>-<scale>.json and bench/results/latest.json, and the README's
-table.
+and the shipped sample, `stv run` and a sensor-launched run, each from an empty warehouse on a
+new path, as a user meets them (dbt's parse included: each run starts from `make manifest`'s).
+It then checks that (a), (b) and (c) give the same success criteria, and writes
+bench/results/<date>-<scale>.json and bench/results/latest.json, and the README's table. Each
+run's phases and the events it stored come from its Dagster event log.
+
+With --history N the data set has N + 1 monthly vintages (`stv sample --vintages`), and the
+benchmark measures what a year of deliveries does to a nightly run: the incremental run that
+adds the newest vintage to a warehouse holding the N before it, against the same incremental
+run on a warehouse holding only the four before it; written to
+bench/results/history/<date>-<scale>-<N>.json.
 """
 
 from __future__ import annotations
@@ -36,15 +43,24 @@ import duckdb
 from bench.floor_query import floor_sql
 from bench.launched_run import launch_and_wait
 from bench.measure import Measurement, measure
-from bench.phases import dbt_models_seconds, format_phases, phases, run_events
+from bench.phases import (
+    Event,
+    count_events,
+    dbt_models_seconds,
+    format_events,
+    format_phases,
+    phases,
+    run_events,
+)
 from bench.report import evaluate_targets, update_readme
-from stv_pipeline.defs.dbt import DBT_ASSETS_NAME
-from stv_pipeline.defs.resources import parse_dbt_project
 from stv_pipeline.sample.scenarios import SCALE_FRACTIONS
-from stv_pipeline.settings import ENV_WAREHOUSE, PROJECT_ROOT, SAMPLE_DIR, Settings
+from stv_pipeline.settings import PROJECT_ROOT, SAMPLE_DIR
 
 BENCH_DIR = PROJECT_ROOT / "bench"
 RESULTS_DIR = BENCH_DIR / "results"
+HISTORY_RESULTS_DIR = RESULTS_DIR / "history"
+# the warehouse the history is compared with: four vintages, as the scale's own data set has
+BASE_HISTORY = 4
 WORK_DIR = BENCH_DIR / "work"
 REGISTER_SOURCES = {"register_benefits": "benefits", "register_earnings": "earnings"}
 GENERATOR_FILES = ("generator.py", "scenarios.py", "municipality_populations.csv")
@@ -61,17 +77,19 @@ def generator_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def ensure_data(scale: str, seed: int) -> tuple[Path, float | None]:
-    """The scale's data set, generated once per generator version and seed."""
-    data = WORK_DIR / scale / "data"
+def ensure_data(scale: str, seed: int, vintages: int | None = None) -> tuple[Path, float | None]:
+    """The scale's data set (with `vintages` monthly vintages, else the scale's four),
+    generated once per generator version and seed."""
+    data = WORK_DIR / scale / ("data" if vintages is None else f"data-{vintages}-vintages")
     stamp = data / ".generated"
-    wanted = f"{scale} seed={seed} generator={generator_version()}"
+    wanted = f"{scale} seed={seed} vintages={vintages} generator={generator_version()}"
     if stamp.exists() and stamp.read_text() == wanted:
         return data, None
     shutil.rmtree(data, ignore_errors=True)
     started = time.perf_counter()
+    more = ["--vintages", str(vintages)] if vintages is not None else []
     subprocess.run(
-        [_bin("stv"), "sample", "--out", str(data), "--scale", scale, "--seed", str(seed)],
+        [_bin("stv"), "sample", "--out", str(data), "--scale", scale, "--seed", str(seed), *more],
         check=True,
         stdout=subprocess.DEVNULL,
     )
@@ -83,14 +101,20 @@ def extract_date(path: Path) -> str:
     return path.name.split("_", 1)[1][:10]
 
 
-def link_inbox(data: Path, inbox: Path, skip_vintage: str | None) -> list[Path]:
-    """Hard-link the data set into an inbox, leaving out one register vintage; return those."""
+def link_inbox(
+    data: Path, inbox: Path, skip_vintage: str | None, oldest: str | None = None
+) -> list[Path]:
+    """Hard-link the data set into an inbox, leaving out one register vintage (returned) and
+    the register files older than `oldest`."""
     held_back = []
     for source_dir in sorted(p for p in data.iterdir() if p.is_dir()):
         (inbox / source_dir.name).mkdir(parents=True, exist_ok=True)
         for path in sorted(source_dir.iterdir()):
-            if source_dir.name in REGISTER_SOURCES and extract_date(path) == skip_vintage:
+            register = source_dir.name in REGISTER_SOURCES
+            if register and extract_date(path) == skip_vintage:
                 held_back.append(path)
+                continue
+            if register and oldest is not None and extract_date(path) < oldest:
                 continue
             os.link(path, inbox / source_dir.name / path.name)
     return held_back
@@ -144,17 +168,11 @@ def new_dagster_home(folder: Path) -> Path:
     return folder
 
 
-def parse_dbt_for(warehouse: Path) -> None:
-    """What `make manifest` does for the warehouse a deployment runs on (STV_WAREHOUSE), here
-    for a benchmark's warehouse, into the folder its runs keep dbt's state in: runs on it then
-    parse only what changed, as every run after a deployment's first does."""
-    state = Settings.from_env({ENV_WAREHOUSE: str(warehouse)}).dbt_state
-    parse_dbt_project(warehouse, state / DBT_ASSETS_NAME)
-
-
 def sample_runs(run_dir: Path, env: dict[str, str]) -> dict:
-    """The shipped sample, from an empty warehouse each: `stv run`, and the run the inbox
-    sensor starts through the run queue and dagster-daemon (as the schedule and the UI do)."""
+    """The shipped sample, from an empty warehouse on a new path each: `stv run` (the first
+    run on a new warehouse path as a user meets it, dbt's start and parse included), and the
+    run the inbox sensor starts through the run queue and dagster-daemon (as the schedule and
+    the UI do)."""
     results = {}
     for how in ("cli", "launched"):
         folder = run_dir / f"sample_{how}"
@@ -166,7 +184,6 @@ def sample_runs(run_dir: Path, env: dict[str, str]) -> dict:
             "STV_WAREHOUSE": str(folder / "warehouse" / "stv.duckdb"),
             "STV_EXPORTS": str(folder / "exports"),
         }
-        parse_dbt_for(Path(settings["STV_WAREHOUSE"]))
         print(f"[sample] {how} ...", flush=True)
         if how == "cli":
             measurement = measure(
@@ -187,6 +204,7 @@ def sample_runs(run_dir: Path, env: dict[str, str]) -> dict:
         print(f"[sample] {how}: {seconds:.1f} s")
         results[f"sample_{how}_s"] = round(seconds, 2)
         results[f"sample_{how}_phases"] = {k: round(v, 2) for k, v in breakdown.items()}
+        results[f"sample_{how}_events"] = count_events(events)
     return results
 
 
@@ -213,65 +231,78 @@ def git_sha() -> str | None:
         return None
 
 
-def run_benchmark(scale: str, seed: int) -> dict:
-    data, generate_s = ensure_data(scale, seed)
-    vintages = sorted({extract_date(p) for p in (data / "register_benefits").iterdir()})
-    newest = vintages[-1]
-    run_dir = WORK_DIR / scale / "run"
-    shutil.rmtree(run_dir, ignore_errors=True)
-    inbox = run_dir / "inbox"
-    held_back = link_inbox(data, inbox, skip_vintage=newest)
-    full_files = sorted((inbox / "register_benefits").iterdir())
+class Runs:
+    """`stv run`s of one benchmark folder, each measured in its own process, with what its
+    Dagster event log tells: time per phase and the events stored."""
 
-    dagster_home = new_dagster_home(run_dir / "dagster_home")
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(dagster_home),
-        "GX_ANALYTICS_ENABLED": "False",
-        "DO_NOT_TRACK": "1",
-    }
-    warehouse, exports = run_dir / "warehouse" / "stv.duckdb", run_dir / "exports"
-    stv_run = [
-        _bin("stv"), "run", "--inbox", str(inbox), "--warehouse", str(warehouse),
-        "--exports", str(exports),
-    ]  # fmt: skip
-    logs = run_dir / "logs"
+    def __init__(self, scale: str, run_dir: Path):
+        self.scale, self.run_dir = scale, run_dir
+        self.inbox = run_dir / "inbox"
+        self.dagster_home = new_dagster_home(run_dir / "dagster_home")
+        self.env = {
+            **os.environ,
+            "DAGSTER_HOME": str(self.dagster_home),
+            "GX_ANALYTICS_ENABLED": "False",
+            "DO_NOT_TRACK": "1",
+        }
+        self.warehouse = run_dir / "warehouse" / "stv.duckdb"
+        self.exports = run_dir / "exports"
+        self.stv_run = [
+            _bin("stv"), "run", "--inbox", str(self.inbox), "--warehouse", str(self.warehouse),
+            "--exports", str(self.exports),
+        ]  # fmt: skip
 
-    def step(name: str, command: list[str]) -> Measurement:
-        print(f"[{scale}] {name} ...", flush=True)
-        result = measure(name, command, logs / f"{name}.log", env=env)
-        print(f"[{scale}] {name}: {result.seconds:.1f} s, peak {result.peak_rss_mb:.0f} MB")
+    def step(self, name: str, command: list[str]) -> Measurement:
+        print(f"[{self.scale}] {name} ...", flush=True)
+        result = measure(name, command, self.run_dir / "logs" / f"{name}.log", env=self.env)
+        print(f"[{self.scale}] {name}: {result.seconds:.1f} s, peak {result.peak_rss_mb:.0f} MB")
         if result.exit_code != 0:
             tail = "\n".join(result.log.read_text().splitlines()[-25:])
             raise SystemExit(f"{name} failed (exit {result.exit_code}); {result.log}:\n{tail}")
         return result
 
-    def breakdown(measurement: Measurement) -> dict[str, float]:
+    def newest_events(self) -> list[Event]:
+        return run_events(self.dagster_home)[1]
+
+    def breakdown(self, measurement: Measurement, events: list[Event]) -> dict[str, float]:
         """The phases of the run the step just made, from the run's own event log."""
-        _, events = run_events(dagster_home)
         seconds = {
             **phases(events, measurement.launched_at, measurement.exited_at),
             **dbt_models_seconds(events),
         }
         return {name: round(value, 2) for name, value in seconds.items()}
 
-    parse_dbt_for(warehouse)
-    pipeline = step("pipeline", stv_run)
-    pipeline_phases = breakdown(pipeline)
-    disclosure_s = disclosure_seconds(exports)
-    floor = step(
+
+def run_benchmark(scale: str, seed: int) -> dict:
+    data, generate_s = ensure_data(scale, seed)
+    vintages = sorted({extract_date(p) for p in (data / "register_benefits").iterdir()})
+    newest = vintages[-1]
+    run_dir = WORK_DIR / scale / "run"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    runs = Runs(scale, run_dir)
+    inbox, warehouse, env = runs.inbox, runs.warehouse, runs.env
+    held_back = link_inbox(data, inbox, skip_vintage=newest)
+    full_files = sorted((inbox / "register_benefits").iterdir())
+
+    pipeline = runs.step("pipeline", runs.stv_run)
+    events = runs.newest_events()
+    pipeline_phases, pipeline_events = runs.breakdown(pipeline, events), count_events(events)
+    disclosure_s = disclosure_seconds(runs.exports)
+    floor = runs.step(
         "floor",
         [sys.executable, "-m", "bench.floor_query", str(inbox), str(run_dir / "floor.parquet")],
     )
-    pandas = step(
+    pandas = runs.step(
         "pandas",
         [sys.executable, "-m", "bench.pandas_metrics", str(inbox), str(run_dir / "pandas")],
     )
     differences = compare_success_criteria(warehouse, run_dir / "floor.parquet", run_dir / "pandas")
     for path in held_back:
         os.link(path, inbox / path.parent.name / path.name)
-    incremental = step("incremental", stv_run)
-    incremental_phases = breakdown(incremental)
+    incremental = runs.step("incremental", runs.stv_run)
+    events = runs.newest_events()
+    incremental_phases = runs.breakdown(incremental, events)
+    incremental_events = count_events(events)
     differences["floor_after_incremental"] = incremental_matches_floor(warehouse, inbox, run_dir)
     sample = sample_runs(run_dir, env)
 
@@ -304,6 +335,13 @@ def run_benchmark(scale: str, seed: int) -> dict:
             "sample (stv run)": sample.pop("sample_cli_phases"),
             "sample (launched by the sensor)": sample.pop("sample_launched_phases"),
         },
+        # the events each run stored in its event log, in all and by kind
+        "events": {
+            "pipeline": pipeline_events,
+            "incremental": incremental_events,
+            "sample (stv run)": sample.pop("sample_cli_events"),
+            "sample (launched by the sensor)": sample.pop("sample_launched_events"),
+        },
         **sample,
         "generate_s": generate_s,
         "date": dt.date.today().isoformat(),
@@ -333,12 +371,18 @@ def print_summary(result: dict) -> None:
     for name in ("pipeline", "floor", "pandas", "incremental"):
         rss = result["peak_rss_mb"] if name == "pipeline" else result[f"{name}_rss_mb"]
         print(f"  {name:<12} {result[f'{name}_s']:>8.1f} s  {rss:>8.0f} MB")
-    for name in ("sample_cli", "sample_launched"):
-        if f"{name}_s" in result:
-            print(f"  {name:<16} {result[f'{name}_s']:>8.1f} s")
+    if "sample_cli_s" in result:
+        print(
+            f"  {'first run on a new warehouse path (the sample, stv run, dbt parse included)':<76}"
+            f" {result['sample_cli_s']:>6.1f} s"
+        )
+    if "sample_launched_s" in result:
+        print(f"  {'the sample, launched by the sensor':<76} {result['sample_launched_s']:>6.1f} s")
     for run, breakdown in result.get("phases", {}).items():
         print(f"  {run}, per phase (from its event log):")
         print("\n".join(format_phases(breakdown)))
+        if run in result.get("events", {}):
+            print(format_events(result["events"][run]))
     differing = result["rows_differing_from_pipeline"]
     if result.get("disclosure_s") is not None:
         share = result["disclosure_s"] / result["pipeline_s"]
@@ -352,11 +396,119 @@ def print_summary(result: dict) -> None:
         print(f"  [{mark}] {target['target']}: {target['measured']}")
 
 
+def run_history(scale: str, seed: int, history: int) -> dict:
+    """The incremental run adding one vintage to a warehouse of `history` vintages, and the
+    same run on a warehouse of the four vintages before it (each from its own full run)."""
+    if history < BASE_HISTORY:
+        raise SystemExit(f"--history is at least {BASE_HISTORY}, the warehouse it is compared with")
+    data, generate_s = ensure_data(scale, seed, vintages=history + 1)
+    vintages = sorted({extract_date(p) for p in (data / "register_benefits").iterdir()})
+    newest = vintages[-1]
+    result: dict = {
+        "scale": scale,
+        "history": history,
+        "vintage_incremental": newest,
+        "generate_s": generate_s,
+        "runs": {},
+    }
+    for held in sorted({BASE_HISTORY, history}):
+        label = f"after {held} vintages"
+        run_dir = WORK_DIR / scale / f"history-{held}"
+        shutil.rmtree(run_dir, ignore_errors=True)
+        runs = Runs(scale, run_dir)
+        # the register files of the `held` vintages before the newest (earnings by date)
+        held_back = link_inbox(data, runs.inbox, skip_vintage=newest, oldest=vintages[-1 - held])
+        full = runs.step(f"full run, {held} vintages", runs.stv_run)
+        full_events = runs.newest_events()
+        for path in held_back:
+            os.link(path, runs.inbox / path.parent.name / path.name)
+        incremental = runs.step(f"incremental run after {held} vintages", runs.stv_run)
+        events = runs.newest_events()
+        result["runs"][label] = {
+            "vintages": vintages[-1 - held : -1],
+            "full_s": full.seconds,
+            "full_phases": runs.breakdown(full, full_events),
+            "full_events": count_events(full_events),
+            "incremental_s": incremental.seconds,
+            "incremental_rss_mb": incremental.peak_rss_mb,
+            "incremental_phases": runs.breakdown(incremental, events),
+            "incremental_events": count_events(events),
+            "rows_differing_from_floor": incremental_matches_floor(
+                runs.warehouse, runs.inbox, run_dir
+            ),
+        }
+    base = result["runs"][f"after {BASE_HISTORY} vintages"]["incremental_s"]
+    grown = result["runs"][f"after {history} vintages"]["incremental_s"]
+    result["incremental_ratio"] = round(grown / base, 3)
+    result["target"] = {
+        "target": f"incremental run after {history} vintages <= 1.25 x after {BASE_HISTORY}",
+        "measured": f"{grown:.1f} s vs {base:.1f} s ({grown / base:.2f} x)",
+        "met": grown <= 1.25 * base,
+    }
+    result.update(date=dt.date.today().isoformat(), git_sha=git_sha(), seed=seed)
+    return result
+
+
+def print_history(result: dict) -> None:
+    runs = result["runs"]
+    labels = list(runs)
+    print(
+        f"\n{result['scale']}: the incremental run adding vintage {result['vintage_incremental']}, "
+        "per phase (from its event log), by the history the warehouse holds"
+    )
+    names = list(dict.fromkeys(n for r in runs.values() for n in r["incremental_phases"]))
+    models = [n for n in names if n.startswith("dbt: ")]
+    names = [n for n in names if n not in models]
+    if "dbt" in names:  # the models' own times under dbt's line, as format_phases shows them
+        at = names.index("dbt") + 1
+        names[at:at] = models
+    print(f"    {'phase':<40}" + "".join(f" {label:>22}" for label in labels))
+    for name in names:
+        cells = "".join(
+            f" {runs[label]['incremental_phases'].get(name, 0.0):>20.1f} s" for label in labels
+        )
+        shown = name if not name.startswith("dbt: ") else "  of " + name
+        print(f"    {shown:<40}{cells}")
+    total = "".join(f" {runs[label]['incremental_s']:>20.1f} s" for label in labels)
+    print(f"    {'total':<40}{total}")
+    events = "".join(f" {runs[label]['incremental_events']['total']:>22}" for label in labels)
+    print(f"    {'events stored':<40}{events}")
+    full = "".join(f" {runs[label]['full_s']:>20.1f} s" for label in labels)
+    print(f"    {'(the full run before it)':<40}{full}")
+    for label in labels:
+        print(
+            f"  {label}: success criteria rows differing from the floor: "
+            f"{runs[label]['rows_differing_from_floor']}"
+        )
+    target = result["target"]
+    print(f"  [{'ok  ' if target['met'] else 'MISS'}] {target['target']}: {target['measured']}")
+
+
+def save_history(result: dict) -> Path:
+    HISTORY_RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = HISTORY_RESULTS_DIR / f"{result['date']}-{result['scale']}-{result['history']}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=sorted(SCALE_FRACTIONS), default="small")
     parser.add_argument("--seed", type=int, default=2016)
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=None,
+        metavar="N",
+        help="N monthly vintages, then one more: the incremental run against the one after four",
+    )
     args = parser.parse_args(argv)
+    if args.history is not None:
+        result = run_history(args.scale, args.seed, args.history)
+        path = save_history(result)
+        print_history(result)
+        print(f"\nresults: {path}")
+        return 0 if not any(r["rows_differing_from_floor"] for r in result["runs"].values()) else 1
     result = run_benchmark(args.scale, args.seed)
     path = save(result)
     print_summary(result)

@@ -2,6 +2,7 @@
 
 stv run [--inbox DIR] [--warehouse FILE] [--exports DIR] [--verbose] [--force-export]
 stv sample --out DIR [--seed N] [--scale sample|small|medium|national] [--format parquet|csv]
+           [--vintages N]
 stv fetch-jobindsats TABLE --period P [--period P ...] [--area A ...] [--format csv|json]
 stv exports prune --keep N [--exports DIR]
 stv --version
@@ -210,7 +211,11 @@ def sample(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     written = generate_sample(
-        Path(args.out), seed=args.seed, scale=args.scale, register_format=args.format
+        Path(args.out),
+        seed=args.seed,
+        scale=args.scale,
+        register_format=args.format,
+        vintages=args.vintages,
     )
     for source, files in written.items():
         for path in files:
@@ -363,6 +368,14 @@ def parser() -> argparse.ArgumentParser:
         choices=REGISTER_FORMATS,
         default="parquet",
         help="file format of the register extracts (default parquet)",
+    )
+    s.add_argument(
+        "--vintages",
+        type=int,
+        default=None,
+        metavar="N",
+        help="small/medium/national: N monthly snapshots of each register, ending with the "
+        "scale's four (default: those four); a year of deliveries is --vintages 13",
     )
     s.set_defaults(func=sample)
     f = sub.add_parser(

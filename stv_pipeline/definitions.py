@@ -23,7 +23,8 @@ from stv_pipeline.settings import ENV_SPARK_DIR, ENV_WAREHOUSE, Settings
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    # dbt runs as a subprocess and finds the warehouse through the same variable (profiles.yml).
+    # dbt runs as a subprocess and finds the warehouse through the same variable
+    # (stv_pipeline/dbt_warehouse.py, the plugin dbt/profiles.yml names).
     os.environ[ENV_WAREHOUSE] = str(settings.warehouse)
     os.environ[ENV_SPARK_DIR] = str(settings.spark_dir)
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)

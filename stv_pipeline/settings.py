@@ -90,8 +90,8 @@ class Settings:
 
     @property
     def dbt_state(self) -> Path:
-        """dbt's target folder for the runs on this warehouse, beside it: dbt's partial parse
-        holds only while the warehouse path is unchanged (the path is part of its profile),
-        so each warehouse keeps its own instead of runs on another warehouse (a test, a
-        benchmark) making the next run here parse the whole project again."""
+        """dbt's target folder for the runs on this warehouse, beside it: its run results and
+        compiled SQL stay with the warehouse they describe, and runs on two warehouses at once
+        (tests, a benchmark) never write the same folder. Its partial parse starts as a copy
+        of `make manifest`'s (dbt/target), which holds for any warehouse path."""
         return self.warehouse.parent / "dbt_state"

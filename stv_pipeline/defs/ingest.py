@@ -22,6 +22,7 @@ from stv_pipeline.ingest.inbox import (
 )
 from stv_pipeline.ingest.loader import discover_files, load_source
 from stv_pipeline.ingest.privacy import PseudonymKeyMissing
+from stv_pipeline.ingest.register_store import RegisterFilesMissing
 from stv_pipeline.quality.check_results import PUBLISHED_DESCRIPTION
 from stv_pipeline.settings import Settings
 from stv_pipeline.vocabulary import Vocabulary, read_vocabulary
@@ -108,7 +109,7 @@ def _ingest_asset(contract: Contract) -> dg.AssetsDefinition:
                     pseudonym_key=settings.pseudonym_key,
                     log=context.log.info,
                 )
-            except PseudonymKeyMissing as exc:
+            except (PseudonymKeyMissing, RegisterFilesMissing) as exc:
                 raise dg.Failure(str(exc)) from None
             copy_raw_for_spark(con, settings, contract)
             total_rows = con.execute(f"select count(*) from raw.{contract.source}").fetchone()[0]

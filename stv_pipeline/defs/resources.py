@@ -215,9 +215,10 @@ def manifest_is_stale(manifest: Path, project_dir: Path = DBT_PROJECT_DIR) -> bo
 
 
 def parse_dbt_project(warehouse: Path, target_path: Path | None = None) -> None:
-    """`dbt parse` of the project for runs on `warehouse` (the warehouse path is part of dbt's
-    profile, and dbt keeps a parse only while its profile is unchanged), into `target_path`
-    (default dbt/target, whose manifest.json the Dagster definitions read)."""
+    """`dbt parse` of the project into `target_path` (default dbt/target, whose manifest.json
+    the Dagster definitions read). The parse holds for every warehouse path (the path is no
+    part of dbt's profile: stv_pipeline/dbt_warehouse.py); `warehouse` is the one dbt would
+    connect to."""
     target = ["--target-path", str(target_path)] if target_path else []
     subprocess.run(
         [

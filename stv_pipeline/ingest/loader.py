@@ -22,6 +22,17 @@ from .contracts import Contract, Problem
 from .jobindsats import read_jobindsats
 from .privacy import PseudonymKeyMissing, mask_cpr
 from .readers import READERS, UnreadableFile, drop_relation, file_format, read_to_table
+from .register_store import (
+    delete_files,
+    ensure_register_view,
+    keep_copy,
+    keeps_files,
+    kept_name,
+    list_file,
+    remove_unlisted,
+    source_folder,
+    sync,
+)
 from .validation import (
     TypedScan,
     Validation,
@@ -101,6 +112,9 @@ def discover_files(folder: Path) -> list[Path]:
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
     con.execute("create schema if not exists raw")
     con.execute(FILE_LOG_DDL)
+    if keeps_files(contract):
+        ensure_register_view(con, contract)
+        return
     cols = ", ".join(f'"{c.name}" {c.sql_type}' for c in contract.output_columns)
     con.execute(f"create table if not exists raw.{contract.source} ({cols}, {META_COLUMNS})")
 
@@ -163,6 +177,14 @@ class Loaded:
     extract_date: date | None
 
 
+def _checked_rows(scan: TypedScan) -> str:
+    """The parsed rows, a broken row raising BROKEN_ROW inside DuckDB."""
+    return (
+        f"select * from ({scan.select}) "
+        f"where case when {scan.any_broken} then error('{BROKEN_ROW}') else true end"
+    )
+
+
 def _insert_checked(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
@@ -176,14 +198,11 @@ def _insert_checked(
     """Load the file in one transaction, parsing it once: the insert reads the typed scan and a
     broken row aborts it; then the inserted (typed) rows, with the other files of their vintage,
     are checked for repeated keys. Returns None, with nothing changed, when a row breaks a rule
-    or a key may repeat (`check`)."""
+    or a key may repeat (`check`). A register file is kept as Parquet instead (_keep_checked)."""
+    if keeps_files(contract):
+        return _keep_checked(con, contract, path, sha, origin, scan, check=check)
     names = ", ".join(f'"{c.name}"' for c in contract.output_columns)
-    rows_sql = scan.select
-    if check:
-        rows_sql = (
-            f"select * from ({scan.select}) "
-            f"where case when {scan.any_broken} then error('{BROKEN_ROW}') else true end"
-        )
+    rows_sql = _checked_rows(scan) if check else scan.select
     this_file = (
         f"(select * from raw.{contract.source} "
         "where _file_name = $file_name and _loaded_at = $loaded_at)"
@@ -254,6 +273,102 @@ def _insert_checked(
     return Loaded(rows, last)
 
 
+def _keep_checked(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    path: Path,
+    sha: str,
+    origin: str,
+    scan: TypedScan,
+    *,
+    check: bool,
+) -> Loaded | None:
+    """Keep a register file as Parquet (register_store.py), parsing it once: a Parquet file
+    whose every row reads as delivered is checked by one scan and copied as it is, any other
+    is written as typed Parquet by the scan itself; a broken row aborts either. The kept rows,
+    with the other files of their vintage, are then checked for repeated keys, and the file is
+    listed with its file-log entry in one transaction. Returns None, with nothing changed, when
+    a row breaks a rule or a key may repeat (`check`)."""
+    names = ", ".join(f'"{c.name}"' for c in contract.output_columns)
+    typed = ", ".join(f'"{c.name}"::{c.sql_type} as "{c.name}"' for c in contract.output_columns)
+    rows_sql = _checked_rows(scan) if check else scan.select
+    target = source_folder(con, contract) / kept_name(path.name, sha)
+    writing = target.with_name(target.name + ".writing")
+    try:
+        as_delivered = False
+        if scan.as_delivered is not None and file_format(path) == "parquet":
+            rows, as_delivered = con.execute(
+                f"select count(*), coalesce(bool_and({scan.reads_as_delivered}), true) "
+                f"from ({rows_sql})",
+                scan.params,
+            ).fetchone()
+        if as_delivered:
+            keep_copy(path, target)
+            columns = scan.as_delivered
+        else:
+            rows = con.execute(
+                f"copy (select {names} from ({rows_sql})) to {_literal(writing)} (format parquet)",
+                scan.params,
+            ).fetchone()[0]
+            writing.replace(target)
+            sync(target)
+            columns = typed
+    except duckdb.Error as exc:
+        writing.unlink(missing_ok=True)
+        if BROKEN_ROW not in str(exc):
+            raise
+        return None
+    kept_rows = f"(select {columns} from read_parquet({_literal(target)}))"
+    first = last = None
+    if contract.vintage_file_prefix:
+        first, last = con.execute(
+            f"select min(extract_date), max(extract_date) from {kept_rows}"
+        ).fetchone()
+    other_files = (
+        f"(select * from raw.{contract.source} where extract_date between $first and $last "
+        "and _file_name <> $file_name)"
+    )
+    if check and (
+        count_repeats(con, contract, kept_rows, {})
+        or (
+            other_files_of_vintage(con, contract, path.name, first, last)
+            and count_keys_in_other_rows(
+                con,
+                contract,
+                kept_rows,
+                other_files,
+                {"file_name": path.name, "first": first, "last": last},
+            )
+        )
+    ):
+        target.unlink(missing_ok=True)
+        return None
+    loaded_at = datetime.now()
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            "update raw.file_log set replaced_at = ? "
+            "where source = ? and file_name = ? and replaced_at is null",
+            [loaded_at, contract.source, path.name],
+        )
+        replaced = list_file(con, contract, path.name, sha, loaded_at, target, columns)
+        con.execute(
+            "insert into raw.file_log values (?, ?, ?, ?, ?, ?, ?, null)",
+            [contract.source, path.name, sha, origin, rows, last, loaded_at],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        target.unlink(missing_ok=True)
+        raise
+    delete_files(replaced)
+    return Loaded(rows, last)
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
 def load_file(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
@@ -321,6 +436,8 @@ def load_source(
     file is fine, the configuration is not); once the other files are loaded, that is raised.
     """
     ensure_raw_tables(con, contract)
+    if keeps_files(contract):
+        remove_unlisted(con, contract)
     outcomes, waiting = [], []
     previous_limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
     # Large register files stay within a bounded memory: DuckDB spills to disk beyond this.

@@ -238,16 +238,40 @@ def _problem_queries(contract: Contract, typed: str, cpr: bool, file_name: str) 
     return queries
 
 
+def _as_delivered(contract: Contract, headers: HeaderMap, vintage: date | None) -> list[str]:
+    """The contract's columns read from the delivered file's own columns (each cast to its
+    type), the vintage from the file's name where the file has no extract_date column."""
+    parts = []
+    for col in contract.output_columns:
+        header = headers.columns.get(col.derived_from or col.name)
+        if col.name == "extract_date" and header is None:
+            literal = f"date '{vintage.isoformat()}'" if vintage else "null::date"
+            parts.append(f"{literal} as extract_date")
+        elif header is None:
+            parts.append(f"null::{col.sql_type} as {_quote(col.name)}")
+        else:
+            parts.append(f"{_quote(header)}::{col.sql_type} as {_quote(col.name)}")
+    return parts
+
+
 @dataclass(frozen=True)
 class TypedScan:
     """A file's rows parsed by its contract: `select` (over the file's text cells, with the
     named `params` it binds) yields the typed columns, their `__raw` text and `_row`;
-    `any_broken` is SQL over those, true for a row that breaks a row rule."""
+    `any_broken` is SQL over those, true for a row that breaks a row rule.
+
+    `as_delivered` reads the same columns from the delivered file's own (typed) columns, and
+    `reads_as_delivered` is SQL over the parse, true for a row each of whose values is the
+    delivered cell itself (no trimming, no decimal comma, no missing marker): a file whose
+    every row reads as delivered can be kept as it is. None when it cannot be (a CPR number is
+    never kept)."""
 
     select: str
     params: dict[str, object]
     any_broken: str
     cpr: bool
+    as_delivered: str | None = None
+    reads_as_delivered: str = "false"
 
 
 def typed_scan(
@@ -280,7 +304,21 @@ def typed_scan(
     )
     any_broken = " or ".join(f"({c.where})" for c in _row_checks(contract, cpr)) or "false"
     params = hmac_pads(pseudonym_key) if cpr and pseudonym_key else {}
-    return TypedScan(select, dict(params), any_broken, cpr)
+    if cpr or any(c.derived_from for c in contract.output_columns):
+        return TypedScan(select, dict(params), any_broken, cpr)
+    reads_as_delivered = " and ".join(
+        f"{_quote(c.name)}::varchar is not distinct from {_quote(c.name + '__raw')}"
+        for c in contract.output_columns
+        if c.name != "extract_date" or "extract_date" in header_map.columns
+    )
+    return TypedScan(
+        select,
+        dict(params),
+        any_broken,
+        cpr,
+        as_delivered=", ".join(_as_delivered(contract, header_map, vintage)),
+        reads_as_delivered=reads_as_delivered or "true",
+    )
 
 
 def _hashed_keys(contract: Contract, rows: str) -> str:

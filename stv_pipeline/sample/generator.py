@@ -186,15 +186,19 @@ SOURCES = (
 
 
 def generate_sample(
-    out_dir: Path, seed: int = 2016, scale: str = "sample", register_format: str = "parquet"
+    out_dir: Path,
+    seed: int = 2016,
+    scale: str = "sample",
+    register_format: str = "parquet",
+    vintages: int | None = None,
 ) -> dict[str, list[Path]]:
     """Write a deterministic data set of every input source into out_dir/<source>/ and return
     the files written per source. Register files (one per vintage) are Parquet or CSV; the
-    municipal sources are CSV."""
+    municipal sources are CSV. `vintages`: monthly snapshots per register (scenarios.py)."""
     if register_format not in REGISTER_FORMATS:
         raise ValueError(f"register_format must be one of {REGISTER_FORMATS}")
     out_dir = Path(out_dir)
-    scn = scenario(scale, seed)
+    scn = scenario(scale, seed, vintages)
     munis = MuniTable.of(scn)
     rng = np.random.default_rng(seed)
     streams = dict(

@@ -102,8 +102,34 @@ SCALES = ("sample", *SCALE_FRACTIONS)
 REGISTER_FORMATS = ("parquet", "csv")
 
 
-def scenario(scale: str = "sample", seed: int = 2016) -> Scenario:
-    """The scenario of a scale; the drawn municipal parameters depend on the seed only."""
+def monthly_vintages(newest: tuple[date, ...], count: int) -> tuple[date, ...]:
+    """`count` monthly snapshots ending with `newest` (the scale's own), the earlier ones on
+    the day of the month of the oldest of `newest`: a longer history of the same deliveries."""
+    if count <= len(newest):
+        return newest[len(newest) - count :]
+    first = newest[0]
+    earlier = []
+    for back in range(count - len(newest), 0, -1):
+        months = first.year * 12 + first.month - 1 - back
+        earlier.append(date(months // 12, months % 12 + 1, first.day))
+    return (*earlier, *newest)
+
+
+def scenario(scale: str = "sample", seed: int = 2016, vintages: int | None = None) -> Scenario:
+    """The scenario of a scale; the drawn municipal parameters depend on the seed only.
+    `vintages`: that many monthly snapshots of each register instead of the scale's four,
+    ending with the same newest ones (a year of deliveries: `bench/`'s history mode)."""
+    if vintages is not None:
+        if scale == "sample" or vintages < 1:
+            raise ValueError("vintages is for the small, medium and national scales, 1 or more")
+        scn = scenario(scale, seed)
+        benefits = monthly_vintages(scn.benefits_vintages, vintages)
+        return replace(
+            scn,
+            benefits_vintages=benefits,
+            earnings_vintages=monthly_vintages(scn.earnings_vintages, vintages),
+            benefits_split_by_region=benefits,
+        )
     if scale == "sample":
         return Scenario(
             "sample",

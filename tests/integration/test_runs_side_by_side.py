@@ -6,6 +6,7 @@ file is rejected delivers nothing and exits 1."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 
 import dagster as dg
@@ -112,3 +113,31 @@ def test_an_inbox_whose_files_are_all_rejected_exits_1_writing_no_export(two_run
         f"Run {run.run_id8} FAILED: no export written - the ERROR check(s) above failed"
     )
     assert "dbt:                0 of 36 models built" in run.output  # nothing was built
+
+
+def test_each_warehouse_reads_only_the_register_files_beside_it(two_runs):
+    """The runs kept their register snapshots in two folders, each beside its own warehouse,
+    and each warehouse's views read its own folder's files and no others."""
+    _, places, _ = two_runs
+    kept = {}
+    for name, place in places.items():
+        own = place.warehouse.with_name(place.warehouse.name + ".registers")
+        kept[name] = sorted(p.relative_to(own).as_posix() for p in own.glob("*/*"))
+        with duckdb.connect(str(place.warehouse), read_only=True) as con:
+            listed = con.execute(
+                "select source || '/' || parquet_file from raw.register_files order by 1"
+            ).fetchall()
+            views = " ".join(
+                sql
+                for (sql,) in con.execute(
+                    "select sql from duckdb_views() where schema_name = 'raw'"
+                ).fetchall()
+            )
+        read = sorted(re.findall(r"read_parquet\('([^']+)'\)", views))
+        assert read == [str(own / f) for f in kept[name]]
+        assert [f for (f,) in listed] == kept[name]
+    newest = {
+        f for f in kept["sample"] if f.startswith(f"register_benefits/{NEWEST_BENEFITS[:-4]}.")
+    }
+    assert len(newest) == 1 and not newest & set(kept["without_newest"])
+    assert len(kept["sample"]) == 4 and len(kept["without_newest"]) == 3

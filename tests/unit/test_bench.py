@@ -215,3 +215,52 @@ def test_the_person_level_models_times_are_shown_under_dbt():
         ["of", "dbt:", "int_benefit_person_months", "7.5", "s"],
         ["exports", "2.0", "s"],
     ]
+
+
+def test_a_runs_events_are_counted_in_all_and_by_kind():
+    from bench.phases import Event, count_events, format_events
+
+    events = [
+        Event(1.0, "STEP_START", "a"),
+        Event(2.0, "LOG", "a", "loaded x"),
+        Event(3.0, "ASSET_MATERIALIZATION", "a"),
+        Event(4.0, "ASSET_MATERIALIZATION", "a"),
+        Event(5.0, "STEP_SUCCESS", "a"),
+    ]
+    counts = count_events(events)
+    assert counts == {
+        "total": 5,
+        "ASSET_MATERIALIZATION": 2,
+        "STEP_START": 1,
+        "LOG": 1,
+        "STEP_SUCCESS": 1,
+    }
+    assert list(counts)[:2] == ["total", "ASSET_MATERIALIZATION"]
+    assert format_events(counts).split() == [
+        "events", "stored", "5", "(ASSET_MATERIALIZATION", "2,", "STEP_START", "1,", "LOG", "1,",
+        "STEP_SUCCESS", "1)",
+    ]  # fmt: skip
+
+
+def test_a_history_inbox_holds_the_chosen_vintages_and_holds_back_the_newest(tmp_path):
+    from bench.run import link_inbox
+
+    data = tmp_path / "data"
+    names = {
+        "register_benefits": ["benefits_2019-01-15_x.parquet", "benefits_2019-02-15_x.parquet",
+                              "benefits_2019-03-15_x.parquet"],
+        "register_earnings": ["earnings_2019-01-08.parquet", "earnings_2019-02-20.parquet"],
+        "municipal_targets": ["targets.csv"],
+    }  # fmt: skip
+    for source, files in names.items():
+        (data / source).mkdir(parents=True)
+        for name in files:
+            (data / source / name).write_text(name)
+    held = link_inbox(data, tmp_path / "inbox", skip_vintage="2019-03-15", oldest="2019-02-15")
+    assert [p.name for p in held] == ["benefits_2019-03-15_x.parquet"]
+    inbox = {p.parent.name + "/" + p.name for p in (tmp_path / "inbox").glob("*/*")}
+    assert inbox == {
+        "register_benefits/benefits_2019-02-15_x.parquet",
+        "register_earnings/earnings_2019-02-20.parquet",
+        "municipal_targets/targets.csv",
+    }

@@ -59,3 +59,22 @@ def test_the_drawn_parameters_depend_on_the_seed_only():
 def test_an_unknown_scale_is_refused_with_the_choices():
     with pytest.raises(ValueError, match="small, medium, national"):
         scenario("regional")
+
+
+def test_a_longer_history_is_monthly_snapshots_ending_with_the_scales_own():
+    """`stv sample --vintages 13`: a year of monthly deliveries before the newest."""
+    scale, year = scenario("medium", seed=7), scenario("medium", seed=7, vintages=13)
+    assert year.benefits_vintages[-4:] == scale.benefits_vintages
+    assert year.benefits_vintages[:3] == (date(2018, 4, 15), date(2018, 5, 15), date(2018, 6, 15))
+    assert len(year.benefits_vintages) == 13 and year.benefits_vintages[8] == date(2018, 12, 15)
+    assert year.earnings_vintages[-4:] == scale.earnings_vintages
+    assert year.earnings_vintages[:2] == (date(2018, 4, 8), date(2018, 5, 8))
+    assert year.benefits_split_by_region == year.benefits_vintages
+    assert year.municipalities == scale.municipalities
+    assert scenario("medium", seed=7, vintages=4) == scale
+    assert scenario("medium", seed=7, vintages=2).benefits_vintages == (
+        date(2019, 3, 15),
+        date(2019, 4, 15),
+    )
+    with pytest.raises(ValueError, match="vintages"):
+        scenario("sample", vintages=3)
