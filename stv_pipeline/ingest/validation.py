@@ -30,6 +30,7 @@ from .contracts import (
     Problem,
     Validation,
 )
+from .macros import define_macros
 from .privacy import PseudonymKeyMissing, hmac_pads, hmac_sql, mask_cpr
 from .readers import ROW_COLUMN, drop_relation
 
@@ -282,6 +283,7 @@ def typed_scan(
     pseudonym_key: str | None,
 ) -> TypedScan | Validation:
     """How to parse and check `incoming`, or the problems of a header that cannot be used."""
+    define_macros(con)
     headers = [r[0] for r in con.execute(f"describe {incoming}").fetchall()]
     header_map = map_headers(headers, contract)
     if header_map.problems:

@@ -56,12 +56,15 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
+
+from stv_pipeline.ingest.macros import define_macros
 
 from .jobindsats import write_jobindsats_sample
 from .scenarios import REGISTER_FORMATS, Scenario, region_file_labels, scenario
@@ -271,19 +274,30 @@ def _monday(day: date) -> pd.Timestamp:
 
 
 def week_calendar() -> pd.DataFrame:
-    """One row per ISO week: monday, sunday, iso_week, month (of the Thursday), ramp."""
+    """One row per ISO week: monday, sunday, iso_week, month (the one the pipeline gives the
+    week), ramp (the uplift at the middle of the week)."""
     mondays = pd.date_range(_monday(PERIOD_FIRST_DAY), _monday(PERIOD_LAST_DAY), freq="7D")
     iso = mondays.isocalendar()
-    thursdays = mondays + pd.Timedelta(days=3)
     return pd.DataFrame(
         {
             "monday": mondays,
             "sunday": mondays + pd.Timedelta(days=6),
             "iso_week": [f"{y}-W{w:02d}" for y, w in zip(iso["year"], iso["week"], strict=True)],
-            "month": thursdays.strftime("%Y-%m"),
-            "ramp": uplift_ramp(thursdays),
+            "month": week_months(mondays),
+            "ramp": uplift_ramp(mondays + pd.Timedelta(days=3)),
         }
     ).reset_index(drop=True)
+
+
+def week_months(mondays: pd.DatetimeIndex) -> list[str]:
+    """'YYYY-MM' of each week's month, by the loader's own rule (the macro week_month)."""
+    con = duckdb.connect()
+    define_macros(con)
+    [months] = con.execute(
+        "select list_transform($mondays, lambda monday: strftime(week_month(monday), '%Y-%m'))",
+        {"mondays": [monday.date() for monday in mondays]},
+    ).fetchone()
+    return months
 
 
 def uplift_ramp(days: pd.DatetimeIndex) -> np.ndarray:
