@@ -2,7 +2,8 @@
 
 `define_macros` defines the DuckDB macros of sql/macros.sql (the parsers the contracts name and
 the rules dbt applies too) on a connection, before a file is parsed on it; `render` fills in
-any other template (sql/problems.sql).
+any other template (sql/problems.sql), whose filters `ident` and `literal` quote a name or a
+text.
 """
 
 from __future__ import annotations
@@ -34,11 +35,23 @@ def seed(name: str) -> str:
 @cache
 def _templates() -> jinja2.Environment:
     # StrictUndefined: a template naming what it is not given fails, never renders it empty
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(SQL_FOLDER),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
+    environment.filters.update(ident=identifier, literal=literal)
+    return environment
+
+
+def identifier(name: str) -> str:
+    """A name as a quoted SQL identifier: `Område` -> `"Område"`."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """A text as an SQL string literal: `it's` -> `'it''s'`."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def render(template: str, **context: Any) -> str:
