@@ -8,10 +8,14 @@ sql/macros.sql) and the rules a parsed row must satisfy. The validation engine
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .jobindsats import MISSING_MARKERS
+from .jobindsats import MISSING_MARKERS, read_jobindsats
 from .macros import seed
+from .readers import Reader, cell_readers
+
+GENERATOR = "stv_pipeline.sample.generator"
 
 # --- parsers: SQL over one raw text cell `{c}` yielding a typed value, or NULL when invalid;
 # each a DuckDB macro of sql/macros.sql ---
@@ -67,10 +71,22 @@ class Rule:
 
 @dataclass(frozen=True)
 class Contract:
-    source: str
+    """A source of DESIGN §2, whole: adding a source is adding its contract to CONTRACTS (with
+    its staging model and its entry in dbt/models/staging/_sources.yml). The ingestion asset
+    and its quarantine check, the loader, the inbox's lists and the sample generator all read
+    the contracts."""
+
+    source: str  # the inbox folder <inbox>/<source>/ and the table raw.<source>
+    # What the raw table holds, for the analysts (the Dagster asset's description).
+    description: str
     columns: tuple[Column, ...]
+    # The reader of each accepted file type (readers.py): most read cells as they are, a few
+    # read a layout told by the content (jobindsats.read_jobindsats). Not compared: functions.
+    readers: Mapping[str, Reader] = field(compare=False)
+    # The sample generator's writer of this source's files, as module:function (resolved when
+    # a sample is written, so loading never imports the generator).
+    sample: str
     rules: tuple[Rule, ...] = ()
-    formats: tuple[str, ...] = ("csv",)
     # Register sources identify persons (cpr or person_id) and carry a vintage.
     has_person: bool = False
     # A regular expression for the file-name part before `_YYYY-MM-DD` that dates a vintage.
@@ -78,11 +94,15 @@ class Contract:
     # A file without a date in its name (or an extract_date column) is of the load date,
     # instead of being rejected.
     vintage_defaults_to_load_date: bool = False
-    # Files whose layout needs more than reading cells (see loader.CONTENT_READERS), read by
-    # this reader whatever their extension says.
-    reader: str | None = None
     unique_key: tuple[str, ...] = ()
     unique_rule: str = ""
+    # Whether its rows become published figures; a list that only sets the evaluation up
+    # (the participating jobcentres) does not, and alone is no delivery to run on.
+    becomes_figures: bool = True
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        return tuple(self.readers)
 
     @property
     def output_columns(self) -> tuple[Column, ...]:
@@ -106,7 +126,13 @@ KNOWN_MUNICIPALITY = Rule(
 
 REGISTER_BENEFITS = Contract(
     source="register_benefits",
-    formats=("csv", "parquet"),
+    description=(
+        "Weekly benefit and activation registrations per person (DREAM-like, DESIGN §2.1), "
+        "every register vintage kept. CPR numbers are pseudonymised at load; one row per "
+        "person, ISO week and vintage."
+    ),
+    readers=cell_readers("csv", "parquet"),
+    sample=f"{GENERATOR}:benefits_files",
     has_person=True,
     vintage_file_prefix="benefits",
     columns=(
@@ -156,7 +182,11 @@ REGISTER_BENEFITS = Contract(
 
 REGISTER_EARNINGS = Contract(
     source="register_earnings",
-    formats=("csv", "parquet"),
+    description=(
+        "Monthly ordinary paid hours per person (eIndkomst-like, DESIGN §2.2), every vintage kept."
+    ),
+    readers=cell_readers("csv", "parquet"),
+    sample=f"{GENERATOR}:earnings_files",
     has_person=True,
     vintage_file_prefix="earnings",
     columns=(
@@ -175,7 +205,12 @@ REGISTER_EARNINGS = Contract(
 
 MUNICIPAL_MONITORING = Contract(
     source="municipal_monitoring",
-    formats=("csv", "xlsx"),
+    description=(
+        "The municipalities' own monitoring counts (e.g. active company placements) per "
+        "extract date (DESIGN §2.3)."
+    ),
+    readers=cell_readers("csv", "xlsx"),
+    sample=f"{GENERATOR}:monitoring_files",
     columns=(
         MUNICIPALITY,
         Column("extract_date", "date", DATE, "a date", ("udtraeksdato", "udtræksdato")),
@@ -198,7 +233,9 @@ MUNICIPAL_MONITORING = Contract(
 
 MUNICIPAL_TARGETS = Contract(
     source="municipal_targets",
-    formats=("csv", "xlsx"),
+    description="The municipalities' target points per measure and date (DESIGN §2.4).",
+    readers=cell_readers("csv", "xlsx"),
+    sample=f"{GENERATOR}:targets_files",
     columns=(
         MUNICIPALITY,
         Column("measure", "varchar", f"lower({TEXT})", "a measure name", ("maal", "mål")),
@@ -215,7 +252,12 @@ MUNICIPAL_TARGETS = Contract(
 
 IMPLEMENTATION_SURVEY = Contract(
     source="implementation_survey",
-    formats=("csv", "xlsx"),
+    description=(
+        "Manager and staff answers (1-5, or empty for 'ved ikke') on the STV minimum "
+        "requirements 1A-3C, at baseline and endline (DESIGN §2.5)."
+    ),
+    readers=cell_readers("csv", "xlsx"),
+    sample=f"{GENERATOR}:survey_files",
     columns=(
         Column("respondent_id", "varchar", TEXT, "a respondent id", ("respondent",)),
         MUNICIPALITY,
@@ -268,7 +310,11 @@ IMPLEMENTATION_SURVEY = Contract(
 
 STV_PARTICIPANTS = Contract(
     source="stv_participants",
-    formats=("csv", "xlsx"),
+    description=(
+        "The jobcentres taking part in STV (DESIGN §2.8); the rest are the comparison group."
+    ),
+    readers=cell_readers("csv", "xlsx"),
+    sample=f"{GENERATOR}:participants_files",
     columns=(
         MUNICIPALITY,
         Column("start_date", "date", DATE, "a date", ("startdato",), required=False),
@@ -276,13 +322,20 @@ STV_PARTICIPANTS = Contract(
     rules=(KNOWN_MUNICIPALITY,),
     unique_key=("municipality_code",),
     unique_rule="a municipality is listed once",
+    becomes_figures=False,
 )
 
 # --- Jobindsats (DESIGN §2.7) ---
 JOBINDSATS = Contract(
     source="jobindsats",
-    formats=("csv", "json", "txt"),
-    reader="jobindsats",
+    description=(
+        "Jobindsats.dk tables (STAR's public portal, DESIGN §2.7) in any of its formats (API v2 "
+        "CSV or JSON, API v3 JSON), one row per table, area, period, dimension values and "
+        "measure; every download (vintage) kept. Aggregated figures, never person-level."
+    ),
+    # any of the portal's formats, told apart by the content (jobindsats.py)
+    readers=dict.fromkeys(("csv", "json", "txt"), read_jobindsats),
+    sample=f"{GENERATOR}:jobindsats_files",
     # Y36A02_2024-05-01.csv: the table id, then the download date; without a date, the load date.
     vintage_file_prefix="[A-Za-z0-9]+",
     vintage_defaults_to_load_date=True,
