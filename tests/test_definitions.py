@@ -1,22 +1,31 @@
 """The code location loads and holds every asset, check and job the pipeline promises."""
 
+from pathlib import Path
+
 import dagster as dg
+import duckdb
 import pytest
 import yaml
 
 from stv_pipeline.definitions import build_definitions
+from stv_pipeline.defs import ingest as ingest_defs
 from stv_pipeline.defs.resources import WarehouseResource
+from stv_pipeline.ingest import inbox
+from stv_pipeline.ingest.contracts import (
+    CONTRACTS,
+    INTEGER,
+    KNOWN_MUNICIPALITY,
+    MUNICIPALITY,
+    Column,
+    Contract,
+)
+from stv_pipeline.ingest.loader import load_source
+from stv_pipeline.ingest.readers import cell_readers
+from stv_pipeline.sample.generator import generate_sample
 from stv_pipeline.settings import PROJECT_ROOT, Settings
+from stv_pipeline.vocabulary import Vocabulary, read_vocabulary
 
-SOURCES = [
-    "register_benefits",
-    "register_earnings",
-    "municipal_monitoring",
-    "municipal_targets",
-    "implementation_survey",
-    "stv_participants",
-    "jobindsats",
-]
+SOURCES = list(CONTRACTS)
 
 
 @pytest.fixture(scope="module")
@@ -186,3 +195,76 @@ def test_the_jobindsats_mart_runs_from_its_raw_table_to_the_export(defs):
     } <= (ancestors(mart))
     published = graph.get(dg.AssetKey(["exports", "published_tables"])).parent_keys
     assert {mart, dg.AssetKey(["marts", "jobindsats_vs_register"])} <= published
+
+
+# A source added as its contract alone (here without its staging model and _sources.yml entry,
+# which dbt needs to read it): a toy whose sample is written by a function of this module.
+TOY = Contract(
+    source="toy_visits",
+    description="Visits to the jobcentre per municipality: a source added as one contract.",
+    columns=(MUNICIPALITY, Column("visits", "bigint", INTEGER, "a whole number", ("besøg",))),
+    readers=cell_readers("csv", "xlsx"),
+    sample=f"{__name__}:toy_visit_files",
+    rules=(KNOWN_MUNICIPALITY,),
+)
+
+
+def toy_visit_files(world, folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    codes = world.munis.code[:2]
+    path = folder / "visits.csv"
+    path.write_text("kommunekode;besøg\n" + "".join(f"{c};{i + 1}\n" for i, c in enumerate(codes)))
+    return [path]
+
+
+def test_a_source_is_its_contract(monkeypatch, tmp_path):
+    monkeypatch.setitem(CONTRACTS, TOY.source, TOY)
+    # its Danish name, which every text STAR reads takes from the vocabulary seed
+    vocabulary = read_vocabulary()
+    monkeypatch.setattr(
+        ingest_defs,
+        "read_vocabulary",
+        lambda: Vocabulary({**vocabulary.texts, ("source", TOY.source): ("besøg", "visits")}),
+    )
+    defs = build_definitions(Settings.from_env({"STV_WAREHOUSE": str(tmp_path / "w.duckdb")}))
+    key = dg.AssetKey(["raw", TOY.source])
+    spec = asset_specs(defs)[key]
+    assert (spec.group_name, spec.description) == ("ingest", TOY.description)
+    columns = spec.metadata["dagster/column_schema"].columns
+    assert [(c.name, c.type) for c in columns[:2]] == [
+        ("municipality_code", "integer"),
+        ("visits", "bigint"),
+    ]
+    graph = defs.resolve_asset_graph()
+    assert key in graph.get(dg.AssetKey(["raw", "file_log"])).parent_keys
+    assert dg.AssetCheckKey(key, "no_quarantined_files") in graph.asset_check_keys
+    assert TOY.source in inbox.data_sources()
+
+    written = generate_sample(tmp_path / "inbox")
+    assert [p.name for p in written[TOY.source]] == ["visits.csv"]
+    with duckdb.connect() as con:
+        [outcome] = load_source(
+            con,
+            TOY,
+            tmp_path / "inbox" / TOY.source,
+            origin="inbox",
+            quarantine_dir=tmp_path / "quarantine",
+            pseudonym_key=None,
+            log=lambda _: None,
+        )
+        assert (outcome.status, outcome.rows) == ("loaded", 2)
+        assert con.execute("select sum(visits) from raw.toy_visits").fetchone() == (3,)
+        (tmp_path / "json").mkdir()
+        (tmp_path / "json" / "visits.json").write_text("{}")
+        [rejected] = load_source(
+            con,
+            TOY,
+            tmp_path / "json",
+            origin="inbox",
+            quarantine_dir=tmp_path / "quarantine",
+            pseudonym_key=None,
+            log=lambda _: None,
+        )
+    assert rejected.problems[0].rule == (
+        "file type .json is not accepted for toy_visits (accepted: csv, xlsx)"
+    )

@@ -5,20 +5,6 @@
     qualify, date ± integer days, `nulls last` spelt out) is written in the models directly.
 -#}
 
-{#- ISO day of the week: Monday 1 ... Sunday 7 (Spark's weekday() counts Monday 0). -#}
-{% macro iso_day_of_week(d) -%}
-    {{ return(adapter.dispatch('iso_day_of_week', 'stv')(d)) }}
-{%- endmacro %}
-
-{% macro default__iso_day_of_week(d) -%}
-    cast(isodow({{ d }}) as integer)
-{%- endmacro %}
-
-{% macro spark__iso_day_of_week(d) -%}
-    cast(extract(dayofweek_iso from {{ d }}) as integer)
-{%- endmacro %}
-
-
 {#- Whole days from one date to a later one (negative when `later` is earlier). Spark's
     date - date is an interval, DuckDB's an integer. -#}
 {% macro days_between(earlier, later) -%}

@@ -1,7 +1,7 @@
 """dbt assets: the reference seeds, staging, intermediate and mart models with their tests, in
 one `dbt build` after ingestion (one dbt process per run).
 
-The loaders check codes against the seed CSVs themselves (ingest/contracts.py `seed`), so the
+The loaders check codes against the seed CSVs themselves (ingest/macros.py `seed`), so the
 seeds need not be built before them: the lineage runs inbox → raw → seeds and staging →
 intermediate → marts → exports. dbt tests surface as Dagster asset checks on the model they test.
 """

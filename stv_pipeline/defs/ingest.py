@@ -27,34 +27,6 @@ from stv_pipeline.quality.check_results import PUBLISHED_DESCRIPTION
 from stv_pipeline.settings import Settings
 from stv_pipeline.vocabulary import Vocabulary, read_vocabulary
 
-SOURCE_DESCRIPTIONS = {
-    "register_benefits": (
-        "Weekly benefit and activation registrations per person (DREAM-like, DESIGN §2.1), "
-        "every register vintage kept. CPR numbers are pseudonymised at load; one row per "
-        "person, ISO week and vintage."
-    ),
-    "register_earnings": (
-        "Monthly ordinary paid hours per person (eIndkomst-like, DESIGN §2.2), every vintage kept."
-    ),
-    "municipal_monitoring": (
-        "The municipalities' own monitoring counts (e.g. active company placements) per "
-        "extract date (DESIGN §2.3)."
-    ),
-    "municipal_targets": "The municipalities' target points per measure and date (DESIGN §2.4).",
-    "implementation_survey": (
-        "Manager and staff answers (1-5, or empty for 'ved ikke') on the STV minimum "
-        "requirements 1A-3C, at baseline and endline (DESIGN §2.5)."
-    ),
-    "stv_participants": (
-        "The jobcentres taking part in STV (DESIGN §2.8); the rest are the comparison group."
-    ),
-    "jobindsats": (
-        "Jobindsats.dk tables (STAR's public portal, DESIGN §2.7) in any of its formats (API v2 "
-        "CSV or JSON, API v3 JSON), one row per table, area, period, dimension values and "
-        "measure; every download (vintage) kept. Aggregated figures, never person-level."
-    ),
-}
-
 
 def column_schema(contract: Contract) -> dg.TableSchema:
     """The raw table's columns as the UI shows them, from the contract itself."""
@@ -79,7 +51,7 @@ def _ingest_asset(contract: Contract) -> dg.AssetsDefinition:
     @dg.asset(
         key=dg.AssetKey(["raw", contract.source]),
         group_name="ingest",
-        description=SOURCE_DESCRIPTIONS[contract.source],
+        description=contract.description,
         kinds={"duckdb", "python"},
         owners=["team:stv-data"],
         metadata={

@@ -1,58 +1,42 @@
 """The input data contracts of DESIGN §2, as data.
 
 A contract lists the canonical columns of a source with their Danish aliases, how each value is
-parsed from text (a DuckDB SQL expression over the raw cell `{c}`) and the rules a parsed row
-must satisfy. The validation engine (`validation.py`) turns these into SQL, so a contract change
-never needs new code.
+parsed from text (a DuckDB SQL expression over the raw cell `{c}`, most of them a macro of
+sql/macros.sql) and the rules a parsed row must satisfy. The validation engine
+(`validation.py`) turns these into SQL, so a contract change never needs new code.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from stv_pipeline.settings import DBT_PROJECT_DIR
+from .jobindsats import MISSING_MARKERS, read_jobindsats
+from .macros import seed
+from .readers import Reader, cell_readers
 
-# --- parsers: SQL over one raw text cell `{c}` that yield a typed value, or NULL when invalid ---
-TEXT = "nullif(trim({c}), '')"
-INTEGER = "try_cast(trim({c}) as bigint)"
-# Decimal comma or point; a comma means the point (if any) is a thousands separator.
-DECIMAL = (
-    "try_cast(case when contains(trim({c}), ',') "
-    "then replace(replace(trim({c}), '.', ''), ',', '.') else trim({c}) end as double)"
-)
-DATE = (
-    "coalesce(try_strptime(trim({c}), '%Y-%m-%d'), try_strptime(trim({c}), '%d-%m-%Y'), "
-    "try_strptime(trim({c}), '%d/%m/%Y'), try_strptime(trim({c}), '%Y-%m-%d %H:%M:%S'))::date"
-)
-ISO_WEEK = (
-    "case when regexp_full_match(trim({c}), '\\d{{4}}-W\\d{{2}}') "
-    "and try_cast(substr(trim({c}), 7, 2) as integer) between 1 "
-    "and weekofyear(make_date(try_cast(substr(trim({c}), 1, 4) as integer), 12, 28)) "
-    "then trim({c}) end"
-)
-MONTH = (
-    "case when regexp_full_match(trim({c}), '\\d{{4}}-\\d{{2}}') "
-    "then try_strptime(trim({c}) || '-01', '%Y-%m-%d')::date end"
-)
+GENERATOR = "stv_pipeline.sample.generator"
+
+# --- parsers: SQL over one raw text cell `{c}` yielding a typed value, or NULL when invalid;
+# each a DuckDB macro of sql/macros.sql ---
+TEXT = "parse_text({c})"
+INTEGER = "parse_integer({c})"
+DECIMAL = "parse_decimal({c})"
+DATE = "parse_date({c})"
+ISO_WEEK = "parse_iso_week({c})"
+MONTH = "parse_month({c})"
+CPR = "parse_cpr({c})"
 
 
-def iso_week_monday(week: str) -> str:
-    """SQL for the Monday of a valid ISO week text `YYYY-Www`: week 1 holds January 4th."""
-    jan4 = f"make_date(cast(substr({week}, 1, 4) as integer), 1, 4)"
-    week_number = f"cast(substr({week}, 7, 2) as integer)"
-    return f"({jan4} - cast(isodow({jan4}) - 1 as integer) + ({week_number} - 1) * 7)"
-
-
-CPR = (
-    "case when regexp_full_match(trim({c}), '\\d{{6}}-?\\d{{4}}') "
-    "then replace(trim({c}), '-', '') end"
-)
+def one_of(words: tuple[str, ...]) -> str:
+    """Words as a reader lists alternatives: 'a', 'a or b', 'a, b or c'."""
+    return " or ".join(filter(None, (", ".join(words[:-1]), words[-1])))
 
 
 def enum(values: dict[str, str]) -> str:
     """Parser for a closed list; `values` maps every accepted spelling (lower case) to its key."""
     whens = " ".join(f"when '{alias}' then '{key}'" for alias, key in values.items())
-    return f"case lower(trim({{c}})) {whens} end"
+    return "case lower(trim({c})) " + whens + " end"
 
 
 @dataclass(frozen=True)
@@ -87,10 +71,22 @@ class Rule:
 
 @dataclass(frozen=True)
 class Contract:
-    source: str
+    """A source of DESIGN §2, whole: adding a source is adding its contract to CONTRACTS (with
+    its staging model and its entry in dbt/models/staging/_sources.yml). The ingestion asset
+    and its quarantine check, the loader, the inbox's lists and the sample generator all read
+    the contracts."""
+
+    source: str  # the inbox folder <inbox>/<source>/ and the table raw.<source>
+    # What the raw table holds, for the analysts (the Dagster asset's description).
+    description: str
     columns: tuple[Column, ...]
+    # The reader of each accepted file type (readers.py): most read cells as they are, a few
+    # read a layout told by the content (jobindsats.read_jobindsats). Not compared: functions.
+    readers: Mapping[str, Reader] = field(compare=False)
+    # The sample generator's writer of this source's files, as module:function (resolved when
+    # a sample is written, so loading never imports the generator).
+    sample: str
     rules: tuple[Rule, ...] = ()
-    formats: tuple[str, ...] = ("csv",)
     # Register sources identify persons (cpr or person_id) and carry a vintage.
     has_person: bool = False
     # A regular expression for the file-name part before `_YYYY-MM-DD` that dates a vintage.
@@ -98,11 +94,15 @@ class Contract:
     # A file without a date in its name (or an extract_date column) is of the load date,
     # instead of being rejected.
     vintage_defaults_to_load_date: bool = False
-    # Files whose layout needs more than reading cells (see loader.CONTENT_READERS), read by
-    # this reader whatever their extension says.
-    reader: str | None = None
     unique_key: tuple[str, ...] = ()
     unique_rule: str = ""
+    # Whether its rows become published figures; a list that only sets the evaluation up
+    # (the participating jobcentres) does not, and alone is no delivery to run on.
+    becomes_figures: bool = True
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        return tuple(self.readers)
 
     @property
     def output_columns(self) -> tuple[Column, ...]:
@@ -112,14 +112,6 @@ class Contract:
         if self.vintage_file_prefix:
             cols = (*cols, Column("extract_date", "date", DATE, "a date"))
         return cols
-
-
-def seed(name: str) -> str:
-    """SQL reading one reference seed CSV of the dbt project (dbt/seeds/<name>.csv) directly:
-    the loaders check codes against the same file dbt loads into reference.<name>, so ingestion
-    does not wait for a dbt build of the seeds."""
-    path = str(DBT_PROJECT_DIR / "seeds" / f"{name}.csv").replace("'", "''")
-    return f"read_csv('{path}', header = true)"
 
 
 MUNICIPALITY = Column(
@@ -134,7 +126,13 @@ KNOWN_MUNICIPALITY = Rule(
 
 REGISTER_BENEFITS = Contract(
     source="register_benefits",
-    formats=("csv", "parquet"),
+    description=(
+        "Weekly benefit and activation registrations per person (DREAM-like, DESIGN §2.1), "
+        "every register vintage kept. CPR numbers are pseudonymised at load; one row per "
+        "person, ISO week and vintage."
+    ),
+    readers=cell_readers("csv", "parquet"),
+    sample=f"{GENERATOR}:benefits_files",
     has_person=True,
     vintage_file_prefix="benefits",
     columns=(
@@ -168,7 +166,7 @@ REGISTER_BENEFITS = Contract(
         Rule(
             "registered_date",
             "must not be before the week's Monday minus 7 days",
-            f"registered_date < {iso_week_monday('iso_week')} - 7",
+            "registered_date < iso_week_monday(iso_week) - 7",
             ("registered_date", "iso_week"),
         ),
         Rule(
@@ -184,7 +182,11 @@ REGISTER_BENEFITS = Contract(
 
 REGISTER_EARNINGS = Contract(
     source="register_earnings",
-    formats=("csv", "parquet"),
+    description=(
+        "Monthly ordinary paid hours per person (eIndkomst-like, DESIGN §2.2), every vintage kept."
+    ),
+    readers=cell_readers("csv", "parquet"),
+    sample=f"{GENERATOR}:earnings_files",
     has_person=True,
     vintage_file_prefix="earnings",
     columns=(
@@ -203,7 +205,12 @@ REGISTER_EARNINGS = Contract(
 
 MUNICIPAL_MONITORING = Contract(
     source="municipal_monitoring",
-    formats=("csv", "xlsx"),
+    description=(
+        "The municipalities' own monitoring counts (e.g. active company placements) per "
+        "extract date (DESIGN §2.3)."
+    ),
+    readers=cell_readers("csv", "xlsx"),
+    sample=f"{GENERATOR}:monitoring_files",
     columns=(
         MUNICIPALITY,
         Column("extract_date", "date", DATE, "a date", ("udtraeksdato", "udtræksdato")),
@@ -226,7 +233,9 @@ MUNICIPAL_MONITORING = Contract(
 
 MUNICIPAL_TARGETS = Contract(
     source="municipal_targets",
-    formats=("csv", "xlsx"),
+    description="The municipalities' target points per measure and date (DESIGN §2.4).",
+    readers=cell_readers("csv", "xlsx"),
+    sample=f"{GENERATOR}:targets_files",
     columns=(
         MUNICIPALITY,
         Column("measure", "varchar", f"lower({TEXT})", "a measure name", ("maal", "mål")),
@@ -243,7 +252,12 @@ MUNICIPAL_TARGETS = Contract(
 
 IMPLEMENTATION_SURVEY = Contract(
     source="implementation_survey",
-    formats=("csv", "xlsx"),
+    description=(
+        "Manager and staff answers (1-5, or empty for 'ved ikke') on the STV minimum "
+        "requirements 1A-3C, at baseline and endline (DESIGN §2.5)."
+    ),
+    readers=cell_readers("csv", "xlsx"),
+    sample=f"{GENERATOR}:survey_files",
     columns=(
         Column("respondent_id", "varchar", TEXT, "a respondent id", ("respondent",)),
         MUNICIPALITY,
@@ -296,7 +310,11 @@ IMPLEMENTATION_SURVEY = Contract(
 
 STV_PARTICIPANTS = Contract(
     source="stv_participants",
-    formats=("csv", "xlsx"),
+    description=(
+        "The jobcentres taking part in STV (DESIGN §2.8); the rest are the comparison group."
+    ),
+    readers=cell_readers("csv", "xlsx"),
+    sample=f"{GENERATOR}:participants_files",
     columns=(
         MUNICIPALITY,
         Column("start_date", "date", DATE, "a date", ("startdato",), required=False),
@@ -304,68 +322,20 @@ STV_PARTICIPANTS = Contract(
     rules=(KNOWN_MUNICIPALITY,),
     unique_key=("municipality_code",),
     unique_rule="a municipality is listed once",
+    becomes_figures=False,
 )
 
 # --- Jobindsats (DESIGN §2.7) ---
-# An area name as a comparable key: lower case, without "Kommune", aa spelt å, hyphens and runs
-# of spaces as one space ("Høje-Taastrup Kommune" and "høje taastrup" meet).
-AREA_KEY = (
-    "regexp_replace(replace(regexp_replace(lower(trim({c})), '\\s+kommune$', ''), 'aa', 'å'), "
-    "'[\\s-]+', ' ', 'g')"
-)
-MUNICIPALITY_BY_NAME = (
-    f"(select m.municipality_code from {seed('municipalities')} as m "
-    f"where {AREA_KEY.format(c='m.municipality_name')} = {AREA_KEY})"
-)
-# Areas that are not a municipality keep their name and no code.
-NOT_A_MUNICIPALITY = (
-    "(lower(trim({c})) = 'hele landet' or lower(trim({c})) like 'rar %' or lower(trim({c})) in "
-    f"(select distinct lower(region) from {seed('municipalities')}))"
-)
-# Period codes: 2017M03 (month), 2017K1 / 2017Q1 (quarter), 2020QMAT02 (the four quarters
-# ending with quarter 2 of 2020), 2024Y01 (year).
-PERIOD_PATTERNS = {
-    "month": "\\d{{4}}M(0[1-9]|1[0-2])",
-    "quarter": "\\d{{4}}[KQ][1-4]",
-    "moving_annual_total": "\\d{{4}}QMAT0?[1-4]",
-    "year": "\\d{{4}}Y(01)?",
-}
-PERIOD_TEXT = "upper(trim({c}))"
-PERIOD_YEAR = f"cast(left({PERIOD_TEXT}, 4) as integer)"
-PERIOD_LAST_DIGIT = f"cast(right({PERIOD_TEXT}, 1) as integer)"
-PERIOD_TYPE = (
-    "case "
-    + " ".join(
-        f"when regexp_full_match({PERIOD_TEXT}, '{pattern}') then '{kind}'"
-        for kind, pattern in PERIOD_PATTERNS.items()
-    )
-    + " end"
-)
-# The first month of the period and its number of months.
-PERIOD_FIRST_MONTH = (
-    f"case {PERIOD_TYPE} "
-    f"when 'month' then make_date({PERIOD_YEAR}, cast(substr({PERIOD_TEXT}, 6, 2) as integer), 1) "
-    f"when 'quarter' then make_date({PERIOD_YEAR}, 3 * {PERIOD_LAST_DIGIT} - 2, 1) "
-    f"when 'moving_annual_total' then make_date({PERIOD_YEAR}, 3 * {PERIOD_LAST_DIGIT} - 2, 1) "
-    "- interval 9 months "
-    f"when 'year' then make_date({PERIOD_YEAR}, 1, 1) end"
-)
-PERIOD_MONTHS = (
-    f"case {PERIOD_TYPE} when 'month' then 1 when 'quarter' then 3 "
-    "when 'moving_annual_total' then 12 when 'year' then 12 end"
-)
-PERIOD_START = f"({PERIOD_FIRST_MONTH})::date"
-PERIOD_END = f"(({PERIOD_FIRST_MONTH}) + to_months({PERIOD_MONTHS}) - interval 1 day)::date"
-# A dimension value ending in ' i alt' ("Køn i alt") totals the others of its dimension.
-HAS_TOTAL_VALUE = (
-    "coalesce(list_bool_or(list_transform(json_extract_string({c}, '$.*'), "
-    "lambda v: regexp_matches(lower(trim(v)), '(^| )i alt$'))), false)"
-)
-
 JOBINDSATS = Contract(
     source="jobindsats",
-    formats=("csv", "json", "txt"),
-    reader="jobindsats",
+    description=(
+        "Jobindsats.dk tables (STAR's public portal, DESIGN §2.7) in any of its formats (API v2 "
+        "CSV or JSON, API v3 JSON), one row per table, area, period, dimension values and "
+        "measure; every download (vintage) kept. Aggregated figures, never person-level."
+    ),
+    # any of the portal's formats, told apart by the content (jobindsats.py)
+    readers=dict.fromkeys(("csv", "json", "txt"), read_jobindsats),
+    sample=f"{GENERATOR}:jobindsats_files",
     # Y36A02_2024-05-01.csv: the table id, then the download date; without a date, the load date.
     vintage_file_prefix="[A-Za-z0-9]+",
     vintage_defaults_to_load_date=True,
@@ -375,30 +345,46 @@ JOBINDSATS = Contract(
         Column(
             "municipality_code",
             "integer",
-            f"case when not {NOT_A_MUNICIPALITY} then {MUNICIPALITY_BY_NAME} end",
+            "municipality_code_of_area({c})",
             "the code of a municipality",
             derived_from="area",
         ),
         Column(
             "period",
             "varchar",
-            f"case when ({PERIOD_TYPE}) is not null then {PERIOD_TEXT} end",
+            "parse_jobindsats_period({c})",
             "a Jobindsats period: 2017M03, 2017K1 or 2017Q1, 2020QMAT02 or 2024Y01",
             ("periode",),
         ),
-        Column("period_type", "varchar", PERIOD_TYPE, "a period type", derived_from="period"),
-        Column("period_start", "date", PERIOD_START, "a date", derived_from="period"),
-        Column("period_end", "date", PERIOD_END, "a date", derived_from="period"),
+        Column(
+            "period_type",
+            "varchar",
+            "jobindsats_period_type({c})",
+            "a period type",
+            derived_from="period",
+        ),
+        Column(
+            "period_start", "date", "jobindsats_period_start({c})", "a date", derived_from="period"
+        ),
+        Column("period_end", "date", "jobindsats_period_end({c})", "a date", derived_from="period"),
         Column("dimensions", "json", "json({c})", "a JSON object of dimension values"),
-        Column("is_total", "boolean", HAS_TOTAL_VALUE, "a flag", derived_from="dimensions"),
+        Column(
+            "is_total",
+            "boolean",
+            "dimensions_hold_a_total({c})",
+            "a flag",
+            derived_from="dimensions",
+        ),
         Column("measure", "varchar", TEXT, "a measure label"),
         Column(
             "value",
             "double",
             DECIMAL,
-            "a number (decimal comma or point), or empty, null, -, . or .. when suppressed",
+            "a number (decimal comma or point), or "
+            + one_of(("empty", *MISSING_MARKERS))
+            + " when suppressed",
             required=False,
-            missing=("-", ".", "..", "null"),
+            missing=MISSING_MARKERS,
             reported_as="measure",
         ),
     ),
@@ -407,7 +393,7 @@ JOBINDSATS = Contract(
             "area",
             "must be a municipality of reference.municipalities (ignoring case, 'Kommune', "
             "aa/å and hyphens), Hele landet, a region or an RAR area",
-            f"municipality_code is null and not {NOT_A_MUNICIPALITY.format(c='area')}",
+            "municipality_code is null and not area_is_not_a_municipality(area)",
             ("area",),
         ),
     ),

@@ -80,8 +80,9 @@ def refuse_mixing(warehouse: Path, origin: str, held: dict[str, int]) -> None:
         raise MixedOrigins(warehouse, origin)
 
 
-# Every source but the list of participating jobcentres becomes published figures.
-DATA_SOURCES = tuple(source for source in CONTRACTS if source != "stv_participants")
+def data_sources() -> list[str]:
+    """The sources whose rows become published figures (Contract.becomes_figures)."""
+    return [source for source, contract in CONTRACTS.items() if contract.becomes_figures]
 
 
 def data_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -97,7 +98,7 @@ def data_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         source: con.execute(f"select count(*) from raw.{source}").fetchone()[0]
         if source in tables
         else 0
-        for source in DATA_SOURCES
+        for source in data_sources()
     }
 
 

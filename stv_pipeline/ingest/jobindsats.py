@@ -26,9 +26,10 @@ from .readers import UnreadableFile, write_text_table
 
 AREA_LABELS = ("area", "område", "omraade", "omrade")
 PERIOD_LABELS = ("periode", "period")
-# Texts the portal shows for a missing or suppressed value (besides an empty cell or null);
-# the contract reads them as NULL, never 0.
-MISSING_MARKERS = ("-", ".", "..", "null")
+# Texts the portal shows for a missing or suppressed value, besides an empty cell (a JSON null
+# arrives as no cell at all): this reader does not take them for numbers, and the contract
+# (contracts.JOBINDSATS) reads them as NULL, never 0.
+MISSING_MARKERS = ("null", "-", ".", "..")
 WRONG_KEY = "Forkert nøgle"
 NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?(?:[eE][-+]?\d+)?")
 TABLE_ID = re.compile(r"[A-Za-z]+\d[A-Za-z0-9]*")

@@ -19,9 +19,8 @@ from pathlib import Path
 import duckdb
 
 from .contracts import Contract, Problem
-from .jobindsats import read_jobindsats
 from .privacy import PseudonymKeyMissing, mask_cpr
-from .readers import READERS, UnreadableFile, drop_relation, file_format, read_to_table
+from .readers import UnreadableFile, drop_relation, file_format, read_to_table
 from .register_store import (
     delete_files,
     ensure_register_view,
@@ -57,8 +56,6 @@ create table if not exists raw.file_log (
 )
 """
 LOADER_MEMORY_LIMIT = "1GB"
-# Readers for sources whose files are told apart by their content, not their extension.
-CONTENT_READERS = {"jobindsats": read_jobindsats}
 META_COLUMNS = (
     "_file_name varchar not null, _file_sha256 varchar not null, _loaded_at timestamp not null"
 )
@@ -159,8 +156,8 @@ def _read_and_scan(
     outcome: FileOutcome,
 ) -> TypedScan | Validation:
     fmt = file_format(path)
-    reader = CONTENT_READERS[contract.reader] if contract.reader else None
-    if fmt not in contract.formats or (reader is None and fmt not in READERS):
+    reader = contract.readers.get(fmt)
+    if reader is None:
         accepted = ", ".join(contract.formats)
         rule = f"file type .{fmt} is not accepted for {contract.source} (accepted: {accepted})"
         return Validation([Problem(rule)], 1)

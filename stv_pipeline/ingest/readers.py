@@ -208,18 +208,27 @@ def write_text_table(
         con.unregister("_text_rows")
 
 
-READERS = {"csv": _read_csv, "txt": _read_csv, "parquet": _read_parquet, "xlsx": _read_xlsx}
-
-
 Reader = Callable[[duckdb.DuckDBPyConnection, Path, str], str]
+READERS: dict[str, Reader] = {
+    "csv": _read_csv,
+    "txt": _read_csv,
+    "parquet": _read_parquet,
+    "xlsx": _read_xlsx,
+}
+
+
+def cell_readers(*formats: str) -> dict[str, Reader]:
+    """The readers of these file types that read a file's cells as they are (a contract's
+    `readers`)."""
+    return {fmt: READERS[fmt] for fmt in formats}
 
 
 def read_to_table(
     con: duckdb.DuckDBPyConnection, path: Path, table: str, reader: Reader | None = None
 ) -> str:
     """Create temp table `table` holding `_row` plus every column of the file as text; return
-    how `_row` numbers the file's rows, for the reports. `reader` replaces the reader of the
-    file's extension, for sources whose layout is told by the content."""
+    how `_row` numbers the file's rows, for the reports. `reader`: the contract's reader of
+    this file type (Contract.readers); without one, the cells as the extension says."""
     fmt = file_format(path)
     if path.stat().st_size == 0:
         raise UnreadableFile("the file is empty")

@@ -30,6 +30,7 @@ from .contracts import (
     Problem,
     Validation,
 )
+from .macros import define_macros, render
 from .privacy import PseudonymKeyMissing, hmac_pads, hmac_sql, mask_cpr
 from .readers import ROW_COLUMN, drop_relation
 
@@ -157,85 +158,65 @@ class RowCheck:
     column: str
     rule: str
     where: str  # true for a row breaking the rule
-    order: int
+    reported_as: str | None = None  # see Column.reported_as
 
 
 def _row_checks(contract: Contract, cpr: bool) -> list[RowCheck]:
-    """The rules each row is checked against on its own (not the uniqueness rules)."""
+    """The rules each row is checked against on its own (not the uniqueness rules), in the
+    order a row's problems are reported: the columns' in the contract's order, then its rules."""
+    columns = {c.name: c for c in contract.output_columns}
+    checks = [
+        RowCheck(col.name, rule, where, col.reported_as)
+        for col in contract.output_columns
+        if not col.derived_from
+        for rule, where in _column_checks(contract, col, cpr)
+    ]
+    for rule in contract.rules:
+        needs = [n for n in rule.needs if n in columns]
+        guard = " and ".join(f"{_quote(n)} is not null" for n in needs) or "true"
+        reported_as = columns[rule.column].reported_as if rule.column in columns else None
+        checks.append(RowCheck(rule.column, rule.rule, f"{guard} and ({rule.broken})", reported_as))
+    return checks
+
+
+def _column_checks(contract: Contract, col: Column, cpr: bool) -> list[tuple[str, str]]:
+    """(rule, SQL true for a row breaking it) of one column's cell: there when required, and
+    what it parses to."""
+    raw, parsed = _quote(col.name + "__raw"), _quote(col.name)
+    blank = _is_missing(col, raw)
+    expected = col.expected
+    if col.name == "person_id" and cpr:
+        expected = "a CPR number of 10 digits (DDMMYY-XXXX or DDMMYYXXXX)"
     checks = []
-
-    def add(column: str, rule: str, where: str, order: int) -> None:
-        checks.append(RowCheck(column, rule, where, order))
-
-    for i, col in enumerate(contract.output_columns):
-        if col.derived_from:
-            continue
-        raw, parsed = _quote(col.name + "__raw"), _quote(col.name)
-        blank = _is_missing(col, raw)
-        expected = col.expected
-        if col.name == "person_id" and cpr:
-            expected = "a CPR number of 10 digits (DDMMYY-XXXX or DDMMYYXXXX)"
-        if col.name == "extract_date":
-            if contract.vintage_file_prefix:
-                add(
-                    col.name,
+    if col.name == "extract_date":
+        if contract.vintage_file_prefix:
+            checks.append(
+                (
                     "extract date missing: name the file "
                     f"{contract.vintage_file_prefix}_YYYY-MM-DD.<ext> "
                     "or add an extract_date column",
                     blank,
-                    i,
                 )
-            add(col.name, f"must be {expected}", f"not ({blank}) and {parsed} is null", i)
-            continue
-        if col.required:
-            add(col.name, "is required", blank, i)
-        add(col.name, f"must be {expected}", f"not ({blank}) and {parsed} is null", i)
-
-    names = {c.name for c in contract.output_columns}
-    for j, rule in enumerate(contract.rules):
-        needs = [n for n in rule.needs if n in names]
-        guard = " and ".join(f"{_quote(n)} is not null" for n in needs) or "true"
-        add(rule.column, rule.rule, f"{guard} and ({rule.broken})", 100 + j)
+            )
+    elif col.required:
+        checks.append(("is required", blank))
+    checks.append((f"must be {expected}", f"not ({blank}) and {parsed} is null"))
     return checks
 
 
-def _problem_queries(contract: Contract, typed: str, cpr: bool, file_name: str) -> list[str]:
-    queries = []
-    reported_as = {c.name: c.reported_as for c in contract.output_columns if c.reported_as}
-    for check in _row_checks(contract, cpr):
-        rule_sql = check.rule.replace("'", "''")
-        column = f"'{check.column}'"
-        if check.column in reported_as:
-            column = f"coalesce({_quote(reported_as[check.column] + '__raw')}, {column})"
-        queries.append(
-            f"select {ROW_COLUMN} as row_number, {column} as column_name, "
-            f"{_quote(check.column + '__raw')} as value, '{rule_sql}' as rule, "
-            f"{check.order} as ord from {typed} where {check.where}"
-        )
-
-    if contract.unique_key:
-        key = ", ".join(_quote(k) for k in contract.unique_key)
-        vintage = ", extract_date" if contract.vintage_file_prefix else ""
-        not_null = " and ".join(f"{_quote(k)} is not null" for k in contract.unique_key)
-        first = contract.unique_key[-1]
-        queries.append(
-            f"select {ROW_COLUMN}, '{first}', {_quote(first + '__raw')}, "
-            f"'{contract.unique_rule} (repeats an earlier row of this file)', 200 from ("
-            f"select *, row_number() over (partition by {key}{vintage} order by {ROW_COLUMN}) as n "
-            f"from {typed} where {not_null}) where n > 1"
-        )
-        if contract.vintage_file_prefix:
-            join = " and ".join(f"r.{_quote(k)} = t.{_quote(k)}" for k in contract.unique_key)
-            t_not_null = " and ".join(f"t.{_quote(k)} is not null" for k in contract.unique_key)
-            same_file = file_name.replace("'", "''")
-            queries.append(
-                f"select t.{ROW_COLUMN}, '{first}', t.{_quote(first + '__raw')}, "
-                f"'{contract.unique_rule} (already loaded from another file of this vintage)', 201 "
-                f"from {typed} t where {t_not_null} "
-                f"and exists (select 1 from raw.{contract.source} r where {join} "
-                f"and r.extract_date = t.extract_date and r._file_name <> '{same_file}')"
-            )
-    return queries
+def _problems_sql(contract: Contract, typed: str, cpr: bool, file_name: str) -> str:
+    """SQL listing every problem of the parse `typed` (sql/problems.sql)."""
+    return render(
+        "problems.sql",
+        typed=typed,
+        row_column=ROW_COLUMN,
+        checks=_row_checks(contract, cpr),
+        unique_key=list(contract.unique_key),
+        unique_rule=contract.unique_rule,
+        by_vintage=bool(contract.vintage_file_prefix),
+        source=contract.source,
+        file_name=file_name,
+    )
 
 
 def _as_delivered(contract: Contract, headers: HeaderMap, vintage: date | None) -> list[str]:
@@ -282,6 +263,7 @@ def typed_scan(
     pseudonym_key: str | None,
 ) -> TypedScan | Validation:
     """How to parse and check `incoming`, or the problems of a header that cannot be used."""
+    define_macros(con)
     headers = [r[0] for r in con.execute(f"describe {incoming}").fetchall()]
     header_map = map_headers(headers, contract)
     if header_map.problems:
@@ -396,14 +378,15 @@ def _problems(
     con: duckdb.DuckDBPyConnection, contract: Contract, typed: str, path: Path, cpr: bool
 ) -> Validation:
     """Every broken rule with its row, column and value (the first REPORTED_PROBLEMS)."""
-    problems_sql = " union all ".join(_problem_queries(contract, typed, cpr, path.name))
+    problems_sql = _problems_sql(contract, typed, cpr, path.name)
     drop_relation(con, f"{typed}_problems")
     # distinct: a source row read as several rows (a wide table made long) breaks a rule of
     # its shared cells once, not once per row made of it
     con.execute(f"create temp table {typed}_problems as select distinct * from ({problems_sql})")
     total = con.execute(f"select count(*) from {typed}_problems").fetchone()[0]
     rows = con.execute(
-        f"select * from {typed}_problems order by 1, 5 limit {REPORTED_PROBLEMS}"
+        f"select row_number, column_name, value, rule from {typed}_problems "
+        f"order by row_number, check_order limit {REPORTED_PROBLEMS}"
     ).fetchall()
     problems = [
         Problem(
@@ -412,7 +395,7 @@ def _problems(
             column=column,
             value=mask_cpr(value) if value is not None else None,
         )
-        for row, column, value, rule, _ in rows
+        for row, column, value, rule in rows
     ]
     if cpr:
         problems = [

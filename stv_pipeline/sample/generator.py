@@ -52,16 +52,21 @@ line endings.
 
 from __future__ import annotations
 
+import pkgutil
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
+
+from stv_pipeline.ingest.contracts import CONTRACTS
+from stv_pipeline.ingest.macros import define_macros
 
 from .jobindsats import write_jobindsats_sample
 from .scenarios import REGISTER_FORMATS, Scenario, region_file_labels, scenario
@@ -171,14 +176,6 @@ SURVEY_ITEM_EFFECTS = (0.2, 0.0, -0.2, 0.1, -0.3, 0.3, 0.0, -0.1)
 SURVEY_LEVEL_RANGE = (2.6, 3.3)  # municipal baseline mean score
 SURVEY_RESPONDENT_SD, SURVEY_NOISE_SD = 0.35, 0.5  # respondents answer both waves (panel)
 SURVEY_DONT_KNOW_SHARE = 0.05
-SOURCES = (
-    "register_benefits",
-    "register_earnings",
-    "municipal_monitoring",
-    "municipal_targets",
-    "implementation_survey",
-    "stv_participants",
-)
 
 # --------------------------------------------------------------------------------------
 # Public entry point
@@ -194,70 +191,119 @@ def generate_sample(
 ) -> dict[str, list[Path]]:
     """Write a deterministic data set of every input source into out_dir/<source>/ and return
     the files written per source. Register files (one per vintage) are Parquet or CSV; the
-    municipal sources are CSV. `vintages`: monthly snapshots per register (scenarios.py)."""
+    municipal sources are CSV. `vintages`: monthly snapshots per register (scenarios.py).
+    Each source's files are written by the function its contract names (Contract.sample)."""
     if register_format not in REGISTER_FORMATS:
         raise ValueError(f"register_format must be one of {REGISTER_FORMATS}")
-    out_dir = Path(out_dir)
-    scn = scenario(scale, seed, vintages)
-    munis = MuniTable.of(scn)
-    rng = np.random.default_rng(seed)
-    streams = dict(
-        zip(("register", "lags", "earnings", "monitoring", "survey"), rng.spawn(5), strict=True)
-    )
+    world = SampleWorld.of(scale, scenario(scale, seed, vintages), seed, register_format)
+    return {
+        source: pkgutil.resolve_name(contract.sample)(world, Path(out_dir) / source)
+        for source, contract in CONTRACTS.items()
+    }
 
-    calendar = week_calendar()
-    sim = simulate_register(streams["register"], calendar, munis)
-    benefits = benefit_rows(sim, calendar, streams["lags"], munis)
-    earnings = earnings_rows(sim, calendar, streams["earnings"], munis)
-    monitoring = monitoring_rows(sim, calendar, streams["monitoring"], munis)
 
-    written: dict[str, list[Path]] = {source: [] for source in SOURCES}
-    ext = register_format
-    for extract in scn.benefits_vintages:
-        snapshot = benefits_vintage(benefits, calendar, sim, munis, extract)
-        folder = out_dir / "register_benefits"
-        if extract in scn.benefits_split_by_region:
-            for label, part in split_by_region(snapshot):
-                written["register_benefits"].append(
-                    write_table(part, folder / f"benefits_{extract}_{label}.{ext}")
-                )
-        else:
-            written["register_benefits"].append(
-                write_table(snapshot, folder / f"benefits_{extract}.{ext}")
-            )
-    for extract in scn.earnings_vintages:
-        written["register_earnings"].append(
-            write_table(
-                earnings_vintage(earnings, sim, extract),
-                out_dir / "register_earnings" / f"earnings_{extract}.{ext}",
-            )
+@dataclass(frozen=True)
+class SampleWorld:
+    """What every source's sample is drawn from: one simulation of the scenario's persons and
+    the registers' rows as they were finally registered."""
+
+    scale: str
+    scn: Scenario
+    seed: int
+    register_format: str
+    munis: MuniTable
+    calendar: pd.DataFrame
+    sim: Simulation
+    benefits: BenefitRows
+    earnings: EarningsRows
+    monitoring: pd.DataFrame
+    survey_stream: np.random.Generator
+
+    @classmethod
+    def of(cls, scale: str, scn: Scenario, seed: int, register_format: str) -> SampleWorld:
+        munis = MuniTable.of(scn)
+        rng = np.random.default_rng(seed)
+        streams = dict(
+            zip(("register", "lags", "earnings", "monitoring", "survey"), rng.spawn(5), strict=True)
         )
-    written["municipal_monitoring"].append(
-        write_csv(monitoring, out_dir / "municipal_monitoring" / "monitoring.csv", sep=";")
-    )
-    written["municipal_targets"].append(
-        write_csv(target_rows(sim, calendar, munis), out_dir / "municipal_targets" / "targets.csv")
-    )
-    written["implementation_survey"].append(
-        write_csv(
-            survey_rows(streams["survey"], munis, scn.fidelity_change),
-            out_dir / "implementation_survey" / "survey.csv",
-        )
-    )
-    written["stv_participants"].append(
-        write_csv(participant_rows(munis), out_dir / "stv_participants" / "participants.csv")
-    )
-    if scale == "sample":  # the public tables a user without register access has (§2.7)
-        written["jobindsats"] = write_jobindsats_sample(
-            out_dir / "jobindsats",
-            sim,
-            calendar,
-            earnings,
-            [m.name for m in scn.municipalities],
-            download=max(scn.benefits_vintages[-1], scn.earnings_vintages[-1]),
+        calendar = week_calendar()
+        sim = simulate_register(streams["register"], calendar, munis)
+        return cls(
+            scale=scale,
+            scn=scn,
             seed=seed,
+            register_format=register_format,
+            munis=munis,
+            calendar=calendar,
+            sim=sim,
+            benefits=benefit_rows(sim, calendar, streams["lags"], munis),
+            earnings=earnings_rows(sim, calendar, streams["earnings"], munis),
+            monitoring=monitoring_rows(sim, calendar, streams["monitoring"], munis),
+            survey_stream=streams["survey"],
         )
+
+
+# --------------------------------------------------------------------------------------
+# One writer per source (named by its contract's `sample`)
+# --------------------------------------------------------------------------------------
+
+
+def benefits_files(world: SampleWorld, folder: Path) -> list[Path]:
+    """A snapshot per benefits vintage; some vintages come as one file per region."""
+    written = []
+    for extract in world.scn.benefits_vintages:
+        snapshot = benefits_vintage(world.benefits, world.calendar, world.sim, world.munis, extract)
+        if extract in world.scn.benefits_split_by_region:
+            for label, part in split_by_region(snapshot):
+                name = f"benefits_{extract}_{label}.{world.register_format}"
+                written.append(write_table(part, folder / name))
+        else:
+            name = f"benefits_{extract}.{world.register_format}"
+            written.append(write_table(snapshot, folder / name))
     return written
+
+
+def earnings_files(world: SampleWorld, folder: Path) -> list[Path]:
+    return [
+        write_table(
+            earnings_vintage(world.earnings, world.sim, extract),
+            folder / f"earnings_{extract}.{world.register_format}",
+        )
+        for extract in world.scn.earnings_vintages
+    ]
+
+
+def monitoring_files(world: SampleWorld, folder: Path) -> list[Path]:
+    return [write_csv(world.monitoring, folder / "monitoring.csv", sep=";")]
+
+
+def targets_files(world: SampleWorld, folder: Path) -> list[Path]:
+    return [write_csv(target_rows(world.sim, world.calendar, world.munis), folder / "targets.csv")]
+
+
+def survey_files(world: SampleWorld, folder: Path) -> list[Path]:
+    survey = survey_rows(world.survey_stream, world.munis, world.scn.fidelity_change)
+    return [write_csv(survey, folder / "survey.csv")]
+
+
+def participants_files(world: SampleWorld, folder: Path) -> list[Path]:
+    return [write_csv(participant_rows(world.munis), folder / "participants.csv")]
+
+
+def jobindsats_files(world: SampleWorld, folder: Path) -> list[Path]:
+    """The public tables a user without register access has (DESIGN §2.7), for the shipped
+    sample only."""
+    if world.scale != "sample":
+        return []
+    return write_jobindsats_sample(
+        folder,
+        world.sim,
+        world.calendar,
+        world.earnings,
+        [m.name for m in world.scn.municipalities],
+        download=max(world.scn.benefits_vintages[-1], world.scn.earnings_vintages[-1]),
+        seed=world.seed,
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -271,19 +317,30 @@ def _monday(day: date) -> pd.Timestamp:
 
 
 def week_calendar() -> pd.DataFrame:
-    """One row per ISO week: monday, sunday, iso_week, month (of the Thursday), ramp."""
+    """One row per ISO week: monday, sunday, iso_week, month (the one the pipeline gives the
+    week), ramp (the uplift at the middle of the week)."""
     mondays = pd.date_range(_monday(PERIOD_FIRST_DAY), _monday(PERIOD_LAST_DAY), freq="7D")
     iso = mondays.isocalendar()
-    thursdays = mondays + pd.Timedelta(days=3)
     return pd.DataFrame(
         {
             "monday": mondays,
             "sunday": mondays + pd.Timedelta(days=6),
             "iso_week": [f"{y}-W{w:02d}" for y, w in zip(iso["year"], iso["week"], strict=True)],
-            "month": thursdays.strftime("%Y-%m"),
-            "ramp": uplift_ramp(thursdays),
+            "month": week_months(mondays),
+            "ramp": uplift_ramp(mondays + pd.Timedelta(days=3)),
         }
     ).reset_index(drop=True)
+
+
+def week_months(mondays: pd.DatetimeIndex) -> list[str]:
+    """'YYYY-MM' of each week's month, by the loader's own rule (the macro week_month)."""
+    con = duckdb.connect()
+    define_macros(con)
+    [months] = con.execute(
+        "select list_transform($mondays, lambda monday: strftime(week_month(monday), '%Y-%m'))",
+        {"mondays": [monday.date() for monday in mondays]},
+    ).fetchone()
+    return months
 
 
 def uplift_ramp(days: pd.DatetimeIndex) -> np.ndarray:

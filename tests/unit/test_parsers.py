@@ -1,13 +1,19 @@
-"""The contract's SQL parsers, evaluated by DuckDB on single values."""
+"""The contract's SQL parsers and the rules shared with dbt, evaluated by DuckDB on single
+values as the loader defines them (sql/macros.sql)."""
+
+import datetime as dt
 
 import duckdb
 import pytest
 
 from stv_pipeline.ingest import contracts as c
+from stv_pipeline.ingest.macros import define_macros
 
 
 def scalar(sql: str, **params):
-    return duckdb.connect().execute(sql, params).fetchone()[0]
+    con = duckdb.connect()
+    define_macros(con)
+    return con.execute(sql, params).fetchone()[0]
 
 
 def parse(expr: str, value: str | None):
@@ -49,11 +55,50 @@ def test_impossible_or_unknown_dates_are_rejected(value):
 
 
 def test_iso_week_monday_matches_python():
-    import datetime as dt
-
-    for week in ("2019-W01", "2016-W52", "2020-W53", "2018-W05", "2017-W35"):
-        monday = scalar(f"select {c.iso_week_monday('$w')}", w=week)
+    for week in ("2019-W01", "2016-W52", "2020-W53", "2018-W05", "2017-W35", "2026-W01"):
+        monday = scalar("select iso_week_monday($w)", w=week)
         assert monday == dt.date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
+
+
+@pytest.mark.parametrize(
+    ("day", "month"),
+    [
+        # 2019-W01 runs from Monday 31 December 2018; its Thursday is 3 January
+        ("2018-12-31", "2019-01-01"),
+        ("2019-01-06", "2019-01-01"),
+        # 2017-W09 starts on Monday 27 February; its Thursday is 2 March
+        ("2017-02-27", "2017-03-01"),
+        # 2019-W13: Monday 25 March to Sunday 31 March, all in March
+        ("2019-03-31", "2019-03-01"),
+        # 2020-W53 runs from Monday 28 December 2020; its Thursday is 31 December
+        ("2021-01-03", "2020-12-01"),
+    ],
+)
+def test_a_week_belongs_to_the_month_of_its_thursday(day, month):
+    assert scalar("select week_month($d::date)", d=day) == dt.date.fromisoformat(month)
+
+
+@pytest.mark.parametrize(
+    ("value", "is_total"),
+    [
+        ("Køn i alt", True),
+        ("  Ydelsesgrupper I ALT ", True),
+        ("i alt", True),
+        ("Kvinder", False),
+        ("ialt", False),
+        ("Køn i alt, mænd", False),
+    ],
+)
+def test_a_jobindsats_total_is_a_value_ending_in_i_alt(value, is_total):
+    assert scalar("select jobindsats_is_total_value($v)", v=value) is is_total
+
+
+def test_missing_markers_are_listed_as_the_contract_reports_them():
+    assert c.one_of(("empty",)) == "empty"
+    assert c.one_of(("empty", "null")) == "empty or null"
+    assert c.one_of(("empty", "null", "-", ".", "..")) == "empty, null, -, . or .."
+    value = next(col for col in c.JOBINDSATS.columns if col.name == "value")
+    assert value.expected.endswith("or empty, null, -, . or .. when suppressed")
 
 
 def test_enum_maps_danish_aliases_to_keys():

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import duckdb
 
-from stv_pipeline.ingest.contracts import iso_week_monday
 from stv_pipeline.ingest.jobindsats import parse_jobindsats
+from stv_pipeline.ingest.macros import define_macros
 from stv_pipeline.settings import DBT_PROJECT_DIR, SAMPLE_DIR
 
 JOBINDSATS = SAMPLE_DIR / "jobindsats"
@@ -37,12 +37,14 @@ def register_persons(benefit_code: str, before_period: str) -> dict:
     benefits = [
         str(p) for p in (SAMPLE_DIR / "register_benefits").glob(f"benefits_{newest_date}*.parquet")
     ]
-    rows = duckdb.execute(
-        f"""
+    con = duckdb.connect()
+    define_macros(con)
+    rows = con.execute(
+        """
         with weeks as (
             select person_id, municipality_code,
-                strftime({iso_week_monday("iso_week")} + 3, '%Y') || 'M'
-                    || strftime({iso_week_monday("iso_week")} + 3, '%m') as period
+                strftime(week_month(iso_week_monday(iso_week)), '%Y') || 'M'
+                    || strftime(week_month(iso_week_monday(iso_week)), '%m') as period
             from read_parquet(?)
             where benefit_code = ?
         )

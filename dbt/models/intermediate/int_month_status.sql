@@ -41,32 +41,43 @@ last_revisions as (
     from revisions
     where is_latest_revision
     group by all
+),
+
+statuses as (
+    select
+        k.municipality_code,
+        k.month,
+        k.target_group,
+        {{ month_is_immature('k.month', 's.maturity_months', 'n.vintage') }} as too_recent,
+        coalesce(l.last_revision_exceeds, false) as last_revision_exceeds,
+        l.last_revision_rel_max,
+        l.revised_measure,
+        l.revised_vintage
+    from keys as k
+    left join last_revisions as l
+        on k.municipality_code = l.municipality_code
+        and k.month = l.month
+        and k.target_group = l.target_group
+    cross join newest as n
+    cross join settings as s
 )
 
 select
-    k.municipality_code,
-    k.month,
-    k.target_group,
-    {{ add_months('last_day(k.month)', 's.maturity_months') }} > n.vintage as too_recent,
-    coalesce(l.last_revision_exceeds, false) as last_revision_exceeds,
-    l.last_revision_rel_max,
-    ({{ add_months('last_day(k.month)', 's.maturity_months') }} > n.vintage)
-        or coalesce(l.last_revision_exceeds, false) as provisional,
+    municipality_code,
+    month,
+    target_group,
+    too_recent,
+    last_revision_exceeds,
+    last_revision_rel_max,
+    too_recent or last_revision_exceeds as provisional,
     nullif(
         concat_ws(
             '+',
-            case when {{ add_months('last_day(k.month)', 's.maturity_months') }} > n.vintage
-                then 'too_recent' end,
-            case when l.last_revision_exceeds then 'revised' end
+            case when too_recent then 'too_recent' end,
+            case when last_revision_exceeds then 'revised' end
         ),
         ''
     ) as provisional_reason,
-    l.revised_measure,
-    l.revised_vintage
-from keys as k
-left join last_revisions as l
-    on k.municipality_code = l.municipality_code
-    and k.month = l.month
-    and k.target_group = l.target_group
-cross join newest as n
-cross join settings as s
+    revised_measure,
+    revised_vintage
+from statuses

@@ -159,11 +159,12 @@ select
     -- was read from (not the previous vintage's date: that may only have brought the other
     -- register's snapshot)
     coalesce(
-        {{ add_months('last_day(c.month)', 's.maturity_months') }}
-            <= least(
-                c.previous_benefits_vintage,
-                coalesce(c.previous_earnings_vintage, c.previous_benefits_vintage)
-            ),
+        not {{ month_is_immature(
+            'c.month',
+            's.maturity_months',
+            'least(c.previous_benefits_vintage, '
+                ~ 'coalesce(c.previous_earnings_vintage, c.previous_benefits_vintage))'
+        ) }},
         false
     ) as mature_at_previous
 from compared as c

@@ -67,12 +67,9 @@ select
             c.municipal_count > 0
         ) as boolean
     ) as flagged,
-    -- the register's count for a recent week can still grow
+    -- the register's count for a recent week can still grow: the week's month is immature
     cast(
-        {{ add_months(
-            'last_day(c.extract_date - ' ~ iso_day_of_week('c.extract_date') ~ ' + 4)',
-            's.maturity_months'
-        ) }} > n.vintage
+        {{ month_is_immature(week_month('c.extract_date'), 's.maturity_months', 'n.vintage') }}
         as boolean
     ) as provisional,
     -- (the alias above: DuckDB reads a select list's earlier aliases)

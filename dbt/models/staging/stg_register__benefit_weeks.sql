@@ -24,7 +24,7 @@ select
     week_monday,
     week_monday + 6 as week_sunday,
     -- a week belongs to the month of its Thursday (DESIGN §3.1)
-    cast(date_trunc('month', week_monday + 3) as date) as month,
+    {{ week_month('week_monday') }} as month,
     benefit_code,
     activation_code,
     registered_date,
