@@ -116,7 +116,7 @@ def dbt_model_seconds(events: Iterable[Event], asset: tuple[str, ...]) -> float 
 @contextmanager
 def instance_at(dagster_home: Path) -> Iterator:
     """The Dagster instance of `dagster_home`. Its dagster.yaml finds the event log through
-    $DAGSTER_HOME (stv_pipeline/event_log_storage.py), so the variable names that folder while
+    $DAGSTER_HOME (stv_pipeline/framework_internals.py), so the variable names that folder while
     the instance is open."""
     import dagster as dg
 

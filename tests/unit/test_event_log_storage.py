@@ -4,9 +4,8 @@ back by Dagster's own storage."""
 import shutil
 
 import dagster as dg
-from dagster._core.storage.event_log import SqliteEventLogStorage
 
-from stv_pipeline.event_log_storage import KeptConnectionsEventLogStorage
+from stv_pipeline.framework_internals import KeptConnectionsEventLogStorage, SqliteEventLogStorage
 from stv_pipeline.settings import PROJECT_ROOT
 
 
