@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import signal
 import sys
 import uuid
@@ -37,21 +36,20 @@ from stv_pipeline.settings import (
 )
 
 
-def _apply_overrides(args: argparse.Namespace) -> Settings:
-    for value, name in (
-        (getattr(args, "inbox", None), ENV_INBOX),
-        (getattr(args, "warehouse", None), ENV_WAREHOUSE),
-        (getattr(args, "exports", None), ENV_EXPORTS),
-    ):
-        if value:
-            os.environ[name] = str(Path(value).expanduser().resolve())
-    return Settings.from_env()
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The environment's settings (STV_*), with the paths the command line gives instead."""
+    given = {
+        field: Path(value).expanduser().resolve()
+        for field in ("inbox", "warehouse", "exports")
+        if (value := getattr(args, field, None))
+    }
+    return dataclasses.replace(Settings.from_env(), **given)
 
 
 def run(args: argparse.Namespace) -> int:
     from stv_pipeline.operations.stopping import StopOnSignals, StopRequested
 
-    settings = _apply_overrides(args)
+    settings = settings_of(args)
     run_id = str(uuid.uuid4())
 
     def waiting(signum: int) -> str:
@@ -147,7 +145,7 @@ def _run(args: argparse.Namespace, settings: Settings, run_id: str, on_running) 
 def prune_exports(args: argparse.Namespace) -> int:
     from stv_pipeline.exports.folders import prune
 
-    settings = _apply_overrides(args)
+    settings = settings_of(args)
     removed = prune(settings.exports, keep=args.keep)
     for folder in removed:
         print(f"removed {folder}")
@@ -167,7 +165,7 @@ def rebuild_ledger(args: argparse.Namespace) -> int:
     from stv_pipeline.exports.cells import declarations
     from stv_pipeline.exports.delivery import read_disclosure_inputs
 
-    settings = _apply_overrides(args)
+    settings = settings_of(args)
     if not args.rebuild:
         print("stv exports ledger: say --rebuild to read the ledger back from the folders")
         return 2
@@ -234,7 +232,7 @@ def fetch_jobindsats(args: argparse.Namespace) -> int:
         token_from_env,
     )
 
-    settings = _apply_overrides(args)
+    settings = settings_of(args)
     query = TableQuery(
         table=args.table.upper(),
         periods=split_values(args.period),

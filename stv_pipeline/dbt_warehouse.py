@@ -4,8 +4,9 @@ dbt keeps its parse of the project between runs only while the connection settin
 profile are unchanged (it hashes them: path, database, attach, settings, plugins ...). Were the
 warehouse path one of them, every run on a new path (a test, a benchmark, a fresh deployment)
 would parse the whole project again. So the profile names a fixed in-memory database and a fixed
-plugin, and the plugin attaches the warehouse of this run (STV_WAREHOUSE, as the Dagster process
-reads it) when dbt connects, under the name every model is built in.
+plugin, and the plugin attaches the warehouse of this run when dbt connects, under the name every
+model is built in: STV_WAREHOUSE in dbt's environment, which the run's launcher (stv-dbt) sets
+from the run's settings.
 
 Imported by dbt's process only: it imports nothing of Dagster.
 """

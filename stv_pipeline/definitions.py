@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 
 from stv_pipeline.defs.dbt import build_dbt_assets
@@ -19,14 +17,10 @@ from stv_pipeline.defs.jobs import stv_full_job
 from stv_pipeline.defs.quality import gx_asset_checks
 from stv_pipeline.defs.resources import build_resources, dbt_project
 from stv_pipeline.defs.schedules import build_inbox_sensor, stv_nightly
-from stv_pipeline.settings import ENV_SPARK_DIR, ENV_WAREHOUSE, Settings
+from stv_pipeline.settings import Settings
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    # dbt runs as a subprocess and finds the warehouse through the same variable
-    # (stv_pipeline/dbt_warehouse.py, the plugin dbt/profiles.yml names).
-    os.environ[ENV_WAREHOUSE] = str(settings.warehouse)
-    os.environ[ENV_SPARK_DIR] = str(settings.spark_dir)
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     project = dbt_project()
     return dg.Definitions(

@@ -185,9 +185,7 @@ def audit_result(
     """The disclosure audit of a publication against the marts it was made from, and against
     every earlier delivery the ledger behind `ledger_con` records."""
     started = time.perf_counter()
-    union, result = audit_publication(
-        frames, publication, declarations(), rules, ledger=ledger_con
-    )
+    union, result = audit_publication(frames, publication, declarations(), rules, ledger=ledger_con)
     exposed = union.describe(result)
     for line in exposed:
         if log is not None:

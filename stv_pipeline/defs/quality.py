@@ -11,7 +11,6 @@ from stv_pipeline.quality.suites import (
     discover_suites,
     municipality_names,
     seed_settings,
-    validate_in_warehouse,
 )
 from stv_pipeline.settings import EXPECTATIONS_DIR
 
@@ -41,11 +40,11 @@ def _gx_check(suite: SuiteFile) -> dg.AssetChecksDefinition:
         # suites, so manifest.json lists them all: it has the lowest priority (defs/exports.py).
         blocking=blocks_export(suite),
         metadata=danish_texts(suite, seed_settings()) if suite.description_da else None,
-        required_resource_keys={"warehouse"},
+        required_resource_keys={"warehouse", "great_expectations"},
     )
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         with warehouse_connection(context.resources.warehouse) as con:
-            result, rows, settings = validate_in_warehouse(suite, con)
+            result, rows, settings = context.resources.great_expectations.validate(suite, con)
             names = municipality_names(con)
         return check_result(
             result,

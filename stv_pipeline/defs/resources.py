@@ -6,17 +6,19 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt import DbtProject
 from dagster_duckdb import DuckDBResource
 from pydantic import Field, PrivateAttr
 
 from stv_pipeline.exports import delivery
 from stv_pipeline.exports.disclosure import Publication
+from stv_pipeline.framework_internals import StvDbtCliResource
+from stv_pipeline.operations.dbt_launcher import launcher_options
 from stv_pipeline.operations.processes import ProcessIdentity, command_line
 from stv_pipeline.operations.warehouse import (
     WAREHOUSE_WAIT_LIMIT_SECONDS,
@@ -24,6 +26,7 @@ from stv_pipeline.operations.warehouse import (
     connect_waiting,
     hold_warehouse,
 )
+from stv_pipeline.quality.suites import SuiteFile, prepare_gx_context, validate_in_warehouse
 from stv_pipeline.settings import DBT_PROJECT_DIR, ENV_WAREHOUSE, Settings
 
 # Tags of a run naming the process that executes it, so that another run can tell it died.
@@ -170,6 +173,21 @@ class DeliveryResource(dg.ConfigurableResource):
         delivery.discard(self.folder)
 
 
+class GreatExpectationsResource(dg.ConfigurableResource):
+    """Great Expectations for the run's checks. Its context is begun in a thread of the run's
+    process as the run starts: importing GX is seconds of Python, which then overlap the steps
+    before the checks (the loads, dbt's build in a process of its own) instead of adding to
+    them; a check that asks before it is ready waits for that one context."""
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        prepare_gx_context()
+
+    def validate(
+        self, suite: SuiteFile, con: duckdb.DuckDBPyConnection
+    ) -> tuple[dict[str, Any], int, dict[str, Any]]:
+        return validate_in_warehouse(suite, con)
+
+
 class ManifestMissing(Exception):
     pass
 
@@ -191,10 +209,15 @@ def dbt_executable() -> str:
 
 
 def dbt_for_runs() -> str:
-    """What runs start as dbt: the launcher that makes dbt die with its run (stv-dbt, from
-    operations/dbt_launcher.py), or dbt itself where it is not installed."""
+    """What runs start as dbt: the launcher that makes dbt die with its run and gives it the
+    run's warehouse (stv-dbt, operations/dbt_launcher.py), installed with the package."""
     launcher = Path(sys.executable).with_name("stv-dbt")
-    return str(launcher) if launcher.exists() else dbt_executable()
+    if not launcher.exists():
+        raise FileNotFoundError(
+            f"{launcher} is missing: install the package (`make install`), whose stv-dbt starts "
+            "dbt for the runs"
+        )
+    return str(launcher)
 
 
 # What the manifest is parsed from: a file here newer than it (a `git pull`, an edited model
@@ -246,33 +269,17 @@ def ensure_dbt_manifest() -> Path:
     return manifest
 
 
-class StvDbtCliResource(DbtCliResource):
-    """What dagster-dbt does in this process before each `dbt build`, cut to what is used.
-
-    It asks the dbt executable for its version (`dbt --version`, a Python start) in every run;
-    the executable here is always the dbt-core installed beside this Python (dbt_executable),
-    so its version is read from the package instead."""
-
-    @cached_property
-    def _cli_version(self):
-        from dbt.version import __version__
-        from packaging import version
-
-        return version.parse(__version__)
-
-    def _initialize_dbt_core_adapter(self, args):
-        """None: dagster-dbt opens a dbt adapter in this process (loading dbt's adapter and the
-        profile, a second or more per run) only for its fetch_row_counts and
-        fetch_column_metadata, which this project does not call - defs/dbt.py counts rows
-        itself once dbt has finished, when the warehouse is free."""
-        return None
-
-
 def build_resources(settings: Settings, project: DbtProject) -> dict[str, object]:
     return {
         "warehouse": WarehouseResource(database=str(settings.warehouse)),
         "delivery": DeliveryResource(exports=str(settings.exports)),
+        "great_expectations": GreatExpectationsResource(),
         "dbt": StvDbtCliResource(
-            project_dir=project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_for_runs()
+            project_dir=project,
+            profiles_dir=str(DBT_PROJECT_DIR),
+            dbt_executable=dbt_for_runs(),
+            # the launcher's options, which come right after the executable: the run's paths
+            # reach dbt in its own environment, never through this process's
+            global_config_flags=launcher_options(settings),
         ),
     }

@@ -3,7 +3,8 @@
 import re
 import subprocess
 
-from stv_pipeline.defs.resources import StvDbtCliResource, dbt_executable
+from stv_pipeline.defs.resources import dbt_executable
+from stv_pipeline.framework_internals import StvDbtCliResource
 from stv_pipeline.settings import DBT_PROJECT_DIR
 
 

@@ -5,12 +5,12 @@ reading many runs keeps few files open."""
 import shutil
 
 import dagster as dg
-from dagster._core.storage.event_log import SqliteEventLogStorage
 
-from stv_pipeline.event_log_storage import (
+from stv_pipeline.framework_internals import (
     KEPT_RUN_FILES,
     KeptConnectionsEventLogStorage,
     KeptConnectionsInstance,
+    SqliteEventLogStorage,
 )
 from stv_pipeline.settings import PROJECT_ROOT
 
