@@ -21,7 +21,8 @@ from typing import Any, TextIO
 
 import dagster as dg
 
-FILE_OUTCOMES = ("loaded", "rejected", "unchanged")
+from stv_pipeline.outcomes import FILE_OUTCOMES, ExportWritten, SourceLoaded, TablesSuppressed
+
 ERROR_CLASS = re.compile(r"^[\w.]+(Error|Failure|Exception): ")
 # Logged by Dagster for every check or step that did not run; the summary says it once.
 NOT_RUN_NOISE = (
@@ -127,25 +128,18 @@ class Outcomes:
         )
 
 
-def _value(metadata: dict[str, Any], key: str, default: Any = None) -> Any:
-    return getattr(metadata.get(key), "value", default)
-
-
 def _count(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def ingestion_line(plan: Plan, done: Outcomes) -> str:
-    meta = done.metadata
-    sources = sorted(k for k in plan.assets if k.path[0] == "raw" and k in meta)
-    files = {
-        key.path[-1]: {n: int(_value(meta[key], f"files_{n}", 0)) for n in FILE_OUTCOMES}
-        for key in sources
-        if "files_loaded" in meta[key]
+    loads = {
+        key.path[-1]: loaded
+        for key in sorted(k for k in plan.assets if k.path[0] == "raw" and k in done.metadata)
+        if (loaded := SourceLoaded.read(done.metadata[key])) is not None
     }
-    origin = next(
-        (str(_value(meta[k], "input")).split(":")[0] for k in sources if "input" in meta[k]), None
-    )
+    files = {source: loaded.files for source, loaded in loads.items()}
+    origin = next((loaded.origin for loaded in loads.values()), None)
     totals = {n: sum(f[n] for f in files.values()) for n in FILE_OUTCOMES}
     return (
         ("from the shipped sample: " if origin == "sample" else "")
@@ -205,36 +199,35 @@ def checks_line(plan: Plan, done: Outcomes) -> str:
     )
 
 
-def _export(done: Outcomes) -> tuple[dict[str, Any], bool]:
-    meta = done.metadata.get(STAR_EXPORT, {})
-    return meta, bool(_value(meta, "unchanged", False))
+def _export(done: Outcomes) -> ExportWritten | None:
+    return ExportWritten.read(done.metadata.get(STAR_EXPORT, {}))
 
 
 def disclosure_line(plan: Plan, done: Outcomes) -> str:
-    meta, unchanged = _export(done)
-    if STAR_EXPORT in done.metadata:
-        tables = _value(meta, "tables", None) or {}
-        suppressed = sum(int(t.get("suppressed_cells", 0)) for t in tables.values())
-        return f"{suppressed} cells suppressed in {_count(len(tables), 'table')}" + (
-            " (as in the newest export)" if unchanged else ""
+    written = _export(done)
+    if written is not None:
+        return (
+            f"{written.suppressed_cells} cells suppressed in {_count(len(written.tables), 'table')}"
+            + (" (as in the newest export)" if written.unchanged else "")
         )
     if PUBLISHED in done.metadata:
-        counts = _value(done.metadata[PUBLISHED], "suppressions", None) or {}
-        suppressed = sum(int(t.get("suppressed_cells", 0)) for t in counts.values())
+        suppressed = TablesSuppressed.read(done.metadata[PUBLISHED])
         audit = [e for k, e in done.evaluations.items() if k.name == "disclosure_audit"]
         verdict = "" if not audit else (", audit passed" if audit[0].passed else ", audit FAILED")
-        return f"{suppressed} cells suppressed in {_count(len(counts), 'table')}{verdict}"
+        return (
+            f"{suppressed.suppressed_cells} cells suppressed in "
+            f"{_count(len(suppressed.suppressions), 'table')}{verdict}"
+        )
     return "not run"
 
 
 def export_line(plan: Plan, done: Outcomes) -> str:
-    meta, unchanged = _export(done)
-    if STAR_EXPORT not in done.metadata:
+    written = _export(done)
+    if written is None:
         return "nothing written"
-    if unchanged:
+    if written.unchanged:
         return "unchanged since the newest export: no new folder"
-    tables = _value(meta, "tables", None) or {}
-    return f"{_count(len(tables), 'table')} as CSV and Parquet, workbook, report"
+    return f"{_count(len(written.tables), 'table')} as CSV and Parquet, workbook, report"
 
 
 def phase_lines(phase: str, plan: Plan, done: Outcomes) -> list[tuple[str, str]]:
@@ -297,8 +290,7 @@ def summarise(result: dg.ExecuteInProcessResult, graph, plan: Plan | None = None
         not_run_line = "; ".join(
             f"{_count(n, 'check')} did not run: {why}" for why, n in sorted(reasons.items())
         )
-    meta, unchanged = _export(done)
-    folder = str(_value(meta, "export_folder")) if "export_folder" in meta else None
+    written = _export(done)
     failed = sorted(
         (c for c in done.evaluations.values() if not c.passed),
         key=lambda c: (c.severity.value, str(c.asset_key)),
@@ -307,8 +299,8 @@ def summarise(result: dg.ExecuteInProcessResult, graph, plan: Plan | None = None
         phases=[line for phase in PHASES for line in phase_lines(phase, plan, done)],
         failed_checks=[line for c in failed for line in failed_check_lines(c)],
         checks_not_run=not_run_line,
-        export_folder=folder,
-        export_unchanged=unchanged,
+        export_folder=written.folder if written else None,
+        export_unchanged=bool(written and written.unchanged),
     )
 
 

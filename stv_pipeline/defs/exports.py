@@ -26,6 +26,7 @@ from stv_pipeline.exports.manifest import input_files, read_manifest
 from stv_pipeline.exports.report import ReportInputs
 from stv_pipeline.ingest.contracts import CONTRACTS
 from stv_pipeline.ingest.inbox import data_rows
+from stv_pipeline.outcomes import ExportWritten, TablesSuppressed
 from stv_pipeline.quality.check_results import PUBLISHED_DESCRIPTION
 from stv_pipeline.settings import Settings
 
@@ -169,14 +170,13 @@ def published_tables(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         publication = suppress_export(frames, declarations(), rules, ledger=con)
     for leftover in run_delivery.stage(publication):
         context.log.warning(f"Removed the unfinished export {leftover}")
-    return dg.MaterializeResult(
-        metadata={
-            "suppression_seconds": dg.MetadataValue.float(publication.seconds),
-            "suppressions": dg.MetadataValue.json(publication.suppressions),
-            "series": dg.MetadataValue.json(publication.series),
-            "staged_in": dg.MetadataValue.path(str(run_delivery.folder)),
-        }
+    suppressed = TablesSuppressed(
+        suppressions=publication.suppressions,
+        series=publication.series,
+        staged_in=str(run_delivery.folder),
+        seconds=publication.seconds,
     )
+    return dg.MaterializeResult(metadata=suppressed.as_metadata())
 
 
 def audit_result(
@@ -257,14 +257,13 @@ def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     if same is not None:
         run_delivery.discard()
         context.log.info(f"Tables and check outcomes equal the newest export {same}: not written")
-        return dg.MaterializeResult(
-            metadata={
-                "export_folder": dg.MetadataValue.path(str(same)),
-                "tables": dg.MetadataValue.json(read_manifest(same).get("tables", {})),
-                "unchanged": dg.MetadataValue.bool(True),
-                "content_fingerprint": dg.MetadataValue.text(fingerprint),
-            }
+        written = ExportWritten(
+            folder=str(same),
+            tables=read_manifest(same).get("tables", {}),
+            unchanged=True,
+            content_fingerprint=fingerprint,
         )
+        return dg.MaterializeResult(metadata=written.as_metadata())
     graph = context.job_def.asset_layer.asset_graph
     definitions = {
         (key.asset_key.to_user_string(), key.name): check_definition_da(graph.get_check_spec(key))
@@ -290,14 +289,11 @@ def star_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     except NothingToDeliver as exc:
         raise dg.Failure(f"Nothing to deliver: {exc}") from None
     context.log.info(f"STAR export written to {folder}")
+    written = ExportWritten(
+        folder=str(folder), tables=tables, unchanged=False, content_fingerprint=fingerprint
+    )
     return dg.MaterializeResult(
-        metadata={
-            "export_folder": dg.MetadataValue.path(str(folder)),
-            "tables": dg.MetadataValue.json(tables),
-            "unchanged": dg.MetadataValue.bool(False),
-            "content_fingerprint": dg.MetadataValue.text(fingerprint),
-            "data_dictionary": data_dictionary(),
-        }
+        metadata={**written.as_metadata(), "data_dictionary": data_dictionary()}
     )
 
 

@@ -23,6 +23,7 @@ from stv_pipeline.ingest.inbox import (
 from stv_pipeline.ingest.loader import discover_files, load_source
 from stv_pipeline.ingest.privacy import PseudonymKeyMissing
 from stv_pipeline.ingest.register_store import RegisterFilesMissing
+from stv_pipeline.outcomes import FILE_OUTCOMES, SourceLoaded
 from stv_pipeline.quality.check_results import PUBLISHED_DESCRIPTION
 from stv_pipeline.settings import Settings
 from stv_pipeline.vocabulary import Vocabulary, read_vocabulary
@@ -88,26 +89,19 @@ def _ingest_asset(contract: Contract) -> dg.AssetsDefinition:
         for outcome in outcomes:
             if outcome.status == "rejected":
                 context.log.warning(outcome.summary())
-        by_status = {
-            s: [o for o in outcomes if o.status == s] for s in ("loaded", "unchanged", "rejected")
-        }
-        return dg.MaterializeResult(
-            metadata={
-                "input": dg.MetadataValue.text(f"{origin}: {folder}"),
-                "files_loaded": dg.MetadataValue.int(len(by_status["loaded"])),
-                "files_unchanged": dg.MetadataValue.int(len(by_status["unchanged"])),
-                "files_rejected": dg.MetadataValue.int(len(by_status["rejected"])),
-                "rows_loaded": dg.MetadataValue.int(sum(o.rows for o in by_status["loaded"])),
-                "rows_in_table": dg.MetadataValue.int(int(total_rows)),
-                "rejected": dg.MetadataValue.json(
-                    [
-                        {"file": o.file_name, "problems": o.total_problems, "report": o.report}
-                        for o in by_status["rejected"]
-                    ]
-                ),
-                "dagster/row_count": dg.MetadataValue.int(int(total_rows)),
-            }
+        by_status = {s: [o for o in outcomes if o.status == s] for s in FILE_OUTCOMES}
+        loaded = SourceLoaded(
+            origin=origin,
+            folder=str(folder),
+            files={s: len(files) for s, files in by_status.items()},
+            rows_loaded=sum(o.rows for o in by_status["loaded"]),
+            rows_in_table=int(total_rows),
+            rejected=[
+                {"file": o.file_name, "problems": o.total_problems, "report": o.report}
+                for o in by_status["rejected"]
+            ],
         )
+        return dg.MaterializeResult(metadata=loaded.as_metadata())
 
     return _load
 

@@ -9,6 +9,7 @@ import dagster as dg
 import pytest
 
 from stv_pipeline.cli import main, parser
+from stv_pipeline.outcomes import ExportWritten, SourceLoaded, TablesSuppressed
 from stv_pipeline.progress import BAR_STYLE, Plan, Progress, failed_check_lines, fit
 
 
@@ -131,9 +132,10 @@ def test_a_locked_warehouse_is_reported_with_its_holder_then_given_up(tmp_path):
         first.startswith(f"  WARNING: Warehouse locked by PID {holder.pid} (")
         and ": this run waits for it since " in first
     )
-    assert failed.startswith(
-        f"  ERROR: load failed: Warehouse still locked by PID {holder.pid} ("
-    ) and "after 2 s of waiting: end that process (or wait for it) and run again" in failed
+    assert (
+        failed.startswith(f"  ERROR: load failed: Warehouse still locked by PID {holder.pid} (")
+        and "after 2 s of waiting: end that process (or wait for it) and run again" in failed
+    )
 
 
 def tiny_job():
@@ -148,14 +150,10 @@ def tiny_job():
     def load(context):
         saw("load", context)
         context.log.info("loaded benefits_2019-04-15.csv (register_benefits): 3 rows")
-        return dg.MaterializeResult(
-            metadata={
-                "input": "inbox: /tmp/inbox",
-                "files_loaded": 1,
-                "files_unchanged": 0,
-                "files_rejected": 0,
-            }
+        loaded = SourceLoaded(
+            "inbox", "/tmp/inbox", {"loaded": 1, "unchanged": 0, "rejected": 0}, 3, 3
         )
+        return dg.MaterializeResult(metadata=loaded.as_metadata())
 
     @dg.asset(key=["marts", "success"], deps=[load], required_resource_keys={"terminal"})
     def model(context):
@@ -171,18 +169,14 @@ def tiny_job():
     )
     def published(context):
         saw("published", context)
-        return dg.MaterializeResult(metadata={"suppressions": {"success": {"suppressed_cells": 4}}})
+        suppressed = TablesSuppressed({"success": {"suppressed_cells": 4}})
+        return dg.MaterializeResult(metadata=suppressed.as_metadata())
 
     @dg.asset(key=["exports", "star_export"], deps=[published], required_resource_keys={"terminal"})
     def export(context):
         saw("export", context)
-        return dg.MaterializeResult(
-            metadata={
-                "export_folder": dg.MetadataValue.path("/tmp/exports/x"),
-                "tables": {"success": {"suppressed_cells": 4}},
-                "unchanged": False,
-            }
-        )
+        written = ExportWritten("/tmp/exports/x", {"success": {"suppressed_cells": 4}}, False)
+        return dg.MaterializeResult(metadata=written.as_metadata())
 
     return [load, model, published, export], [consistent], seen
 
