@@ -44,7 +44,7 @@ create table if not exists raw.register_files (
     file_name varchar not null,
     sha256 varchar not null,
     loaded_at timestamp not null,
-    parquet_file varchar not null,    -- its name in <warehouse file>.registers/<source>/
+    parquet_file varchar not null,    -- the kept file's name in <warehouse>.registers/<source>/
     columns_sql varchar not null      -- how its columns read as the contract's
 )
 """
