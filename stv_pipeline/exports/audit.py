@@ -447,34 +447,25 @@ def _pair_moves(bounds: _Bounds, open_: np.ndarray) -> None:
         bounds.points.append(points.tocsr())
 
 
+def _rows_holding(inequalities: sparse.csc_matrix, cells: np.ndarray) -> pd.DataFrame:
+    """(pair, row): for the i-th of `cells`, every inequality row that holds it."""
+    starts, ends = inequalities.indptr[cells], inequalities.indptr[cells + 1]
+    return pd.DataFrame(
+        {
+            "pair": np.repeat(np.arange(cells.size), ends - starts),
+            "row": np.concatenate(
+                [inequalities.indices[s:e] for s, e in zip(starts, ends, strict=True)]
+            )
+            if cells.size
+            else np.zeros(0, np.int64),
+        }
+    )
+
+
 def _share_a_row(inequalities: sparse.csc_matrix, v: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Per pair (v[i], u[i]), whether some inequality holds both cells."""
-    rows_v = pd.DataFrame(
-        {
-            "pair": np.repeat(np.arange(v.size), np.diff(inequalities.indptr)[v]),
-            "row": np.concatenate(
-                [
-                    inequalities.indices[inequalities.indptr[c] : inequalities.indptr[c + 1]]
-                    for c in v
-                ]
-            )
-            if v.size
-            else np.zeros(0, np.int64),
-        }
-    )
-    rows_u = pd.DataFrame(
-        {
-            "pair": np.repeat(np.arange(u.size), np.diff(inequalities.indptr)[u]),
-            "row": np.concatenate(
-                [
-                    inequalities.indices[inequalities.indptr[c] : inequalities.indptr[c + 1]]
-                    for c in u
-                ]
-            )
-            if u.size
-            else np.zeros(0, np.int64),
-        }
-    )
+    rows_v = _rows_holding(inequalities, v)
+    rows_u = _rows_holding(inequalities, u)
     both = rows_v.merge(rows_u, on=["pair", "row"])["pair"].unique()
     shared = np.zeros(v.size, dtype=bool)
     shared[both] = True

@@ -501,3 +501,15 @@ def test_a_small_provider_tally_is_not_given_back_by_the_providers_sum(tables):
     assert mask["provider_count"].all() or mask["providers_sum"].all()
     assert not mask["jobcentre_count"].any()
     assert exposed_cells(frames, joint, tables)[0] == set()
+
+
+def test_two_cells_share_a_row_when_some_inequality_holds_both():
+    from scipy import sparse
+
+    from stv_pipeline.exports.audit import _share_a_row
+
+    # rows x cells: cell 0 in rows 0 and 1, cell 1 in row 1, cell 2 in none, cell 3 in row 0
+    held = sparse.csc_matrix(np.array([[1, 0, 0, 1], [1, 1, 0, 0]]))
+    shared = _share_a_row(held, np.array([0, 2, 1, 0]), np.array([1, 1, 3, 3]))
+    assert list(shared) == [True, False, False, True]
+    assert list(_share_a_row(held, np.array([], int), np.array([], int))) == []
