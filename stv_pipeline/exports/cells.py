@@ -421,8 +421,11 @@ def build_system(
 
     sum_parts, sum_kinds = [], []
     offset = 0
+    others: dict[str, np.ndarray] = {}  # other_dimensions(contexts, d), by d
     for kind, dimension, mapping in relation_mappings(frames, tables, rules.windows, contexts):
-        rows = sum_equations(contexts, dimension, mapping)
+        if dimension not in others and not mapping.empty:
+            others[dimension] = other_dimensions(contexts, dimension)
+        rows = sum_equations(contexts, dimension, mapping, others.get(dimension))
         if rows.empty:
             continue
         n = int(rows["eq"].max()) + 1
@@ -438,6 +441,7 @@ def build_system(
     offset = sum(len(r) for r in rhs)
     n_sums = offset
     linked = {}
+    context_cells = occurrences.drop_duplicates("context")[[*DIMENSIONS, "cell"]]
     for name, table in tables.items():
         if name not in frames:
             continue
@@ -446,7 +450,9 @@ def build_system(
             if column not in frame.columns:  # a table exported without it
                 continue
             shown = (published or frames)[name].reset_index(drop=True)[column]
-            sources, equation = linked_cells(frame, shown, name, column, role, table, occurrences)
+            sources, equation = linked_cells(
+                frame, shown, name, column, role, table, occurrences, context_cells
+            )
             linked[(name, column)] = sources
             if equation is not None:
                 rows, values = _equations_among(*equation, in_relations)
@@ -542,8 +548,9 @@ def distinct_relations_kept(rows: pd.DataFrame, key: str) -> tuple[pd.DataFrame,
     )
     present = np.zeros(n, dtype=bool)
     present[ids] = True
-    _, first = np.unique(hashes[present], axis=0, return_index=True)
-    kept = np.sort(np.flatnonzero(present)[first])
+    # the first relation of each distinct hash pair; by hashing, not by sorting 128-bit rows
+    first = ~pd.DataFrame(hashes[present]).duplicated().to_numpy()
+    kept = np.flatnonzero(present)[first]
     rows = rows[np.isin(ids, kept)]
     return rows.assign(**{key: np.searchsorted(kept, rows[key].to_numpy(dtype=np.int64))}), kept
 
@@ -586,22 +593,40 @@ def relation_mappings(
     return out
 
 
-def sum_equations(cells: pd.DataFrame, dimension: str, mapping: pd.DataFrame) -> pd.DataFrame:
+def other_dimensions(cells: pd.DataFrame, dimension: str) -> np.ndarray:
+    """Per cell, its dimensions other than `dimension` as one integer, in their sorted order:
+    joins and groups on it, not on five text columns, number relations as the texts would."""
+    return cells.groupby([d for d in DIMENSIONS if d != dimension], sort=True).ngroup().to_numpy()
+
+
+def sum_equations(
+    cells: pd.DataFrame,
+    dimension: str,
+    mapping: pd.DataFrame,
+    other: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Rows (eq, cell, coef): each total cell minus the cells mapped to it, with every other
-    dimension equal. Only relations with their total and at least one part exported."""
+    dimension equal (`other`: other_dimensions(cells, dimension), when known). Only relations
+    with their total and at least one part exported."""
     if cells.empty or mapping.empty:
         return pd.DataFrame({"eq": [], "cell": [], "coef": []})
-    others = [d for d in DIMENSIONS if d != dimension]
+    position = pd.DataFrame(
+        {
+            "other": other_dimensions(cells, dimension) if other is None else other,
+            "at": cells[dimension].to_numpy(dtype=object),
+            "cell": cells["cell"].to_numpy(),
+        }
+    )
     mapping = mapping.astype({"part": object, "total": object})
-    parts = cells.merge(mapping, left_on=dimension, right_on="part")[["cell", *others, "total"]]
+    parts = position.merge(mapping, left_on="at", right_on="part")[["cell", "other", "total"]]
     parts["coef"] = 1.0
-    totals = cells[cells[dimension].isin(mapping["total"])][["cell", *others, dimension]]
-    totals = totals.rename(columns={dimension: "total"})
+    totals = position[position["at"].isin(mapping["total"])][["cell", "other", "at"]]
+    totals = totals.rename(columns={"at": "total"})
     totals["coef"] = -1.0
     rows = pd.concat([parts, totals], ignore_index=True)
     if rows.empty:
         return pd.DataFrame({"eq": [], "cell": [], "coef": []})
-    eq = rows.groupby([*others, "total"], sort=True).ngroup().to_numpy()
+    eq = rows.groupby(["other", "total"], sort=True).ngroup().to_numpy()
     is_total = rows["coef"].to_numpy() < 0
     n_totals = np.bincount(eq, weights=is_total)
     n_parts = np.bincount(eq, weights=~is_total)
@@ -630,9 +655,11 @@ def linked_cells(
     role: dict[str, Any],
     table: TableDeclaration,
     occurrences: pd.DataFrame,
+    context_cells: pd.DataFrame | None = None,
 ) -> tuple[np.ndarray, tuple[pd.DataFrame, np.ndarray] | None]:
     """The cells a derived column is computed from (rows x sources, -1 for none), and the
-    linear equation each of its published values adds, if it adds one."""
+    linear equation each of its published values adds, if it adds one. `context_cells`: the
+    dimensions and cell of each context of `occurrences`, when known."""
     kind = role["role"]
     if kind == "derived":
         sources = [s for s in role.get("from", ()) if s in table.counts]
@@ -654,12 +681,13 @@ def linked_cells(
         return np.column_stack([numerator, denominator]), (equation, np.zeros(rows.size))
     # a revision: this vintage's cell and the previous vintage's cell of the same identity
     current = _cells_of(frame, name, role["of"], occurrences)
-    mine = occurrences[(occurrences["table"] == name) & (occurrences["column"] == role["of"])]
+    chosen = ((occurrences["table"] == name) & (occurrences["column"] == role["of"])).to_numpy()
+    mine = occurrences.loc[chosen, [*DIMENSIONS, "row"]]
+    if context_cells is None:
+        context_cells = occurrences.drop_duplicates("context")[[*DIMENSIONS, "cell"]]
     previous_vintage = _text(frame[role["previous"]]).to_numpy()[mine["row"].to_numpy()]
     wanted = mine[list(DIMENSIONS)].assign(vintage=previous_vintage, row=mine["row"].to_numpy())
-    found = wanted.merge(
-        occurrences.drop_duplicates("context")[[*DIMENSIONS, "cell"]], on=list(DIMENSIONS)
-    )
+    found = wanted.merge(context_cells, on=list(DIMENSIONS))
     previous = np.full(len(frame), -1, dtype=np.int64)
     previous[found["row"].to_numpy()] = found["cell"].to_numpy()
     figure = pd.to_numeric(shown, errors="coerce").to_numpy(dtype=float)
@@ -689,24 +717,37 @@ def bound_inequalities(
     others = [d for d in DIMENSIONS if d != "measure"]
     parts, kinds = [], []
     offset = 0
+    # a vintage's row: its dimensions apart from the measure, as one integer in their sorted
+    # order; each measure's cell on it (one per row: a context is unique)
+    row_of = (
+        contexts.groupby(others, sort=True).ngroup().to_numpy()
+        if len(contexts)
+        else np.zeros(0, dtype=np.int64)
+    )
+    n_rows = int(row_of.max()) + 1 if row_of.size else 0
+    measures = contexts["measure"].to_numpy(dtype=object)
+    cell = contexts["cell"].to_numpy(dtype=np.int64)
+
+    def cells_on_rows(measure: str) -> np.ndarray:
+        out = np.full(n_rows, -1, dtype=np.int64)
+        mine = measures == measure
+        out[row_of[mine]] = cell[mine]
+        return out
 
     def add(measure: str, coefs: dict[str, float], kind: str) -> None:
         nonlocal offset
-        needed = {measure, *coefs}
-        chosen = contexts[contexts["measure"].isin(needed)]
-        wide = chosen.pivot_table(index=others, columns="measure", values="cell", aggfunc="first")
-        if not needed <= set(wide.columns):
-            return
-        wide = wide[list(needed)].dropna().astype(np.int64)
-        n = len(wide)
+        terms = {measure: 1.0, **coefs}
+        on_rows = {m: cells_on_rows(m) for m in terms}
+        complete = np.flatnonzero(np.logical_and.reduce([c >= 0 for c in on_rows.values()]))
+        n = complete.size
         if n == 0:
             return
         ids = np.arange(n)
         rows = distinct_relations(
             pd.concat(
                 [
-                    pd.DataFrame({"ineq": ids, "cell": wide[m].to_numpy(), "coef": coef})
-                    for m, coef in {measure: 1.0, **coefs}.items()
+                    pd.DataFrame({"ineq": ids, "cell": on_rows[m][complete], "coef": coef})
+                    for m, coef in terms.items()
                 ],
                 ignore_index=True,
             ),

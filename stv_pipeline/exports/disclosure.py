@@ -521,11 +521,11 @@ def suppress_export(
 
     # a figure counts as suppressed when the mart has a value there and the export leaves it
     # empty; primary when a cell it shows or is computed from is primary
-    def emptied(cells: np.ndarray) -> dict[str, int]:
-        part = masks_for(frames, tables, current, cells)
+    def emptied(cells: np.ndarray | None = None) -> dict[str, int]:
+        part = masks if cells is None else masks_for(frames, tables, current, cells)
         return {name: int((part[name] & frames[name].notna()).to_numpy().sum()) for name in frames}
 
-    total = emptied(cell_hidden)
+    total = emptied()
     primary = emptied(status == PRIMARY)
     carried = emptied(cell_hidden & union.carried[:n])
     suppressions = {
