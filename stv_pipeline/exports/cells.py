@@ -441,7 +441,7 @@ def build_system(
     offset = sum(len(r) for r in rhs)
     n_sums = offset
     linked = {}
-    context_cells = occurrences.drop_duplicates("context")[[*DIMENSIONS, "cell"]]
+    context_cells = ContextCells(occurrences)
     for name, table in tables.items():
         if name not in frames:
             continue
@@ -637,6 +637,33 @@ def sum_equations(
     return rows[["eq", "cell", "coef"]].reset_index(drop=True)
 
 
+class ContextCells:
+    """The cell of each context (a table row's cell, with its own vintage) of the occurrences,
+    found by its dimensions: each dimension's values as integer codes, so that looking up the
+    cells of other contexts (an occurrence's dimensions with another vintage, say) compares
+    six integers per row, not six texts."""
+
+    def __init__(self, occurrences: pd.DataFrame):
+        self.values, self.codes = {}, {}
+        for dimension in DIMENSIONS:
+            codes, values = pd.factorize(occurrences[dimension])
+            self.codes[dimension], self.values[dimension] = codes, pd.Index(values)
+        first = ~occurrences["context"].duplicated().to_numpy()
+        self.contexts = pd.MultiIndex.from_arrays([self.codes[d][first] for d in DIMENSIONS])
+        self.cell = occurrences["cell"].to_numpy(dtype=np.int64)[first]
+
+    def cells(self, occurrences: np.ndarray, **other: np.ndarray) -> np.ndarray:
+        """Per occurrence (positions), the cell of the context with its dimensions but those
+        given in `other` (a value per occurrence); -1 where no context has them."""
+        codes = [
+            self.values[d].get_indexer(other[d]) if d in other else self.codes[d][occurrences]
+            for d in DIMENSIONS
+        ]
+        found = self.contexts.get_indexer(pd.MultiIndex.from_arrays(codes))
+        found[np.logical_or.reduce([c < 0 for c in codes])] = -1
+        return np.where(found >= 0, self.cell[np.maximum(found, 0)], -1)
+
+
 def _cells_of(frame: pd.DataFrame, name: str, column: str, occurrences: pd.DataFrame) -> np.ndarray:
     """The cell of `column` in every row of the table, -1 where the row has none."""
     out = np.full(len(frame), -1, dtype=np.int64)
@@ -655,11 +682,11 @@ def linked_cells(
     role: dict[str, Any],
     table: TableDeclaration,
     occurrences: pd.DataFrame,
-    context_cells: pd.DataFrame | None = None,
+    contexts: ContextCells | None = None,
 ) -> tuple[np.ndarray, tuple[pd.DataFrame, np.ndarray] | None]:
     """The cells a derived column is computed from (rows x sources, -1 for none), and the
-    linear equation each of its published values adds, if it adds one. `context_cells`: the
-    dimensions and cell of each context of `occurrences`, when known."""
+    linear equation each of its published values adds, if it adds one. `contexts`:
+    ContextCells(occurrences), when known."""
     kind = role["role"]
     if kind == "derived":
         sources = [s for s in role.get("from", ()) if s in table.counts]
@@ -681,15 +708,14 @@ def linked_cells(
         return np.column_stack([numerator, denominator]), (equation, np.zeros(rows.size))
     # a revision: this vintage's cell and the previous vintage's cell of the same identity
     current = _cells_of(frame, name, role["of"], occurrences)
-    chosen = ((occurrences["table"] == name) & (occurrences["column"] == role["of"])).to_numpy()
-    mine = occurrences.loc[chosen, [*DIMENSIONS, "row"]]
-    if context_cells is None:
-        context_cells = occurrences.drop_duplicates("context")[[*DIMENSIONS, "cell"]]
-    previous_vintage = _text(frame[role["previous"]]).to_numpy()[mine["row"].to_numpy()]
-    wanted = mine[list(DIMENSIONS)].assign(vintage=previous_vintage, row=mine["row"].to_numpy())
-    found = wanted.merge(context_cells, on=list(DIMENSIONS))
+    mine = np.flatnonzero(
+        ((occurrences["table"] == name) & (occurrences["column"] == role["of"])).to_numpy()
+    )
+    rows_of_mine = occurrences["row"].to_numpy(dtype=np.int64)[mine]
+    previous_vintage = _text(frame[role["previous"]]).to_numpy()[rows_of_mine]
+    contexts = ContextCells(occurrences) if contexts is None else contexts
     previous = np.full(len(frame), -1, dtype=np.int64)
-    previous[found["row"].to_numpy()] = found["cell"].to_numpy()
+    previous[rows_of_mine] = contexts.cells(mine, vintage=previous_vintage)
     figure = pd.to_numeric(shown, errors="coerce").to_numpy(dtype=float)
     # a vintage that brought only the other register's snapshot reads the same cell again
     rows = np.flatnonzero(
