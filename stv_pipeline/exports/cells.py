@@ -277,13 +277,21 @@ def _snapshots_read(
         if not registers or any(r not in snapshots for r in registers):
             continue
         rows = measure == name
-        text = pd.Series("", index=np.flatnonzero(rows), dtype=object)
-        known = np.ones(rows.sum(), dtype=bool)
-        for i, register in enumerate(registers):
-            dates = pd.Series(snapshots[register].to_numpy(dtype=object)[rows], index=text.index)
-            known &= (dates != "").to_numpy()
-            text = text + (";" if i else "") + register + "=" + dates
-        out[rows] = np.where(known, text.to_numpy(dtype=object), "")
+        dates = pd.DataFrame(
+            {r: snapshots[r].to_numpy(dtype=object)[rows] for r in registers}, dtype=object
+        )
+        # written once per distinct pairing of snapshots: a table has few, and many rows
+        pairing = dates.groupby(list(registers), sort=False, dropna=False).ngroup().to_numpy()
+        texts = np.array(
+            [
+                ";".join(f"{r}={d}" for r, d in zip(registers, pair, strict=True))
+                if all(pair)
+                else ""
+                for pair in dates.drop_duplicates().itertuples(index=False)
+            ],
+            dtype=object,
+        )
+        out[rows] = texts[pairing]
     return out
 
 
@@ -639,18 +647,27 @@ def sum_equations(
 
 class ContextCells:
     """The cell of each context (a table row's cell, with its own vintage) of the occurrences,
-    found by its dimensions: each dimension's values as integer codes, so that looking up the
-    cells of other contexts (an occurrence's dimensions with another vintage, say) compares
-    six integers per row, not six texts."""
+    found by its dimensions: each dimension's values as integer codes packed into one integer
+    key, so that looking up the cells of other contexts (an occurrence's dimensions with
+    another vintage, say) compares one integer per row, not six texts."""
 
     def __init__(self, occurrences: pd.DataFrame):
         self.values, self.codes = {}, {}
         for dimension in DIMENSIONS:
             codes, values = pd.factorize(occurrences[dimension])
             self.codes[dimension], self.values[dimension] = codes, pd.Index(values)
+        self.radix = [len(self.values[d]) + 1 for d in DIMENSIONS]
+        if np.prod(self.radix, dtype=object) >= 2**63:
+            raise ValueError(f"Too many distinct dimension values to key cells by: {self.radix}")
         first = ~occurrences["context"].duplicated().to_numpy()
-        self.contexts = pd.MultiIndex.from_arrays([self.codes[d][first] for d in DIMENSIONS])
+        self.contexts = pd.Index(self._key([self.codes[d][first] for d in DIMENSIONS]))
         self.cell = occurrences["cell"].to_numpy(dtype=np.int64)[first]
+
+    def _key(self, codes: list[np.ndarray]) -> np.ndarray:
+        key = np.zeros(codes[0].size, dtype=np.int64)
+        for code, radix in zip(codes, self.radix, strict=True):
+            key = key * radix + (code + 1)  # code -1 (a missing value) is a value of its own
+        return key
 
     def cells(self, occurrences: np.ndarray, **other: np.ndarray) -> np.ndarray:
         """Per occurrence (positions), the cell of the context with its dimensions but those
@@ -659,7 +676,7 @@ class ContextCells:
             self.values[d].get_indexer(other[d]) if d in other else self.codes[d][occurrences]
             for d in DIMENSIONS
         ]
-        found = self.contexts.get_indexer(pd.MultiIndex.from_arrays(codes))
+        found = self.contexts.get_indexer(self._key(codes))
         found[np.logical_or.reduce([c < 0 for c in codes])] = -1
         return np.where(found >= 0, self.cell[np.maximum(found, 0)], -1)
 
