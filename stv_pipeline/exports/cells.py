@@ -326,31 +326,41 @@ def occurrences_of(
             else:
                 measure = pd.Series(role.get("measure", column), index=frame.index, dtype=object)
             measure = measure.to_numpy(dtype=object)
-            part = pd.DataFrame(
-                {
-                    "table": name,
-                    "row": np.flatnonzero(present),
-                    "column": column,
-                    "measure": measure[present],
-                    **{
-                        d: (
-                            np.full(present.sum(), str(role[d]), dtype=object)
-                            if d in role
-                            else series.to_numpy()[present]
-                        )
-                        for d, series in dims.items()
-                    },
-                    "reads": _snapshots_read(measure, snapshots, reads)[present],
-                    "value": value[present],
-                }
-            )
+            part = {
+                "table": np.full(present.sum(), name, dtype=object),
+                "row": np.flatnonzero(present),
+                "column": np.full(present.sum(), column, dtype=object),
+                "measure": measure[present],
+                **{
+                    d: (
+                        np.full(present.sum(), str(role[d]), dtype=object)
+                        if d in role
+                        else series.to_numpy()[present]
+                    )
+                    for d, series in dims.items()
+                },
+                "reads": _snapshots_read(measure, snapshots, reads)[present],
+                "value": value[present],
+            }
             parts.append(part)
     if not parts:
         empty = pd.DataFrame(columns=["table", "row", "column", *DIMENSIONS, "reads", "value"])
         return empty.astype({"row": np.int64, "value": float})
-    occurrences = pd.concat(parts, ignore_index=True)
-    # looked up by table and column for every derived figure: categories compare fast
-    occurrences = occurrences.astype({"table": "category", "column": "category"})
+    # Python strings as they are: converting every row's texts to Arrow strings would cost
+    # more than all the grouping on them. Table and column, looked up for every derived
+    # figure, as categories, which compare fast.
+    occurrences = pd.DataFrame(
+        {
+            key: (
+                pd.Categorical(np.concatenate([part[key] for part in parts]))
+                if key in ("table", "column")
+                else pd.Series(np.concatenate([part[key] for part in parts]), dtype=object)
+                if key in (*DIMENSIONS, "reads")
+                else np.concatenate([part[key] for part in parts])
+            )
+            for key in parts[0]
+        }
+    )
     stated = occurrences.loc[occurrences["vintage"] != NEWEST, "vintage"]
     stated = stated[stated != ""]
     if len(stated):
