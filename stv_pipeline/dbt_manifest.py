@@ -9,6 +9,7 @@ models from here. Not to be confused with an export folder's own manifest.json
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,8 +67,24 @@ def model_of(node: dict[str, Any]) -> Model:
 def models(manifest: dict[str, Any] | Path | None = None) -> list[Model]:
     """Every model of the project, in the manifest's order (a manifest already read, or the
     file at a path, default dbt/target/manifest.json)."""
-    nodes = (manifest if isinstance(manifest, dict) else read(manifest))["nodes"]
-    return [model_of(node) for node in nodes.values() if node["resource_type"] == "model"]
+    if isinstance(manifest, dict):
+        return _models_of(manifest)
+    path = manifest or DBT_MANIFEST
+    stat = path.stat()
+    return list(_models_in_file(str(path), stat.st_mtime_ns, stat.st_size))
+
+
+def _models_of(manifest: dict[str, Any]) -> list[Model]:
+    return [
+        model_of(node) for node in manifest["nodes"].values() if node["resource_type"] == "model"
+    ]
+
+
+# A run asks for the models many times (the declarations, the sheets, the dictionary, ...):
+# the file is read once for each version of it that `dbt parse` writes.
+@functools.lru_cache(maxsize=4)
+def _models_in_file(path: str, modified_ns: int, size: int) -> tuple[Model, ...]:
+    return tuple(_models_of(read(Path(path))))
 
 
 def marts(manifest: dict[str, Any] | Path | None = None) -> list[Model]:

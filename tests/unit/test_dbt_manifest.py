@@ -78,3 +78,15 @@ def test_the_declarations_and_the_dictionary_read_the_same_models(tmp_path):
         "marts/toy_mart": {"municipality_code": "", "n_persons": "personer"},
         "quality/input_files": {"rows": "rækker"},
     }
+
+
+def test_a_manifest_written_again_is_read_again(tmp_path):
+    """The models are read once per version of the file: `dbt parse` writing it anew (a run
+    after the project changed) is seen by the next reader."""
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(MANIFEST))
+    assert [m.name for m in dbt_manifest.marts(path)] == ["toy_mart"]
+    renamed = json.loads(json.dumps(MANIFEST))
+    renamed["nodes"]["model.stv.toy_mart"]["name"] = "toy_mart_renamed"
+    path.write_text(json.dumps(renamed))
+    assert [m.name for m in dbt_manifest.marts(path)] == ["toy_mart_renamed"]
