@@ -64,3 +64,8 @@
     {%- endif -%}
     select 1
 {% endmacro %}
+
+{# This dbt invocation, as a text literal: the by_vintage models stamp the rows they build with
+   it, so that their data tests check what this invocation built (a vintage is built whole by
+   one invocation; the others were checked when they were built). #}
+{% macro this_invocation() %}'{{ invocation_id }}'{% endmacro %}

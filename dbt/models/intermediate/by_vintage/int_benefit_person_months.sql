@@ -59,7 +59,8 @@ select
     t.target_group,
     p.municipality_code,
     p.has_company_activity,
-    s.inputs_fingerprint
+    s.inputs_fingerprint,
+    {{ this_invocation() }} as built_by_invocation
 from person_months as p
 inner join snapshots as s
     on p.vintage = s.vintage

@@ -95,7 +95,8 @@ select
     round(max(i.lag_days) filter (where i.quantile = 0.9), 2) as lag_p90_days,
     round(max(i.lag_days) filter (where i.quantile = 0.99), 2) as lag_p99_days,
     coalesce(t.share_over_8_weeks, 0.0) as share_over_8_weeks,
-    t.inputs_fingerprint
+    t.inputs_fingerprint,
+    {{ this_invocation() }} as built_by_invocation
 from totals as t
 inner join interpolated as i
     on t.municipality_code = i.municipality_code

@@ -70,7 +70,8 @@ select
     c.n_company,
     case when v.earnings_vintage is not null then c.n_hours end as n_hours,
     case when v.earnings_vintage is not null then c.n_either end as n_either,
-    v.inputs_fingerprint
+    v.inputs_fingerprint,
+    {{ this_invocation() }} as built_by_invocation
 from counts as c
 inner join vintages as v
     on c.vintage = v.vintage
