@@ -22,9 +22,9 @@ bounds it from outside, so a cell is decided without solving the whole system fo
    it, growing r: with the cells outside held at their true values the LP gives points (inside
    bounds, so width >= protection_width proves it protected); with the relations that reach
    outside dropped it gives a relaxation (outside bounds, so width < protection_width proves it
-   exposed). On the whole connected group the two coincide, so every cell is decided. At one
-   relation out, cells whose neighbourhoods share no relation are solved side by side in one
-   LP; the cells that need a wider neighbourhood are solved one at a time.
+   exposed). On the whole connected group the two coincide, so every cell is decided. Up to
+   SIDE_BY_SIDE_RADII relations out, cells whose neighbourhoods share no relation are solved
+   side by side in one LP; the cells that need a wider neighbourhood are solved one at a time.
 
 A protected cell's interval is therefore proven at least as wide as reported (exact when step 3
 reached its whole group); an exposed cell's is at most as wide as reported: what an intruder
@@ -58,6 +58,9 @@ BATCH_MAX_ROUNDS = 4
 # Cells per batch LP: whole connected groups side by side. HiGHS's time per cell grows with an
 # LP's size, and one LP per group would cost a Python round trip for every few cells.
 BATCH_CHUNK_CELLS = 1000
+# Step 3 solves the neighbourhoods up to this many relations out side by side, many cells per
+# LP; wider ones, cell by cell. An exposed cell is mostly proven so at two relations out.
+SIDE_BY_SIDE_RADII = 2
 
 
 @dataclass(frozen=True)
@@ -318,11 +321,14 @@ def audit(
     _pair_moves(bounds, open_)
     open_ &= ~bounds.settled()
     _batch_rounds(bounds, open_)
-    outer = _decide_side_by_side(bounds, np.flatnonzero(open_ & ~bounds.settled()))
+    outer: dict[int, tuple[float, float]] = {}
+    for radius in range(1, SIDE_BY_SIDE_RADII + 1):
+        left = np.flatnonzero(open_ & ~bounds.settled())
+        outer.update(_decide_side_by_side(bounds, left[~np.isin(left, list(outer))], radius))
     for v in np.flatnonzero(open_ & ~bounds.settled()):
         if v in outer:
             continue
-        protected, interval = _decide(bounds, v)
+        protected, interval = _decide(bounds, v, SIDE_BY_SIDE_RADII + 1)
         if not protected:
             outer[v] = interval
     lower, upper = bounds.low.copy(), bounds.high.copy()
@@ -516,16 +522,21 @@ def _chunks(labels: np.ndarray, columns: np.ndarray) -> list[np.ndarray]:
     return [np.sort(part) for part in np.split(columns, cuts[1:])]
 
 
-def _decide_side_by_side(bounds: _Bounds, cells: np.ndarray) -> dict[int, tuple[float, float]]:
-    """Step 3 on the nearest neighbourhoods (one relation out) of many cells at once: cells
+def _decide_side_by_side(
+    bounds: _Bounds, cells: np.ndarray, radius: int = 1
+) -> dict[int, tuple[float, float]]:
+    """Step 3 on the neighbourhoods `radius` relations out of many cells at once: cells
     whose neighbourhoods share no relation are solved in one LP, whose objective (the sum of
     their values) then splits into one per cell. The exposed cells with their relaxation's
-    interval; protected ones get their points recorded; the rest are left to `_decide`."""
+    interval; protected ones get their points recorded; the rest are left to a wider radius
+    (`_decide`)."""
     intruder = bounds.intruder
     if cells.size == 0:
         return {}
-    own_rows = intruder.pattern_t[cells]
-    near = (own_rows @ intruder.pattern).tocsr()  # cell x cells one relation away
+    near = (intruder.pattern_t[cells] @ intruder.pattern).tocsr()  # cell x cells 1 relation away
+    for _ in range(radius - 1):
+        near.data[:] = 1
+        near = (near @ intruder.pattern_t @ intruder.pattern).tocsr()
     near.data[:] = 1
     near.sort_indices()
     # cell x rows touching its neighbourhood, with how many of each row's cells lie in it
@@ -574,10 +585,13 @@ def _decide_side_by_side(bounds: _Bounds, cells: np.ndarray) -> dict[int, tuple[
     return exposed
 
 
-def _decide(bounds: _Bounds, v: int) -> tuple[bool, tuple[float, float]]:
-    """Step 3: protected (with points recorded) or exposed (with the relaxation's interval)."""
+def _decide(bounds: _Bounds, v: int, radius: int = 1) -> tuple[bool, tuple[float, float]]:
+    """Step 3, from the neighbourhood `radius` relations out (the nearer ones decided nothing):
+    protected (with points recorded) or exposed (with the relaxation's interval)."""
     intruder = bounds.intruder
     cells = np.array([v])
+    for _ in range(radius - 1):
+        cells = intruder.neighbourhood(cells)
     while True:
         grown = intruder.neighbourhood(cells)
         whole = grown.size == cells.size
