@@ -82,7 +82,9 @@ def test_csv_fields_are_written_as_pythons_csv_module_writes_them(tmp_path):
             "count": pd.array([3, None, 10, 0], dtype="Int64"),
             "flag": pd.array([True, False, None, True], dtype="boolean"),
             "day": [date(2019, 3, 1), None, date(2020, 12, 31), date(2019, 1, 1)],
-            "at": pd.to_datetime(["2019-03-01 13:45", None, "2020-01-02 00:00", "2021-06-30 23:59"]),
+            "at": pd.to_datetime(
+                ["2019-03-01 13:45", None, "2020-01-02 00:00", "2021-06-30 23:59"]
+            ),
         }
     )
     write_csv_for_excel(frame, tmp_path / "t.csv")
