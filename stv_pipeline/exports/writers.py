@@ -76,8 +76,8 @@ def csv_field_macros() -> str:
 
 
 def _csv_field(column: str, duckdb_type: str) -> str:
-    if duckdb_type == NO_VALUES:
-        return f"excel_text({identifier(column)}::varchar)"
+    if duckdb_type == NO_VALUES:  # every field empty
+        return "null"
     macro = CSV_FIELD_MACRO.get(duckdb_type)
     if macro is None:
         raise TypeError(

@@ -105,6 +105,8 @@ def test_a_csv_row_of_one_empty_field_is_quoted_and_a_table_without_rows_has_its
     assert (tmp_path / "one.csv").read_bytes() == BOM + b'note\r\n""\r\nx\r\n'
     write_csv_for_excel(pd.DataFrame({"a": [], "b": []}), tmp_path / "none.csv")
     assert (tmp_path / "none.csv").read_bytes() == BOM + b"a;b\r\n"
+    write_csv_for_excel(pd.DataFrame({"a": [None, None], "b": [1, 2]}), tmp_path / "nulls.csv")
+    assert (tmp_path / "nulls.csv").read_bytes() == BOM + b"a;b\r\n;1\r\n;2\r\n"
 
 
 def test_a_column_type_the_csv_cannot_write_is_named(tmp_path):
