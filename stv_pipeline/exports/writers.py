@@ -47,9 +47,11 @@ CSV_FIELD_MACRO = {
     "FLOAT": "excel_number",
     "DOUBLE": "excel_number",
     "DATE": "excel_date",
-    "TIMESTAMP": "excel_date",
-    "TIMESTAMP_NS": "excel_date",
-    "TIMESTAMP WITH TIME ZONE": "excel_date",
+    # pandas holds a timestamp in seconds, milliseconds, microseconds or nanoseconds
+    **{
+        timestamp: "excel_date"
+        for timestamp in ("TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP", "TIMESTAMP_NS")
+    },
     "VARCHAR": "excel_text",
     **{
         integer: "excel_integer"

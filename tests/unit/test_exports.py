@@ -109,6 +109,18 @@ def test_a_csv_row_of_one_empty_field_is_quoted_and_a_table_without_rows_has_its
     assert (tmp_path / "nulls.csv").read_bytes() == BOM + b"a;b\r\n;1\r\n;2\r\n"
 
 
+def test_a_timestamp_is_written_as_its_date_whatever_its_unit(tmp_path):
+    stamps = pd.to_datetime(["2019-03-01 13:45", "2020-12-31 23:59"])
+    frame = pd.DataFrame({u: stamps.as_unit(u) for u in ("s", "ms", "us", "ns")})
+    write_csv_for_excel(frame, tmp_path / "t.csv")
+    assert (tmp_path / "t.csv").read_bytes()[len(BOM) :].decode().split("\r\n") == [
+        "s;ms;us;ns",
+        "2019-03-01;2019-03-01;2019-03-01;2019-03-01",
+        "2020-12-31;2020-12-31;2020-12-31;2020-12-31",
+        "",
+    ]
+
+
 def test_a_column_type_the_csv_cannot_write_is_named(tmp_path):
     frame = pd.DataFrame({"span": pd.to_timedelta([1, 2], unit="D")})
     with pytest.raises(TypeError, match="column span is of type INTERVAL"):
