@@ -21,6 +21,8 @@ the manifest's per-table `files` lists are made from that.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import inspect
 import json
 import os
 import shutil
@@ -28,6 +30,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +49,15 @@ from stv_pipeline.exports.dictionary import (
     table_docs,
 )
 from stv_pipeline.exports.disclosure import Decisions, Publication
+from stv_pipeline.exports.folders import EarlierDelivery, earlier_delivery, table_fingerprint
 from stv_pipeline.exports.manifest import write_manifest
 from stv_pipeline.exports.report import ReportInputs, build_report
-from stv_pipeline.exports.writers import write_csv_for_excel, write_parquet, write_workbook
+from stv_pipeline.exports.writers import (
+    CSV_FIELDS_SQL,
+    write_csv_for_excel,
+    write_parquet,
+    write_workbook,
+)
 from stv_pipeline.operations import locks
 
 WORKBOOK = "stv_tabeller.xlsx"
@@ -277,6 +286,7 @@ class Delivered:
     file: str
     table: str | None = None
     part: str | None = None  # which part of the file holds the table, e.g. its sheet
+    reused: bool = False  # the earlier delivery's file, its table unchanged (TableFormat)
 
     @property
     def label(self) -> str:
@@ -293,6 +303,10 @@ class ExportContent:
     about: ReportInputs
     sheets: dict[str, SheetSpec]
     docs: dict[str, tuple[str, list[ColumnDoc]]]
+    # each table's content_fingerprint (folders.table_fingerprint), and the newest earlier
+    # delivery whose files of an unchanged table are this delivery's too
+    fingerprints: dict[str, str] = dataclasses.field(default_factory=dict)
+    earlier: EarlierDelivery | None = None
 
 
 def _whole(content: ExportContent) -> ExportContent:
@@ -327,19 +341,82 @@ def register_format(
     return register
 
 
-@register_format("csv")
-def write_csv_files(folder: Path, content: ExportContent) -> list[Delivered]:
-    """Each table as CSV for Danish Excel (UTF-8 with BOM, semicolons, decimal commas)."""
-    for name, (frame, _) in content.published.items():
-        write_csv_for_excel(frame, folder / f"{name}.csv")
-    return [Delivered(f"{name}.csv", name) for name in content.published]
+def reuse_earlier_file(
+    earlier: EarlierDelivery | None, table: str, fingerprint: str, file: Path
+) -> bool:
+    """Make `file` the earlier delivery's file of the same name when that delivery published
+    `table` with the same content (fingerprint): a hard link, a copy where the file system
+    cannot link. Whether it did; False when the earlier file is gone (pruned meanwhile).
+    `file` must not exist: the delivery's files are all new (write_export empties its hidden
+    folder first), so no writer ever opens a linked file, which is an earlier delivery's too."""
+    if earlier is None or earlier.fingerprints.get(table) != fingerprint:
+        return False
+    source = earlier.folder / file.name
+    try:
+        os.link(source, file)
+    except FileNotFoundError:
+        return False
+    except OSError:  # another file system, or one without hard links
+        try:
+            shutil.copyfile(source, file)
+        except FileNotFoundError:
+            return False
+    return True
 
 
-@register_format("parquet")
-def write_parquet_files(folder: Path, content: ExportContent) -> list[Delivered]:
-    for name, (frame, _) in content.published.items():
-        write_parquet(frame, folder / f"{name}.parquet")
-    return [Delivered(f"{name}.parquet", name) for name in content.published]
+@dataclass(frozen=True)
+class TableFormat:
+    """A format that writes each table into a file of its own (`<table>.<suffix>`) from that
+    table's published frame alone, so a table whose content the newest earlier delivery
+    published is given that delivery's file instead of being written again."""
+
+    suffix: str
+    write_table: Callable[[pd.DataFrame, Path], None]
+
+    def __call__(self, folder: Path, content: ExportContent) -> list[Delivered]:
+        written = []
+        for name, (frame, _) in content.published.items():
+            file = folder / f"{name}.{self.suffix}"
+            fingerprint = content.fingerprints.get(name, "")
+            reused = reuse_earlier_file(content.earlier, name, fingerprint, file)
+            if not reused:
+                self.write_table(frame, file)
+            written.append(Delivered(file.name, name, reused=reused))
+        return written
+
+
+def register_table_format(
+    name: str, suffix: str, write_table: Callable[[pd.DataFrame, Path], None]
+) -> None:
+    """Register a format writing each table to `<table>.<suffix>` by write_table(frame, path);
+    its module's source is part of every table's content_fingerprint (renderer_version)."""
+    FORMATS[name] = Format(name, TableFormat(suffix, write_table))
+
+
+# Each table as CSV for Danish Excel (UTF-8 with BOM, semicolons, decimal commas) and typed
+# Parquet.
+register_table_format("csv", "csv", write_csv_for_excel)
+register_table_format("parquet", "parquet", write_parquet)
+# What else renders a table format's files: a change in any of them is a new rendering
+RENDERING_FILES = (CSV_FIELDS_SQL,)
+RENDERING_LIBRARIES = ("pandas", "pyarrow", "duckdb")
+
+
+def renderer_version() -> str:
+    """sha256 over what renders the table formats' files: the source of their writers'
+    modules, RENDERING_FILES and the versions of RENDERING_LIBRARIES. Part of each table's
+    content_fingerprint, so a file is never taken from a delivery that other code rendered."""
+    digest = hashlib.sha256()
+    modules = {
+        inspect.getfile(f.write.write_table)
+        for f in FORMATS.values()
+        if isinstance(f.write, TableFormat)
+    }
+    for path in sorted(modules) + [str(p) for p in RENDERING_FILES]:
+        digest.update(Path(path).read_bytes())
+    for library in RENDERING_LIBRARIES:
+        digest.update(f"{library} {metadata.version(library)}\0".encode())
+    return digest.hexdigest()
 
 
 def workbook_sheets(
@@ -430,15 +507,31 @@ def write_export(
         )
     docs = table_docs()
     partial = begin(folder)
-    shutil.rmtree(partial / STAGING, ignore_errors=True)
-    written = write_formats(
-        partial, ExportContent(published, about, sheets, {n: docs[n] for n in sheets})
+    # Every file of the delivery is new, the staged publication (read already) gone with what
+    # an earlier attempt of this process left: a file taken over from an earlier delivery is
+    # a hard link to that delivery's file, so no writer may ever open one that is there.
+    for left in partial.iterdir():
+        if left.is_dir():
+            shutil.rmtree(left)
+        else:
+            left.unlink()
+    renderer = renderer_version()
+    fingerprints = {
+        name: table_fingerprint(frame, mask, renderer) for name, (frame, mask) in published.items()
+    }
+    earlier = earlier_delivery(folder.parent)
+    content = ExportContent(
+        published, about, sheets, {n: docs[n] for n in sheets}, fingerprints, earlier
     )
+    written = write_formats(partial, content)
     tables = {
         name: {
             "rows": len(frame),
             **publication.suppressions[name],
             "files": [file.label for file in written if file.table == name],
+            "content_fingerprint": fingerprints[name],
+            # files that are the earlier delivery's (earlier_delivery), the table unchanged
+            "reused": [file.label for file in written if file.table == name and file.reused],
         }
         for name, (frame, _) in published.items()
     }
@@ -451,6 +544,7 @@ def write_export(
         tables=tables,
         checks=checks,
         content_fingerprint=content_fingerprint,
+        earlier_delivery=earlier.folder.name if earlier is not None else None,
         disclosure_audit={
             **audit_figures(checks),
             "suppression_seconds": round(publication.seconds, 3),

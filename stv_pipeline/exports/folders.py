@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from stv_pipeline.exports.manifest import MANIFEST, read_manifest
 
@@ -33,6 +35,44 @@ def content_fingerprint(tables: dict[str, pd.DataFrame], checks: list[dict[str, 
     failed = sorted((c["asset"], c["check"], c["severity"]) for c in checks if not c["passed"])
     digest.update(json.dumps(failed).encode())
     return digest.hexdigest()
+
+
+def table_fingerprint(frame: pd.DataFrame, mask: pd.DataFrame, renderer: str) -> str:
+    """sha256 over one table as a delivery publishes it: its published frame and the mask of
+    its suppressed cells as Arrow holds them (column names, types, every value to the bit: a
+    file rendered from it is the same bytes only then), and `renderer`, the version of what
+    renders its files (delivery.renderer_version). Recorded per table in manifest.json, so the
+    next delivery knows which files it can take over without reading them."""
+    digest = hashlib.sha256(f"{renderer}\0".encode())
+    for part in (frame, mask):
+        table = pa.Table.from_pandas(part, preserve_index=False)
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as stream:
+            stream.write_table(table)
+        digest.update(sink.getvalue())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class EarlierDelivery:
+    """The newest export folder, with each table's fingerprint as its manifest records it (a
+    folder written before the fingerprints were recorded has none: nothing is taken from it)."""
+
+    folder: Path
+    fingerprints: dict[str, str]
+
+
+def earlier_delivery(root: Path) -> EarlierDelivery | None:
+    newest = newest_export(root)
+    if newest is None:
+        return None
+    folder, manifest = newest
+    fingerprints = {
+        name: table["content_fingerprint"]
+        for name, table in manifest.get("tables", {}).items()
+        if table.get("content_fingerprint")
+    }
+    return EarlierDelivery(folder, fingerprints)
 
 
 def exports(root: Path) -> list[tuple[str, Path]]:

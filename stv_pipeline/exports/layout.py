@@ -306,10 +306,14 @@ def long_block(
             columns, [grouped.get(c, ("", ""))[0] if isinstance(c, str) else "" for c in shown]
         )
     hidden = (
-        mask[[c[0] if isinstance(c, list) else c for c in shown]].to_numpy() if len(frame) else None
+        mask[[c[0] if isinstance(c, list) else c for c in shown]].to_numpy(dtype=bool)
+        if len(frame)
+        else None
     )
+    marked_rows = marked.to_numpy(dtype=bool).tolist()
+    hidden_cells = hidden.tolist() if hidden is not None else []
     rows = [
-        [Cell(get(i), bool(hidden[i, j]), bool(marked.iat[i])) for j, get in enumerate(getters)]
+        [Cell(get(i), hidden_cells[i][j], marked_rows[i]) for j, get in enumerate(getters)]
         for i in range(len(frame))
     ]
     if spec.get("transpose"):
@@ -411,27 +415,29 @@ def pivot_blocks(
     section_of = [tuple(r.get(s) for s in sections) for r in records]
     grid: dict[tuple, dict[tuple, Cell]] = {}
     after_of: dict[tuple, list[Any]] = {}
+    # the masks and marks as plain lists: a cell is read from them, not from a frame per cell
+    hidden_in = {value: mask[value].to_numpy(dtype=bool).tolist() for value in values}
+    marked_rows = marked.to_numpy(dtype=bool).tolist()
+    absent_rows = absent.to_numpy(dtype=bool).tolist() if absent is not None else None
+    percent = {value: docs[value].unit.startswith("procent") for value in values}
+    after_texts = {c: texts[c].tolist() for c in after} if after else {}
     for i, record in enumerate(records):
         row_key = (section_of[i], stub_of[i])
         cells = grid.setdefault(row_key, {})
         for value in values:
-            hidden = bool(mask[value].iat[i])
+            hidden = hidden_in[value][i]
             number = record.get(value)
-            if absent is not None and absent.iat[i]:
+            if absent_rows is not None and absent_rows[i]:
                 hidden, number = False, None
-            if (
-                number is not None
-                and not pd.isna(number)
-                and docs[value].unit.startswith("procent")
-            ):
+            if number is not None and not pd.isna(number) and percent[value]:
                 number = number * 100  # the caption says 'procent': the cell shows 25.3
             cells[(record[across], value)] = Cell(
                 None if number is None or pd.isna(number) else number,
                 hidden,
-                bool(marked.iat[i]),
+                marked_rows[i],
             )
         if after and row_key not in after_of:
-            after_of[row_key] = [texts[c].iat[i] for c in after]
+            after_of[row_key] = [after_texts[c][i] for c in after]
     # sections in the order they first appear, 'alle' first; rows within them as they come
     section_order: dict[tuple, int] = {}
     for section, _ in grid:

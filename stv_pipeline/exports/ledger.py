@@ -442,6 +442,14 @@ def record_delivery(
     return int(delivery_id)
 
 
+# the candidate relations whose signature the ledger does not hold yet
+NEW_RELATIONS_QUERY = f"""
+select relation
+from candidate
+anti join {SCHEMA}.relations using (signature)
+"""
+
+
 def _record_relations(
     con: duckdb.DuckDBPyConnection,
     delivery_id: int,
@@ -470,15 +478,10 @@ def _record_relations(
     frame = relations.assign(signature=signatures).drop_duplicates("signature")
     con.register("candidate", frame[["relation", "signature"]])
     try:
-        known = {
-            s
-            for (s,) in con.execute(
-                f"select signature from {SCHEMA}.relations inner join candidate using (signature)"
-            ).fetchall()
-        }
+        new = con.execute(NEW_RELATIONS_QUERY).fetchnumpy()["relation"]
     finally:
         con.unregister("candidate")
-    frame = frame[~frame["signature"].isin(known)]
+    frame = frame[np.isin(frame["relation"].to_numpy(dtype=np.int64), new)]
     if frame.empty:
         return
     first = con.execute(

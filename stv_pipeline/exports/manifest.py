@@ -63,6 +63,7 @@ def write_manifest(
     tables: dict[str, dict[str, Any]],
     checks: list[dict[str, Any]],
     content_fingerprint: str | None = None,
+    earlier_delivery: str | None = None,
     disclosure_audit: dict[str, Any] | None = None,
     disclosure_series: dict[str, Any] | None = None,
     created_at: datetime | None = None,
@@ -76,6 +77,9 @@ def write_manifest(
         "checks": checks,
         # What `stv run` compares to write no new folder when nothing changed (folders.py).
         "content_fingerprint": content_fingerprint,
+        # the newest export when this one was written: a table's files listed under its
+        # `reused` are that export's files (hard links), its content_fingerprint the same
+        "earlier_delivery": earlier_delivery,
         "disclosure_control": SUPPRESSION_NOTE,
         # cells checked, groups, the narrowest interval an intruder's LP leaves a suppressed
         # count (at least as narrow as the truth for cells settled in batch), the width required

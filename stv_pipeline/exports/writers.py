@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 
+import duckdb
+import jinja2
 import pandas as pd
+import pyarrow as pa
 
 from stv_pipeline.exports.dictionary import SheetSpec, sheet_specs
 from stv_pipeline.exports.labels import Labels, revision_lookup
@@ -26,40 +30,101 @@ from stv_pipeline.exports.layout import (
     width_to_points,
     wrapped_lines,
 )
+from stv_pipeline.ingest.macros import identifier, literal
 from stv_pipeline.vocabulary import read_vocabulary
 
 # A text cell Excel would read as a formula (or whose leading tab or carriage return another
 # program strips to the same effect): '=1+1', '+A1', '-2+3', '@SUM(...)' (CSV injection)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_SEPARATOR = ";"
+CSV_LINE_END = "\r\n"
+# DuckDB's type of a column that holds no value at all (a text column of an empty table)
+NO_VALUES = '"NULL"'
+CSV_FIELDS_SQL = Path(__file__).with_name("sql") / "csv_for_excel.sql"
+# DuckDB's type of a column -> the macro of csv_for_excel.sql that writes its fields
+CSV_FIELD_MACRO = {
+    "BOOLEAN": "excel_boolean",
+    "FLOAT": "excel_number",
+    "DOUBLE": "excel_number",
+    "DATE": "excel_date",
+    # pandas holds a timestamp in seconds, milliseconds, microseconds or nanoseconds
+    **{
+        timestamp: "excel_date"
+        for timestamp in ("TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP", "TIMESTAMP_NS")
+    },
+    "VARCHAR": "excel_text",
+    **{
+        integer: "excel_integer"
+        for integer in (
+            "TINYINT",
+            "SMALLINT",
+            "INTEGER",
+            "BIGINT",
+            "HUGEINT",
+            "UTINYINT",
+            "USMALLINT",
+            "UINTEGER",
+            "UBIGINT",
+        )
+    },
+}
 
 
-def as_text_for_excel(value: object) -> object:
-    """A text that would start a formula, with a leading apostrophe so Excel shows it as text;
-    anything else as it is (numbers, dates and empty cells are no formula)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+@cache
+def csv_field_macros() -> str:
+    return jinja2.Template(CSV_FIELDS_SQL.read_text("utf-8"), keep_trailing_newline=True).render(
+        separator=literal(CSV_SEPARATOR), formula_start=[literal(c) for c in FORMULA_START]
+    )
+
+
+def _csv_field(column: str, duckdb_type: str) -> str:
+    if duckdb_type == NO_VALUES:  # every field empty
+        return "null"
+    macro = CSV_FIELD_MACRO.get(duckdb_type)
+    if macro is None:
+        raise TypeError(
+            f"column {column} is of type {duckdb_type}, which the CSV for Excel has no way to "
+            "write: give it one in exports/sql/csv_for_excel.sql and CSV_FIELD_MACRO"
+        )
+    return f"{macro}({identifier(column)})"
 
 
 def write_csv_for_excel(frame: pd.DataFrame, path: Path) -> None:
     """UTF-8 with BOM (so Excel detects it), semicolons and decimal commas, as Danish Excel
-    reads them; suppressed cells are empty; no text cell starts a formula."""
-    texts = [
-        c
-        for c in frame.columns
-        if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])
-    ]
-    if texts:
-        frame = frame.assign(**{c: frame[c].map(as_text_for_excel) for c in texts})
-    frame.to_csv(
-        path,
-        sep=";",
-        decimal=",",
-        index=False,
-        encoding="utf-8-sig",
-        date_format="%Y-%m-%d",
-        lineterminator="\r\n",
-    )
+    reads them; suppressed cells are empty; no text cell starts a formula. The fields are
+    made in DuckDB (exports/sql/csv_for_excel.sql), every row at once, in the frame's order."""
+    con = duckdb.connect()
+    try:
+        con.execute(csv_field_macros()).fetchall()
+        con.register("frame", pa.Table.from_pandas(frame, preserve_index=False))
+        types = con.execute("select column_name, column_type from (describe frame)").fetchall()
+        # DuckDB scans a table in parallel: the rows keep the frame's order by their position
+        con.register("row_position", pa.table({"position": pa.array(range(len(frame)))}))
+        header = con.execute(
+            "select concat_ws(?, "
+            + ", ".join(f"csv_field({literal(str(name))})" for name, _ in types)
+            + ")",
+            [CSV_SEPARATOR],
+        ).fetchall()[0][0]
+        fields = ", ".join(f"coalesce({_csv_field(name, kind)}, '')" for name, kind in types)
+        # a row of one empty field is written as "" (as Python's csv module does), never as
+        # an empty line
+        lines = (
+            con.sql(
+                f"select coalesce(nullif(concat_ws($separator, {fields}), ''), '\"\"') "
+                "from frame positional join row_position order by position",
+                params={"separator": CSV_SEPARATOR},
+            )
+            .to_arrow_table()
+            .column(0)
+            .to_pylist()
+        )
+    finally:
+        con.close()
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        out.write(header + CSV_LINE_END)
+        if lines:
+            out.write(CSV_LINE_END.join(lines) + CSV_LINE_END)
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:

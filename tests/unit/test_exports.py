@@ -2,6 +2,7 @@ from datetime import date
 
 import duckdb
 import pandas as pd
+import pytest
 
 from stv_pipeline.exports.cells import DisclosureRules, declarations
 from stv_pipeline.exports.delivery import export_folder, read_mart
@@ -69,3 +70,58 @@ def test_no_text_cell_of_a_csv_starts_a_formula(tmp_path):
         ";",
     ]
     assert frame["provider"].iloc[0] == "=1+1"  # the frame (and Parquet) keeps the name
+
+
+def test_csv_fields_are_written_as_pythons_csv_module_writes_them(tmp_path):
+    """Each type as Danish Excel reads it, quoted where a field holds the separator, a quote or
+    a line break, in the frame's order (DuckDB makes the fields)."""
+    frame = pd.DataFrame(
+        {
+            "text": ["a;b", 'say "hi"', "two\nlines", None],
+            "share": [1e-05, 2.5, 1e16, None],
+            "count": pd.array([3, None, 10, 0], dtype="Int64"),
+            "flag": pd.array([True, False, None, True], dtype="boolean"),
+            "day": [date(2019, 3, 1), None, date(2020, 12, 31), date(2019, 1, 1)],
+            "at": pd.to_datetime(
+                ["2019-03-01 13:45", None, "2020-01-02 00:00", "2021-06-30 23:59"]
+            ),
+        }
+    )
+    write_csv_for_excel(frame, tmp_path / "t.csv")
+    assert (tmp_path / "t.csv").read_bytes()[len(BOM) :].decode().split("\r\n") == [
+        "text;share;count;flag;day;at",
+        '"a;b";1e-05;3;True;2019-03-01;2019-03-01',
+        '"say ""hi""";2,5;;False;;',
+        '"two\nlines";1e+16;10;;2020-12-31;2020-01-02',
+        ";;0;True;2019-01-01;2021-06-30",
+        "",
+    ]
+
+
+def test_a_csv_row_of_one_empty_field_is_quoted_and_a_table_without_rows_has_its_header(
+    tmp_path,
+):
+    write_csv_for_excel(pd.DataFrame({"note": [None, "x"]}), tmp_path / "one.csv")
+    assert (tmp_path / "one.csv").read_bytes() == BOM + b'note\r\n""\r\nx\r\n'
+    write_csv_for_excel(pd.DataFrame({"a": [], "b": []}), tmp_path / "none.csv")
+    assert (tmp_path / "none.csv").read_bytes() == BOM + b"a;b\r\n"
+    write_csv_for_excel(pd.DataFrame({"a": [None, None], "b": [1, 2]}), tmp_path / "nulls.csv")
+    assert (tmp_path / "nulls.csv").read_bytes() == BOM + b"a;b\r\n;1\r\n;2\r\n"
+
+
+def test_a_timestamp_is_written_as_its_date_whatever_its_unit(tmp_path):
+    stamps = pd.to_datetime(["2019-03-01 13:45", "2020-12-31 23:59"])
+    frame = pd.DataFrame({u: stamps.as_unit(u) for u in ("s", "ms", "us", "ns")})
+    write_csv_for_excel(frame, tmp_path / "t.csv")
+    assert (tmp_path / "t.csv").read_bytes()[len(BOM) :].decode().split("\r\n") == [
+        "s;ms;us;ns",
+        "2019-03-01;2019-03-01;2019-03-01;2019-03-01",
+        "2020-12-31;2020-12-31;2020-12-31;2020-12-31",
+        "",
+    ]
+
+
+def test_a_column_type_the_csv_cannot_write_is_named(tmp_path):
+    frame = pd.DataFrame({"span": pd.to_timedelta([1, 2], unit="D")})
+    with pytest.raises(TypeError, match="column span is of type INTERVAL"):
+        write_csv_for_excel(frame, tmp_path / "t.csv")
