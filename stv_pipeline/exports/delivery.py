@@ -36,6 +36,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from stv_pipeline.exports import ledger, side_process
 from stv_pipeline.exports.audit import Witnesses
@@ -72,13 +73,32 @@ class NothingToDeliver(Exception):
 
 
 def read_mart(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
-    frame = con.execute(f"select * from marts.{name} order by all").df()
-    # pandas reads DATE as a timestamp; give dates back their type so Parquet keeps date32
-    for column, sql_type in con.execute(
-        f"select column_name, column_type from (describe marts.{name})"
-    ).fetchall():
-        if sql_type == "DATE":
-            frame[column] = frame[column].dt.date
+    """The mart as pandas holds it for the export, as DuckDB's own conversion gives it: a DATE
+    as a date (so Parquet keeps date32; NaT where NULL), an integer or boolean column with
+    NULLs as pandas' nullable type (Int64, boolean), a DECIMAL as a double, the texts of an
+    empty mart as objects.
+    Read through Arrow, which makes the dates and texts of a million rows in C++, not per
+    value in Python."""
+    table = con.sql(f"select * from marts.{name} order by all").to_arrow_table()
+    frame = table.to_pandas()  # DATE -> datetime.date (pyarrow's date_as_object)
+    for field, column in zip(table.schema, table.columns, strict=True):
+        if table.num_rows == 0 and pa.types.is_string(field.type):
+            frame[field.name] = frame[field.name].astype(object)
+        if pa.types.is_decimal(field.type):  # a double, as DuckDB gives it to pandas
+            frame[field.name] = column.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        if column.null_count == 0:
+            continue
+        missing = column.is_null().to_numpy(zero_copy_only=False)
+        if pa.types.is_integer(field.type):
+            values = column.fill_null(0).to_numpy().astype(f"int{field.type.bit_width}")
+            frame[field.name] = pd.arrays.IntegerArray(values, missing)
+        elif pa.types.is_boolean(field.type):
+            values = column.fill_null(False).to_numpy(zero_copy_only=False)
+            frame[field.name] = pd.arrays.BooleanArray(values, missing)
+        elif pa.types.is_date(field.type):
+            values = frame[field.name].to_numpy(dtype=object, copy=True)
+            values[missing] = pd.NaT
+            frame[field.name] = pd.Series(values, index=frame.index, dtype=object)
     return frame
 
 

@@ -125,3 +125,26 @@ def test_a_column_type_the_csv_cannot_write_is_named(tmp_path):
     frame = pd.DataFrame({"span": pd.to_timedelta([1, 2], unit="D")})
     with pytest.raises(TypeError, match="column span is of type INTERVAL"):
         write_csv_for_excel(frame, tmp_path / "t.csv")
+
+
+def test_a_mart_is_read_with_the_types_the_export_writes():
+    """Read through Arrow, a mart keeps the types DuckDB's own pandas conversion gives: a
+    DATE a date (NaT where NULL), an integer or boolean with NULLs nullable, a DECIMAL a
+    double; the texts of an empty mart objects."""
+    con = duckdb.connect()
+    con.execute(
+        "create schema marts; create table marts.t as select * from (values "
+        "(2, null::decimal(2,2), null::date, 7::bigint, null::boolean, 'b'), "
+        "(1, 0.25::decimal(2,2), date '2020-01-01', null::bigint, true, 'a')) "
+        "as v(code, factor, day, n, flag, name); "
+        "create table marts.empty as select * from marts.t where false"
+    )
+    frame = read_mart(con, "t")
+    assert frame["code"].tolist() == [1, 2]  # ordered by every column
+    assert frame["factor"].dtype == "float64" and frame["factor"].iloc[0] == 0.25
+    assert frame["day"].iloc[0] == date(2020, 1, 1) and frame["day"].iloc[1] is pd.NaT
+    assert str(frame["n"].dtype) == "Int64" and frame["n"].iloc[1] == 7
+    assert frame["n"].isna().tolist() == [True, False]
+    assert str(frame["flag"].dtype) == "boolean" and frame["flag"].isna().tolist() == [False, True]
+    empty = read_mart(con, "empty")
+    assert len(empty) == 0 and empty["name"].dtype == object
