@@ -89,12 +89,15 @@ def read_mart(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
         if column.null_count == 0:
             continue
         missing = column.is_null().to_numpy(zero_copy_only=False)
-        if pa.types.is_integer(field.type):
-            values = column.fill_null(0).to_numpy().astype(f"int{field.type.bit_width}")
-            frame[field.name] = pd.arrays.IntegerArray(values, missing)
+        if pa.types.is_integer(field.type):  # Int64, UInt8, ... as the column's own width
+            frame[field.name] = pd.arrays.IntegerArray(column.fill_null(0).to_numpy(), missing)
         elif pa.types.is_boolean(field.type):
             values = column.fill_null(False).to_numpy(zero_copy_only=False)
             frame[field.name] = pd.arrays.BooleanArray(values, missing)
+        elif pa.types.is_date(field.type) and column.null_count == len(column):
+            # what DuckDB's conversion gave a DATE column without a value (not a date type:
+            # see the note on issue 24), kept so that its files keep their bytes
+            frame[field.name] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[s]")
         elif pa.types.is_date(field.type):
             values = frame[field.name].to_numpy(dtype=object, copy=True)
             values[missing] = pd.NaT

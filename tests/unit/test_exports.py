@@ -148,3 +148,10 @@ def test_a_mart_is_read_with_the_types_the_export_writes():
     assert str(frame["flag"].dtype) == "boolean" and frame["flag"].isna().tolist() == [False, True]
     empty = read_mart(con, "empty")
     assert len(empty) == 0 and empty["name"].dtype == object
+    con.execute(
+        "create table marts.odd as select * from (values (null::ubigint, null::date), "
+        "(4::ubigint, null::date)) as v(n, day)"
+    )
+    odd = read_mart(con, "odd")
+    assert str(odd["n"].dtype) == "UInt64" and odd["n"].tolist()[0] == 4  # NULLs sort last
+    assert str(odd["day"].dtype) == "datetime64[s]" and odd["day"].isna().all()
