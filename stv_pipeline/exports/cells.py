@@ -349,18 +349,10 @@ def occurrences_of(
     # Python strings as they are: converting every row's texts to Arrow strings would cost
     # more than all the grouping on them. Table and column, looked up for every derived
     # figure, as categories, which compare fast.
+    columns = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
     occurrences = pd.DataFrame(
-        {
-            key: (
-                pd.Categorical(np.concatenate([part[key] for part in parts]))
-                if key in ("table", "column")
-                else pd.Series(np.concatenate([part[key] for part in parts]), dtype=object)
-                if key in (*DIMENSIONS, "reads")
-                else np.concatenate([part[key] for part in parts])
-            )
-            for key in parts[0]
-        }
-    )
+        {k: pd.Series(v, dtype=object) if v.dtype == object else v for k, v in columns.items()}
+    ).astype({"table": "category", "column": "category"})
     stated = occurrences.loc[occurrences["vintage"] != NEWEST, "vintage"]
     stated = stated[stated != ""]
     if len(stated):
@@ -767,16 +759,11 @@ def bound_inequalities(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Rows (ineq, cell, coef) meaning sum(coef * cell) <= 0, from the declared bounds, between
     the cells of one vintage's row (equal dimensions apart from the measure), each kept once."""
-    others = [d for d in DIMENSIONS if d != "measure"]
     parts, kinds = [], []
     offset = 0
-    # a vintage's row: its dimensions apart from the measure, as one integer in their sorted
-    # order; each measure's cell on it (one per row: a context is unique)
-    row_of = (
-        contexts.groupby(others, sort=True).ngroup().to_numpy()
-        if len(contexts)
-        else np.zeros(0, dtype=np.int64)
-    )
+    # a vintage's row: its dimensions apart from the measure; each measure's cell on it (one
+    # per row: a context is unique)
+    row_of = other_dimensions(contexts, "measure")
     n_rows = int(row_of.max()) + 1 if row_of.size else 0
     measures = contexts["measure"].to_numpy(dtype=object)
     cell = contexts["cell"].to_numpy(dtype=np.int64)

@@ -14,7 +14,7 @@ import pytest
 from scipy import sparse
 
 from stv_pipeline.exports.audit import IntruderSystem, Witnesses, audit, describe
-from stv_pipeline.exports.cells import CellSystem, build_system, declarations
+from stv_pipeline.exports.cells import CellSystem, ContextCells, build_system, declarations
 from stv_pipeline.exports.disclosure import (
     Publication,
     audit_publication,
@@ -49,10 +49,7 @@ def tables():
 
 def table_by_table(frames, tables) -> Publication:
     """Each table protected alone, as the export used to do."""
-    parts = {
-        name: suppress_export({name: frame}, tables, RULES)
-        for name, frame in frames.items()
-    }
+    parts = {name: suppress_export({name: frame}, tables, RULES) for name, frame in frames.items()}
     return Publication(
         {n: p.tables[n] for n, p in parts.items()},
         {n: p.masks[n] for n, p in parts.items()},
@@ -513,3 +510,25 @@ def test_two_cells_share_a_row_when_some_inequality_holds_both():
     shared = _share_a_row(held, np.array([0, 2, 1, 0]), np.array([1, 1, 3, 3]))
     assert list(shared) == [True, False, False, True]
     assert list(_share_a_row(held, np.array([], int), np.array([], int))) == []
+
+
+def test_a_cell_is_found_by_its_dimensions_with_another_vintage():
+    """ContextCells: an occurrence's dimensions with the vintage replaced find that vintage's
+    cell; a vintage no occurrence has, or one the area lacks, finds none (-1)."""
+    occurrences = pd.DataFrame(
+        {
+            "measure": ["population"] * 4,
+            "area": ["450", "450", "461", "450"],
+            "period": ["2019-01-01"] * 4,
+            "group": ["alle"] * 4,
+            "vintage": ["2019-02-15", "2019-03-15", "2019-03-15", "2019-03-15"],
+            "detail": [""] * 4,
+            "context": [0, 1, 2, 1],  # the last repeats the second (another table's row)
+            "cell": [10, 11, 12, 11],
+        }
+    )
+    found = ContextCells(occurrences).cells(
+        np.array([1, 2, 3, 0]),
+        vintage=np.array(["2019-02-15", "2019-02-15", "2019-02-15", "2018-12-15"]),
+    )
+    assert found.tolist() == [10, -1, 10, -1]
