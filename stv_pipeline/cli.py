@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import signal
 import sys
 import uuid
@@ -398,7 +399,13 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    finally:
+        # Python's shutdown collects garbage over every object still alive (a run leaves
+        # millions: Dagster's, dbt's, pandas'), which took longer than the run's last step.
+        # Frozen, they are left to the exit; files and connections are closed by now.
+        gc.freeze()
 
 
 if __name__ == "__main__":
