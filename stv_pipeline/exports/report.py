@@ -67,7 +67,7 @@ class ReportInputs:
 
 
 def _percent_tick(share: float) -> str:
-    return percent(share, 0 if round(share * 100, 6).is_integer() else 1)
+    return percent(share, 0 if float(round(share * 100, 6)).is_integer() else 1)
 
 
 def _count_tick(count: float) -> str:
@@ -172,8 +172,8 @@ def baseline_endline_chart(be: pd.DataFrame, labels: Labels) -> str:
         top = box.top + i * row_height
         parts.append(svg_chart.text(box.left - 4, top + 10, r.name, size, anchor="end"))
         for column, colour, offset in bars:
-            share = float(getattr(r, column))
-            if not svg_chart.missing(share):
+            share = _optional(getattr(r, column))
+            if share is not None:
                 parts.append(
                     svg_chart.rect(box.left, top + offset, x(share) - box.left, 5.5, colour)
                 )

@@ -28,29 +28,32 @@ def fmt(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def nice_ticks(low: float, high: float, count: int = 4, integer: bool = False) -> list[float]:
-    """About `count` steps of 1, 2, 2.5 or 5 times a power of ten from the first multiple at or
-    above `low` up to `high` (whole steps only when `integer`)."""
-    if high <= low:
-        return [low]
-    raw = (high - low) / count
+def nice_step(span: float, count: int = 4, integer: bool = False) -> float:
+    """The round step (1, 2, 2.5 or 5 times a power of ten; whole when `integer`) that cuts
+    `span` into at most about `count` parts."""
+    raw = span / count
     power = 10 ** math.floor(math.log10(raw))
     steps = [m * power for m in (1, 2, 2.5, 5, 10)]
     if integer:
-        steps = [max(1, s) for s in steps if s >= 1 and float(s).is_integer()] or [1]
-    step = next((s for s in steps if s >= raw * (1 - 1e-9)), steps[-1])
-    first = math.ceil(low / step - 1e-9)
-    last = math.floor(high / step + 1e-9)
+        steps = [s for s in steps if s >= 1 and float(s).is_integer()] or [1]
+    return next((s for s in steps if s >= raw * (1 - 1e-9)), steps[-1])
+
+
+def nice_ticks(low: float, high: float, count: int = 4, integer: bool = False) -> list[float]:
+    """The multiples of a nice step from `low` up to `high`."""
+    if not high > low:
+        return [low]
+    step = nice_step(high - low, count, integer)
+    first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
     return [round(i * step, 10) for i in range(first, last + 1)]
 
 
 def covering_ticks(high: float, count: int = 4, integer: bool = False) -> list[float]:
     """Nice ticks from 0 to the first at or above `high`: a scale that holds every value."""
-    ticks = nice_ticks(0, high, count, integer) if high > 0 else [0, 1]
-    if ticks[-1] < high:
-        step = ticks[1] - ticks[0] if len(ticks) > 1 else 1
-        ticks.append(round(ticks[-1] + step, 10))
-    return ticks if len(ticks) > 1 else [0, 1]
+    if not high > 0:  # zeros only, or nothing published (NaN)
+        return [0, 1]
+    step = nice_step(high, count, integer)
+    return [round(i * step, 10) for i in range(max(1, math.ceil(high / step - 1e-9)) + 1)]
 
 
 @dataclass(frozen=True)

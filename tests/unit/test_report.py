@@ -81,6 +81,20 @@ def test_the_difference_in_differences_in_words():
     assert "Forskel-i-forskelle: <strong>+6,3 pct.-point</strong>" in sentence
 
 
+def test_baseline_and_endline_are_bars_a_suppressed_share_none():
+    from stv_pipeline.exports.report import baseline_endline_chart
+
+    chart = baseline_endline_chart(baseline_endline(), LABELS)
+    names = re.findall(r'text-anchor="end" fill="#222222">([^<]*)<', chart)
+    assert names == ["STV-kommuner samlet", "sammenligningskommuner", "Aalborg", "Ærø"]
+    # two bars for each of three rows, none for Ærø's suppressed shares; a frame; two keys
+    assert chart.count("<rect") == 6 + 1 + 2
+    everything_suppressed = baseline_endline().assign(
+        share_either_baseline=None, share_either_endline=None
+    )
+    assert ">0 %<" in baseline_endline_chart(everything_suppressed, LABELS)
+
+
 def cases() -> pd.DataFrame:
     return pd.DataFrame(
         {

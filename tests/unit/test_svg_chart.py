@@ -38,7 +38,8 @@ def test_counts_get_whole_steps_and_a_scale_holding_every_value():
     assert covering_ticks(90, 4, integer=True) == [0, 25, 50, 75, 100]
     assert covering_ticks(3, 4, integer=True) == [0, 1, 2, 3]  # not 0.75 persons
     assert covering_ticks(0.4, 4, integer=True) == [0, 1]
-    assert covering_ticks(0, 4, integer=True) == [0, 1]  # nothing published: still a scale
+    assert covering_ticks(0, 4, integer=True) == [0, 1]
+    assert covering_ticks(NAN, 4, integer=True) == [0, 1]  # nothing published: still a scale
 
 
 def test_fmt_rounds_to_one_decimal():
