@@ -1,22 +1,21 @@
 """report.html: one self-contained page in Danish for STAR (inline SVG, no script, no network).
 
 It is drawn from the published tables, after disclosure control, so it shows nothing the
-export files do not: a suppressed share is a gap in a line, not a point. Charts are drawn with
-matplotlib's SVG backend, without its metadata and with fixed element ids, so a rerun on the
-same data writes the same bytes.
+export files do not: a suppressed share is a gap in a line, not a point. The chart functions
+here say what each chart shows; svg_chart writes the SVG by hand, without ids or dates, so a
+rerun on the same data writes the same bytes.
 """
 
 from __future__ import annotations
 
 import html
-import io
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import pandas as pd
 
+from stv_pipeline.exports import svg_chart
 from stv_pipeline.exports.dictionary import ColumnDoc
 from stv_pipeline.exports.labels import Labels
 from stv_pipeline.exports.layout import is_number_unit
@@ -28,7 +27,6 @@ PROVISIONAL_SHADE = "#eeeeee"
 # the providers beside the jobcentre: distinct from it and from each other (Okabe-Ito)
 PROVIDER_COLOURS = ("#e69f00", "#009e73", "#cc79a7", "#56b4e9")
 COLUMNS = 5  # small multiples per row
-SVG_RC = {"svg.hashsalt": "stv-report", "svg.fonttype": "none", "font.size": 8}
 
 
 def number(value: Any, decimals: int = 1) -> str:
@@ -68,160 +66,85 @@ class ReportInputs:
     from_sample: bool = False
 
 
-def svg(figure) -> str:
-    """The figure as an inline <svg> element, without matplotlib's date and version."""
-    import matplotlib
-
-    with matplotlib.rc_context(SVG_RC):
-        buffer = io.StringIO()
-        figure.savefig(
-            buffer, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None}
-        )
-    text = buffer.getvalue()
-    text = text[text.index("<svg") :]
-    # Inline in HTML the SVG needs neither its namespace declarations nor its RDF metadata
-    # block (which names URLs, though nothing is fetched).
-    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.S)
-    text = re.sub(r' xmlns(:xlink)?="[^"]*"', "", text)
-    # A fixed width in pt would not shrink on a narrow screen.
-    return re.sub(
-        r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 class="chart"', text, count=1
-    )
+def _percent_tick(share: float) -> str:
+    return percent(share, 0 if float(round(share * 100, 6)).is_integer() else 1)
 
 
-def _figure(rows: int, columns: int, height: float = 1.7):
-    """Small multiples on a page-wide figure, `_align`ed once drawn. The panels are not
-    matplotlib-shared: there every limit or locator set on one panel walks all the others,
-    quadratic in the panels (a national report has a hundred)."""
-    import matplotlib
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Rectangle
-
-    with matplotlib.rc_context(SVG_RC):
-        figure = Figure(figsize=(10, height * rows + 0.6))
-        axes = figure.subplots(rows, columns, squeeze=False)
-        # The tight crop would shrink a row of two panels to their width, and the page then
-        # scales them up to its own: an invisible frame keeps every chart page-wide.
-        figure.add_artist(
-            Rectangle((0, 0), 1, 1, transform=figure.transFigure, fill=False, edgecolor="none")
-        )
-    return figure, axes
+def _count_tick(count: float) -> str:
+    return number(count, 0)
 
 
-def _align(axes, shown: int, same_y: bool = True) -> None:
-    """Give the first `shown` panels one time axis (and, with `same_y`, one vertical scale:
-    False for counts of jobcentres of very different sizes, which one scale would clip or
-    flatten), each the union of the panels' own ranges; hide the rest. Tick labels of a
-    shared scale stay on the outer panels: the years under the lowest panel of each column,
-    the values beside the first column."""
-    panels = list(axes.flat[:shown])
-    for ax in axes.flat[shown:]:
-        ax.set_visible(False)
-    if not panels:
-        return
-    x = _union(ax.get_xlim() for ax in panels)
-    y = _union(ax.get_ylim() for ax in panels) if same_y else None
-    for ax in panels:
-        ax.set_xlim(*x)
-        if y:
-            ax.set_ylim(*y)
-    columns = axes.shape[1]
-    # The years stay off a row only when every panel of it has one below: a reader of a
-    # panel beside an empty place would find no years under it.
-    full_rows_below = shown // columns - 1
-    for i, ax in enumerate(panels):
-        if i // columns < full_rows_below and shown % columns == 0:
-            ax.tick_params(labelbottom=False)
-        if same_y and i % columns:
-            ax.tick_params(labelleft=False)
+def _day(value: Any) -> int:
+    return pd.Timestamp(value).toordinal()
 
 
-def _union(ranges) -> tuple[float, float]:
-    ranges = list(ranges)
-    return min(low for low, _ in ranges), max(high for _, high in ranges)
-
-
-def _percent_axis(ax, top: float) -> None:
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
-
-    ax.set_ylim(0, top)
-    ax.yaxis.set_major_locator(MaxNLocator(4))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y * 100:.0f} %"))
-
-
-def _count_axis(ax) -> None:
-    """Persons on a panel's own scale: whole numbers, the unit beside the row's first panel
-    (beside another it would stand on its left neighbour)."""
-    from matplotlib.ticker import MaxNLocator
-
-    ax.yaxis.set_major_locator(MaxNLocator(5, integer=True))
-    if ax.get_subplotspec().colspan.start == 0:
-        ax.set_ylabel("personer", fontsize=7)
-
-
-def _year_axis(ax) -> None:
-    import matplotlib.dates as mdates
-
-    ax.xaxis.set_major_locator(mdates.YearLocator())
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+def _unit_beside(box: svg_chart.Box) -> str:
+    """Persons on a panel's own scale, the unit beside the row's first panel (beside another
+    it would stand on its left neighbour's lines)."""
+    return svg_chart.text(9, box.top + box.height / 2, "personer", rotate=True)
 
 
 def success_chart(success: pd.DataFrame, participants: dict[int, bool], labels: Labels) -> str:
     """One small panel per jobcentre: share_either of all target groups by month; STV
-    jobcentres blue, comparison red; provisional months shaded and hollow; gaps suppressed."""
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    alle = success[success["target_group"] == "alle"].copy()
-    alle["month"] = pd.to_datetime(alle["month"])
+    jobcentres blue, comparison red; provisional months shaded and hollow; gaps suppressed.
+    One time axis and one percent scale for all panels."""
+    alle = success[success["target_group"] == "alle"]
     codes = sorted(
         alle["municipality_code"].unique(), key=lambda c: (not participants.get(int(c)), int(c))
     )
     if not codes:
         return "<p><em>Ingen offentliggjorte tal.</em></p>"
-    rows = -(-len(codes) // COLUMNS)
-    figure, axes = _figure(rows, COLUMNS)
+    alle = alle.assign(day=[_day(m) for m in alle["month"]]).sort_values("day")
+    panels = dict(list(alle.groupby("municipality_code")))
     top = min(1.0, max(0.1, float(alle["share_either"].max(skipna=True) or 0) * 1.15))
-    for ax, code in zip(axes.flat, codes, strict=False):
-        rows_ = alle[alle["municipality_code"] == code].sort_values("month")
+    ticks = svg_chart.nice_ticks(0, top, 4)
+    first, last = (date.fromordinal(d) for d in (alle["day"].min(), alle["day"].max()))
+    boxes, height = svg_chart.panel_grid(len(codes), COLUMNS)
+    parts = []
+    for i, (box, code) in enumerate(zip(boxes, codes, strict=False)):
+        rows = panels[code]
         colour = PARTICIPANT_COLOUR if participants.get(int(code)) else COMPARISON_COLOUR
-        provisional = rows_[rows_["provisional"].fillna(False).astype(bool)]
-        if len(provisional):
-            ax.axvspan(provisional["month"].min(), rows_["month"].max(), color=PROVISIONAL_SHADE)
-        ax.plot(rows_["month"], rows_["share_either"].astype(float), color=colour, lw=1.3)
-        ax.plot(
-            provisional["month"],
-            provisional["share_either"].astype(float),
-            ls="none",
-            marker="o",
-            ms=3,
-            mfc="white",
-            mec=colour,
+        x = svg_chart.time_scale(first, last, box.left, box.right)
+        y = svg_chart.Scale(0, top, box.bottom, box.top)
+        points = list(zip(rows["day"], rows["share_either"].astype(float), strict=True))
+        provisional = rows["provisional"].fillna(False).astype(bool).tolist()
+        shown = [p for p, late in zip(points, provisional, strict=True) if late]
+        if shown:
+            # a month is a period: the shade covers the provisional months whole
+            start = max(box.left, x(shown[0][0] - 15))
+            end = min(box.right, x(points[-1][0] + 15))
+            parts.append(svg_chart.rect(start, box.top, end - start, box.height, PROVISIONAL_SHADE))
+        parts.append(
+            svg_chart.panel_axes(
+                box,
+                x,
+                y,
+                ticks,
+                _percent_tick,
+                labels.municipality(code),
+                colour,
+                years=svg_chart.shows_years(i, len(codes), COLUMNS),
+                values=i % COLUMNS == 0,
+            )
         )
-        ax.set_title(labels.municipality(code), fontsize=8, color=colour)
-        _percent_axis(ax, top)
-        _year_axis(ax)
-        ax.grid(axis="y", color="#dddddd", lw=0.5)
-    _align(axes, len(codes))
-    figure.legend(
-        handles=[
-            Line2D([], [], color=PARTICIPANT_COLOUR, label="STV-kommune"),
-            Line2D([], [], color=COMPARISON_COLOUR, label="Sammenligningskommune"),
-            Patch(color=PROVISIONAL_SHADE, label="Foreløbige måneder"),
-        ],
-        loc="lower center",
-        ncol=3,
-        frameon=False,
-        bbox_to_anchor=(0.5, -0.02),
-    )
-    return svg(figure)
+        parts.append(svg_chart.series(points, x, y, colour))
+        parts += [
+            svg_chart.circle(x(d), y(s), 1.5, colour, hollow=True)
+            for d, s in shown
+            if not svg_chart.missing(s)
+        ]
+    keys = [
+        svg_chart.Key("STV-kommune", PARTICIPANT_COLOUR),
+        svg_chart.Key("Sammenligningskommune", COMPARISON_COLOUR),
+        svg_chart.Key("Foreløbige måneder", PROVISIONAL_SHADE, area=True),
+    ]
+    parts.append(svg_chart.legend(keys, height + 6))
+    return svg_chart.document(height + 14, "".join(parts), "Succesandele over tid")
 
 
 def baseline_endline_chart(be: pd.DataFrame, labels: Labels) -> str:
-    """Baseline and endline share per jobcentre and pooled, as pairs of horizontal bars."""
-    import matplotlib
-    from matplotlib.figure import Figure
-
+    """Baseline and endline share per jobcentre and pooled, as pairs of horizontal bars: the
+    pooled rows first, then the jobcentres by name; a suppressed share has no bar."""
     rows = be[(be["target_group"] == "alle") & (be["scope"] != "did")].copy()
     rows["name"] = [
         labels.municipality(r.municipality_code)
@@ -230,32 +153,37 @@ def baseline_endline_chart(be: pd.DataFrame, labels: Labels) -> str:
         for r in rows.itertuples()
     ]
     rows["order"] = rows["scope"].map({"participants": 0, "comparison": 1}).fillna(2)
-    rows = rows.sort_values(["order", "name"], ascending=[False, False])
-    with matplotlib.rc_context(SVG_RC):
-        figure = Figure(figsize=(8, 0.32 * len(rows) + 0.8))
-        ax = figure.subplots()
-    y = range(len(rows))
-    ax.barh(
-        [i + 0.2 for i in y],
-        rows["share_either_baseline"].astype(float),
-        0.38,
-        color="#9fb8cc",
-        label=_capital(labels.value("wave", "baseline")),
+    rows = rows.sort_values(["order", "name"])
+    row_height, size = 14.0, 8
+    left = max((len(str(n)) for n in rows["name"]), default=0) * size * 0.62 + 8
+    box = svg_chart.Box(left, 6, svg_chart.WIDTH - left - 12, row_height * len(rows))
+    shares = rows[["share_either_baseline", "share_either_endline"]].astype(float)
+    ticks = svg_chart.covering_ticks(float(shares.max(skipna=True).max() or 0), 5)
+    x = svg_chart.Scale(0, ticks[-1], box.left, box.right)
+    parts = []
+    for tick in ticks:
+        parts.append(svg_chart.line(x(tick), box.top, x(tick), box.bottom, svg_chart.GRID_COLOUR))
+        parts.append(svg_chart.text(x(tick), box.bottom + 10, _percent_tick(tick)))
+    bars = (
+        ("share_either_baseline", "#9fb8cc", 1.5),
+        ("share_either_endline", PARTICIPANT_COLOUR, 7),
     )
-    ax.barh(
-        [i - 0.2 for i in y],
-        rows["share_either_endline"].astype(float),
-        0.38,
-        color=PARTICIPANT_COLOUR,
-        label=_capital(labels.value("wave", "endline")),
-    )
-    ax.set_yticks(list(y), rows["name"].tolist())
-    from matplotlib.ticker import FuncFormatter
-
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:.0f} %"))
-    ax.grid(axis="x", color="#dddddd", lw=0.5)
-    ax.legend(loc="lower right", frameon=False)
-    return svg(figure)
+    for i, r in enumerate(rows.itertuples()):
+        top = box.top + i * row_height
+        parts.append(svg_chart.text(box.left - 4, top + 10, r.name, size, anchor="end"))
+        for column, colour, offset in bars:
+            share = _optional(getattr(r, column))
+            if share is not None:
+                parts.append(
+                    svg_chart.rect(box.left, top + offset, x(share) - box.left, 5.5, colour)
+                )
+    parts.append(svg_chart.frame(box))
+    keys = [
+        svg_chart.Key(_capital(labels.value("wave", "baseline")), "#9fb8cc", area=True),
+        svg_chart.Key(_capital(labels.value("wave", "endline")), PARTICIPANT_COLOUR, area=True),
+    ]
+    parts.append(svg_chart.legend(keys, box.bottom + 24))
+    return svg_chart.document(box.bottom + 32, "".join(parts), "Nulpunkt og slutmåling")
 
 
 def _capital(text: object) -> str:
@@ -279,44 +207,42 @@ def did_sentence(be: pd.DataFrame) -> str:
 
 
 def goal_chart(goals: pd.DataFrame, labels: Labels) -> str:
-    placements = goals[goals["measure"] == "active_company_placements"].copy()
+    """One panel per jobcentre: its count of active company placements and the dashed
+    target path, on one time axis and its own scale (jobcentres differ much in size)."""
+    placements = goals[goals["measure"] == "active_company_placements"]
     if placements.empty:
         return "<p><em>Ingen mål indberettet.</em></p>"
-    placements["extract_date"] = pd.to_datetime(placements["extract_date"])
-    codes = sorted(placements["municipality_code"].unique(), key=int)
-    figure, axes = _figure(-(-len(codes) // COLUMNS), COLUMNS)
-    for ax, code in zip(axes.flat, codes, strict=False):
-        rows = placements[placements["municipality_code"] == code].sort_values("extract_date")
-        ax.plot(
-            rows["extract_date"],
-            rows["actual"].astype(float),
-            color=PARTICIPANT_COLOUR,
-            lw=1.3,
-            marker="o",
-            ms=2,
+    placements = placements.assign(day=[_day(d) for d in placements["extract_date"]])
+    panels = dict(list(placements.sort_values("day").groupby("municipality_code")))
+    codes = sorted(panels, key=int)
+    first, last = (date.fromordinal(d) for d in (placements["day"].min(), placements["day"].max()))
+    boxes, height = svg_chart.panel_grid(len(codes), COLUMNS)
+    parts = []
+    for i, (box, code) in enumerate(zip(boxes, codes, strict=True)):
+        rows = panels[code]
+        actual = list(zip(rows["day"], rows["actual"].astype(float), strict=True))
+        target = list(zip(rows["day"], rows["target"].astype(float), strict=True))
+        ticks = svg_chart.covering_ticks(
+            float(rows[["actual", "target"]].astype(float).max(skipna=True).max() or 0), 4, True
         )
-        ax.plot(
-            rows["extract_date"], rows["target"].astype(float), color=TARGET_COLOUR, lw=1, ls="--"
+        x = svg_chart.time_scale(first, last, box.left, box.right)
+        y = svg_chart.Scale(0, ticks[-1], box.bottom, box.top)
+        years = svg_chart.shows_years(i, len(codes), COLUMNS)
+        parts.append(
+            svg_chart.panel_axes(
+                box, x, y, ticks, _count_tick, labels.municipality(code), years=years
+            )
         )
-        ax.set_title(labels.municipality(code), fontsize=8)
-        ax.set_ylim(bottom=0)
-        _count_axis(ax)
-        _year_axis(ax)
-        ax.grid(axis="y", color="#dddddd", lw=0.5)
-    _align(axes, len(codes), same_y=False)
-    from matplotlib.lines import Line2D
-
-    figure.legend(
-        handles=[
-            Line2D([], [], color=PARTICIPANT_COLOUR, marker="o", ms=2, label="Faktisk"),
-            Line2D([], [], color=TARGET_COLOUR, ls="--", label="Målsti"),
-        ],
-        loc="lower center",
-        ncol=2,
-        frameon=False,
-        bbox_to_anchor=(0.5, -0.02),
-    )
-    return svg(figure)
+        if i % COLUMNS == 0:
+            parts.append(_unit_beside(box))
+        parts.append(svg_chart.series(target, x, y, TARGET_COLOUR, width=1, dash="--"))
+        parts.append(svg_chart.series(actual, x, y, PARTICIPANT_COLOUR, marker=1))
+    keys = [
+        svg_chart.Key("Faktisk", PARTICIPANT_COLOUR, marker=True),
+        svg_chart.Key("Målsti", TARGET_COLOUR, dash="--"),
+    ]
+    parts.append(svg_chart.legend(keys, height + 6))
+    return svg_chart.document(height + 14, "".join(parts), "Aktive virksomhedsrettede forløb")
 
 
 def provider_series(
@@ -350,35 +276,40 @@ def _optional(value: Any) -> float | None:
 
 def provider_chart(by_provider: pd.DataFrame, labels: Labels) -> str:
     """One panel per jobcentre with providers: its own count (thick) and each provider's
-    tally; a published figure between two gaps is a dot, as a line needs two neighbours."""
+    tally, each line a dot on every published date; the legend under the panel, where it
+    covers no line."""
     charts = provider_series(by_provider)
     if not charts:
         return "<p><em>Ingen kommune har indberettet leverandørers egne opgørelser.</em></p>"
-    figure, axes = _figure(-(-len(charts) // COLUMNS), COLUMNS, height=2.6)
-    for ax, (code, series) in zip(axes.flat, charts.items(), strict=False):
-        for i, (name, points_) in enumerate(series.items()):
-            own = name == "jobcentre"
-            x = [pd.Timestamp(d) for d, _ in points_]
-            y = [float("nan") if v is None else v for _, v in points_]
-            ax.plot(
-                x,
-                y,
-                color=PARTICIPANT_COLOUR if own else PROVIDER_COLOURS[(i - 1) % 4],
-                lw=1.6 if own else 1.1,
-                ls="-" if own else ("--", ":", "-.", "--")[(i - 1) % 4],
-                marker="o",
-                ms=2,
-                label="Jobcentrets opgørelse" if own else name,
+    days = [d.toordinal() for s in charts.values() for d, _ in s["jobcentre"]]
+    first, last = date.fromordinal(min(days)), date.fromordinal(max(days))
+    lines = max(len(s) for s in charts.values())
+    below = svg_chart.YEAR_ROOM + 8 * lines + 4
+    boxes, height = svg_chart.panel_grid(len(charts), COLUMNS, 80, below)
+    parts = []
+    for i, (box, (code, series)) in enumerate(zip(boxes, charts.items(), strict=True)):
+        values = [v for s in series.values() for _, v in s if v is not None]
+        ticks = svg_chart.covering_ticks(max(values, default=0), 4, True)
+        x = svg_chart.time_scale(first, last, box.left, box.right)
+        y = svg_chart.Scale(0, ticks[-1], box.bottom, box.top)
+        years = svg_chart.shows_years(i, len(charts), COLUMNS)
+        parts.append(
+            svg_chart.panel_axes(
+                box, x, y, ticks, _count_tick, labels.municipality(code), years=years
             )
-        ax.set_title(labels.municipality(code), fontsize=8)
-        ax.set_ylim(bottom=0)
-        _count_axis(ax)
-        _year_axis(ax)
-        ax.grid(axis="y", color="#dddddd", lw=0.5)
-        # under the panel, where it covers no line
-        ax.legend(fontsize=6, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.22))
-    _align(axes, len(charts), same_y=False)
-    return svg(figure)
+        )
+        if i % COLUMNS == 0:
+            parts.append(_unit_beside(box))
+        for j, (name, points_) in enumerate(series.items()):
+            own = name == "jobcentre"
+            colour = PARTICIPANT_COLOUR if own else PROVIDER_COLOURS[(j - 1) % 4]
+            dash = "" if own else ("--", ":", "-.", "--")[(j - 1) % 4]
+            days_ = [(d.toordinal(), v) for d, v in points_]
+            parts.append(svg_chart.series(days_, x, y, colour, 1.6 if own else 1.1, dash, marker=1))
+            key = svg_chart.Key("Jobcentrets opgørelse" if own else name, colour, dash, True)
+            legend_y = box.bottom + svg_chart.YEAR_ROOM + 4 + 8 * j
+            parts.append(svg_chart.swatch(key, box.left - 20, legend_y, 6))
+    return svg_chart.document(height, "".join(parts), "Leverandørernes opgørelser")
 
 
 def revision_curve(revisions: pd.DataFrame) -> pd.Series:
@@ -400,22 +331,33 @@ def revision_curve(revisions: pd.DataFrame) -> pd.Series:
 def revision_chart(curve: pd.Series) -> str:
     if curve.empty:
         return "<p><em>Kun ét registerudtræk: endnu ingen revisioner.</em></p>"
-    import matplotlib
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter
-
-    with matplotlib.rc_context(SVG_RC):
-        figure = Figure(figsize=(10, 2.4))
-        ax = figure.subplots()
     lags = [int(lag) for lag in curve.index]
-    ax.bar(lags, curve.to_numpy(), color=PARTICIPANT_COLOUR)
-    for lag, share in zip(lags, curve.to_numpy(), strict=True):
-        ax.text(lag, share, percent(share, 0), ha="center", va="bottom", fontsize=7)
-    ax.set_xticks(lags, [str(lag) for lag in lags])
-    ax.set_xlabel("Måneder fra månedens udgang til udtrækket (-1 = udtræk i selve måneden)")
-    ax.set_ylim(0, 1.1)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:.0f} %"))
-    return svg(figure)
+    box = svg_chart.Box(40, 8, svg_chart.WIDTH - 52, 120)
+    x = svg_chart.Scale(min(lags) - 0.6, max(lags) + 0.6, box.left, box.right)
+    y = svg_chart.Scale(0, 1.1, box.bottom, box.top)
+    parts = []
+    for tick in svg_chart.nice_ticks(0, 1.1, 5):
+        parts.append(svg_chart.line(box.left, y(tick), box.right, y(tick), svg_chart.GRID_COLOUR))
+        parts.append(svg_chart.text(box.left - 3, y(tick) + 2.5, _percent_tick(tick), anchor="end"))
+    bar = (x(0.4) - x(0)) * 2  # four fifths of a month's room
+    for lag, share in zip(lags, curve.astype(float), strict=True):
+        parts.append(
+            svg_chart.rect(
+                x(lag) - bar / 2, y(share), bar, box.bottom - y(share), PARTICIPANT_COLOUR
+            )
+        )
+        parts.append(svg_chart.text(x(lag), y(share) - 2, percent(share, 0)))
+        parts.append(svg_chart.text(x(lag), box.bottom + 10, lag))
+    parts.append(svg_chart.frame(box))
+    parts.append(
+        svg_chart.text(
+            box.left + box.width / 2,
+            box.bottom + 24,
+            "Måneder fra månedens udgang til udtrækket (-1 = udtræk i selve måneden)",
+            8,
+        )
+    )
+    return svg_chart.document(box.bottom + 30, "".join(parts), "Revisionskurve")
 
 
 def case_table(cases: pd.DataFrame, labels: Labels, columns: list[ColumnDoc]) -> str:

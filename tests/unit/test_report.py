@@ -2,6 +2,7 @@
 from the suppression mark, the difference-in-differences in words, and identical bytes on a
 rerun."""
 
+import re
 from datetime import date
 
 import pandas as pd
@@ -78,6 +79,20 @@ def test_the_difference_in_differences_in_words():
     assert "fra 25,3 % til 33,7 % (+8,4 pct.-point)" in sentence
     assert "fra 22,6 % til 24,7 % (+2,1 pct.-point)" in sentence
     assert "Forskel-i-forskelle: <strong>+6,3 pct.-point</strong>" in sentence
+
+
+def test_baseline_and_endline_are_bars_a_suppressed_share_none():
+    from stv_pipeline.exports.report import baseline_endline_chart
+
+    chart = baseline_endline_chart(baseline_endline(), LABELS)
+    names = re.findall(r'text-anchor="end" fill="#222222">([^<]*)<', chart)
+    assert names == ["STV-kommuner samlet", "sammenligningskommuner", "Aalborg", "Ærø"]
+    # two bars for each of three rows, none for Ærø's suppressed shares; a frame; two keys
+    assert chart.count("<rect") == 6 + 1 + 2
+    everything_suppressed = baseline_endline().assign(
+        share_either_baseline=None, share_either_endline=None
+    )
+    assert ">0 %<" in baseline_endline_chart(everything_suppressed, LABELS)
 
 
 def cases() -> pd.DataFrame:
@@ -252,7 +267,9 @@ def test_the_report_is_danish_and_the_same_bytes_on_a_rerun():
     assert "Kun ét registerudtræk" in first and "syntetiske eksempeldatasæt" in first
     assert "Aalborg" in first and "København" in first and "STV-kommuner samlet" in first
     assert ">20 %<" in first and ">0.2<" not in first  # percent ticks, as text in the SVG
-    assert "<dc:date>" not in first and "Matplotlib v" not in first and "<script" not in first
+    # no ids, dates or namespaces to vary between runs, and nothing fetched or run
+    assert " id=" not in first and "xmlns" not in first and "<script" not in first
+    assert first.count('<svg class="chart" viewBox="0 0 720 ') == 4
     not_sample = build_report(tables, ReportInputs(run_id="9e0ad809-run", labels=LABELS), docs)
     assert "syntetiske eksempeldatasæt" not in not_sample
 
@@ -280,3 +297,35 @@ def test_every_goal_panel_of_a_row_with_an_empty_place_has_its_years():
     # show their years, and the unit stands beside the first panel of each row only
     assert chart.count(">2018<") == 6
     assert chart.count(">personer<") == 2
+
+
+def test_a_suppressed_month_is_a_gap_in_the_line_and_provisional_months_hollow():
+    from stv_pipeline.exports.report import PROVISIONAL_SHADE, success_chart
+
+    months = [date(2018, m, 1) for m in range(1, 7)]
+    success = pd.DataFrame(
+        {
+            "municipality_code": 492,
+            "month": months,
+            "target_group": "alle",
+            # March suppressed; May and June provisional
+            "share_either": [0.1, 0.12, None, 0.2, 0.22, 0.25],
+            "provisional": [False] * 4 + [True] * 2,
+        }
+    )
+    labels = Labels(municipalities={492: "Ærø & <Strynø>"})
+    chart = success_chart(success, {492: True}, labels)
+    # January-February and April-June, nothing across March
+    lines = re.findall(r'<polyline points="([^"]*)"', chart)
+    assert [len(points.split()) for points in lines] == [2, 3]
+    assert chart.count('fill="#ffffff"') == 2  # the provisional months' hollow markers
+    assert f'fill="{PROVISIONAL_SHADE}"' in chart
+    assert ">Ærø &amp; &lt;Strynø&gt;</text>" in chart and "<Strynø>" not in chart
+    assert 'fill="#1f5f8b">Ærø' in chart  # the title in the series' colour
+    # the shared percent scale: top = 0.25 x 1.15, ticks every 10 %
+    assert [t for t in ("0 %", "10 %", "20 %", "30 %") if f">{t}<" in chart] == [
+        "0 %",
+        "10 %",
+        "20 %",
+    ]
+    assert ">2018<" in chart and success_chart(success, {492: True}, labels) == chart

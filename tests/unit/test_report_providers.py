@@ -45,3 +45,9 @@ def test_each_provider_is_a_line_beside_the_jobcentre_never_added_to_it():
     # one panel, titled with the name, a legend entry per line, the tallies by name
     assert svg.startswith("<svg") and svg.count("Nyborg") == 1
     assert all(name in svg for name in ("Jobcentrets opgørelse", "anden aktør", "jobmentor"))
+    # the jobcentre's 80 and 90 with a gap between (two dots, no line); the other actor's 30
+    # and 40 a line; the mentors' 35 and 50 dots either side of their suppressed tally
+    assert svg.count("<polyline") == 1 and 'stroke-dasharray="4 2"' in svg
+    assert svg.count("<circle") == 2 + 2 + 2 + 3  # and a dot in each of the three keys
+    # one count scale for the panel, up to the jobcentre's 90 (never 80 + 30 + 35)
+    assert ">100<" in svg and ">175<" not in svg and svg.count(">personer<") == 1
