@@ -21,6 +21,7 @@ from stv_pipeline.defs.engine import (
 )
 from stv_pipeline.defs.resources import wait_for_free_warehouse, warehouse_connection
 from stv_pipeline.quality.dbt_test_descriptions import dbt_test_description
+from stv_pipeline.quality.suites import prepare_gx_context
 from stv_pipeline.settings import Settings
 
 # The one dbt multi-asset: its step's name, and its folder in Settings.dbt_state.
@@ -146,6 +147,10 @@ def _dbt_build(
     )
     def _assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBResource):
         wait_for_free_warehouse(warehouse)
+        # The GX checks come after the build. Importing GX is seconds of Python, which holds
+        # this process's interpreter: begun now it overlaps a step this process only waits
+        # on (dbt builds in a process of its own), where begun earlier it slowed the loads.
+        prepare_gx_context()
         # A fixed target folder per warehouse keeps dbt's partial parse between runs and
         # leaves no folder per run behind; runs never overlap, as a run holds its warehouse
         # (WarehouseResource). Its first run copies `make manifest`'s parse (dbt/target).

@@ -26,7 +26,7 @@ from stv_pipeline.operations.warehouse import (
     connect_waiting,
     hold_warehouse,
 )
-from stv_pipeline.quality.suites import SuiteFile, prepare_gx_context, validate_in_warehouse
+from stv_pipeline.quality.suites import SuiteFile, validate_in_warehouse
 from stv_pipeline.settings import DBT_PROJECT_DIR, ENV_WAREHOUSE, Settings
 
 # Tags of a run naming the process that executes it, so that another run can tell it died.
@@ -175,12 +175,8 @@ class DeliveryResource(dg.ConfigurableResource):
 
 class GreatExpectationsResource(dg.ConfigurableResource):
     """Great Expectations for the run's checks. Its context is begun in a thread of the run's
-    process as the run starts: importing GX is seconds of Python, which then overlap the steps
-    before the checks (the loads, dbt's build in a process of its own) instead of adding to
-    them; a check that asks before it is ready waits for that one context."""
-
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        prepare_gx_context()
+    process while dbt builds (defs/dbt.py); a check that asks before it is ready waits for that
+    one context, and a check run on its own makes it then."""
 
     def validate(
         self, suite: SuiteFile, con: duckdb.DuckDBPyConnection
