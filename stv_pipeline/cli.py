@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import gc
+import logging
+import os
 import signal
 import sys
 import uuid
@@ -399,14 +400,28 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    return args.func(args)
+
+
+def console() -> None:
+    """The `stv` command: main, then an exit without Python's shutdown. The shutdown collects
+    garbage over every object still alive (a run leaves millions: Dagster's, dbt's, pandas'),
+    which took longer than the run's last step; the command has closed its files and
+    connections by now and has nothing left to clean up."""
     try:
-        return args.func(args)
-    finally:
-        # Python's shutdown collects garbage over every object still alive (a run leaves
-        # millions: Dagster's, dbt's, pandas'), which took longer than the run's last step.
-        # Frozen, they are left to the exit; files and connections are closed by now.
-        gc.freeze()
+        code = main()
+    except SystemExit as exc:  # argparse's errors and --help, as Python would exit
+        code = exc.code
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

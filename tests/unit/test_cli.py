@@ -280,3 +280,29 @@ def test_help_names_every_environment_variable_the_pipeline_reads(capsys):
     assert names >= {"STV_ENGINE", "STV_SPARK_DIR", "JOBINDSATS_TOKEN", "GX_ANALYTICS_ENABLED"}
     for name in names:
         assert re.search(rf"^  {name}\b", text, re.M), name
+
+
+@pytest.mark.parametrize(
+    ("arguments", "code", "printed"),
+    [
+        (["--version"], 0, "stv 0.1.0 (code "),
+        (["bogus"], 2, "invalid choice: 'bogus'"),
+        (["run", "--inbox", "/nonexistent/inbox"], 2, "the inbox folder /nonexistent/inbox"),
+    ],
+)
+def test_the_command_exits_with_its_code_and_all_it_printed(arguments, code, printed):
+    """`stv` ends without Python's shutdown (cli.console): its exit code and everything it
+    printed, to a pipe (which Python buffers), still reach the caller."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("stv")), *arguments],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == code
+    assert printed in done.stdout + done.stderr
+    assert "nanobind" not in done.stderr
