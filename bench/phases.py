@@ -29,7 +29,8 @@ REGISTER_PREFIXES = {"register_benefits": "benefits", "register_earnings": "earn
 # reference_seeds: the separate seeds build of runs before issue 13, so older runs compare
 DBT_STEPS = ("stv_dbt_models", "reference_seeds")
 EXPORT_STEP = "exports__star_export"
-# the published_tables asset and its disclosure_audit check
+# the published_tables step: the suppression and its disclosure_audit check (in one step since
+# issue 24; a separate step before, so runs measured then compare)
 DISCLOSURE_STEP_PREFIX = "exports__published_tables"
 # the person-level models, whose time grows with the register: the benefits snapshots'
 # person-months, and the counts of every vintage built from them

@@ -6,7 +6,6 @@ import dagster as dg
 
 from stv_pipeline.defs.dbt import build_dbt_assets
 from stv_pipeline.defs.exports import (
-    disclosure_audit,
     published_tables_asset,
     something_to_deliver,
     star_export,
@@ -35,7 +34,6 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *quarantine_checks(),
             jobindsats_tables_mapped,
             something_to_deliver,
-            disclosure_audit,
         ],
         jobs=[stv_full_job],
         schedules=[stv_nightly],

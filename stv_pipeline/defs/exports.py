@@ -19,7 +19,13 @@ from stv_pipeline.exports.dictionary import (
     dictionary_records,
     exported_marts,
 )
-from stv_pipeline.exports.disclosure import Publication, audit_publication, suppress_export
+from stv_pipeline.exports.disclosure import (
+    MartCells,
+    Publication,
+    audit_publication,
+    mart_cells,
+    suppress_export,
+)
 from stv_pipeline.exports.folders import content_fingerprint, unchanged_since
 from stv_pipeline.exports.labels import read_labels
 from stv_pipeline.exports.manifest import input_files, read_manifest
@@ -132,6 +138,18 @@ def disclosure_deps() -> list[dg.AssetKey]:
     return [*(dg.AssetKey(["marts", name]) for name in exported_marts()), *CHECKED_BEFORE_EXPORT]
 
 
+DISCLOSURE_AUDIT = dg.AssetCheckSpec(
+    name="disclosure_audit",
+    asset=PUBLISHED_TABLES,
+    description=(
+        "ERROR: an intruder's linear program over every exported table and every relation "
+        "between them (totals, windows, pools, revisions, shares, bounds) must leave each "
+        "suppressed count an interval at least protection_width wide (DESIGN §4)."
+    ),
+    blocking=True,
+)
+
+
 def published_tables_asset() -> dg.AssetsDefinition:
     """published_tables, made with the definitions rather than on import: its dependencies
     come from dbt's manifest, which `stv run` parses anew first when the project changed."""
@@ -141,17 +159,19 @@ def published_tables_asset() -> dg.AssetsDefinition:
         deps=disclosure_deps(),
         owners=["team:stv-data"],
         required_resource_keys={"warehouse", "delivery"},
+        check_specs=[DISCLOSURE_AUDIT],
     )(published_tables)
 
 
-def published_tables(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def published_tables(context: dg.AssetExecutionContext):
     """The exported tables as STAR will receive them, disclosure-controlled as one system
     (DESIGN §4): counts of 1-4 persons and the figures computed from them are empty, and so are
     the complementary cells that keep them from being recovered through any relation between
     the tables. As the newest of the series of deliveries (the publication ledger): a cell
     delivered before keeps its decision, and every earlier delivery's figures are known to the
-    intruder. Staged in this run's own hidden export folder, where the disclosure_audit check
-    audits them before anything is written."""
+    intruder. Staged in this run's own hidden export folder, then audited as read back from
+    there (the disclosure_audit check, in this step: it starts from the cells the suppression
+    built from the same marts), before anything is written."""
     run_delivery: DeliveryResource = context.resources.delivery
     with warehouse_connection(context.resources.warehouse) as con:
         reconciled = ledger.reconcile(con, run_delivery.root)
@@ -167,31 +187,44 @@ def published_tables(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
                 f"Publication ledger: {done.folder}, which the ledger lacked, read back from "
                 f"its files ({done.cells} cells, {done.suppressed} suppressed)"
             )
-        publication = suppress_export(frames, declarations(), rules, ledger=con)
-    for leftover in run_delivery.stage(publication):
-        context.log.warning(f"Removed the unfinished export {leftover}")
-    suppressed = TablesSuppressed(
-        suppressions=publication.suppressions,
-        series=publication.series,
-        staged_in=str(run_delivery.folder),
-        seconds=publication.seconds,
-    )
-    return dg.MaterializeResult(metadata=suppressed.as_metadata())
+        cells = mart_cells(frames, declarations(), rules, ledger=con)
+        publication = suppress_export(frames, declarations(), rules, ledger=con, cells=cells)
+        for leftover in run_delivery.stage(publication):
+            context.log.warning(f"Removed the unfinished export {leftover}")
+        suppressed = TablesSuppressed(
+            suppressions=publication.suppressions,
+            series=publication.series,
+            staged_in=str(run_delivery.folder),
+            seconds=publication.seconds,
+        )
+        yield dg.MaterializeResult(metadata=suppressed.as_metadata())
+        yield audit_result(
+            frames, run_delivery.publication(), rules, ledger_con=con, log=context.log, cells=cells
+        )
 
 
 def audit_result(
-    frames, publication: Publication, rules: DisclosureRules, ledger_con=None, log=None
+    frames,
+    publication: Publication,
+    rules: DisclosureRules,
+    ledger_con=None,
+    log=None,
+    cells: MartCells | None = None,
 ) -> dg.AssetCheckResult:
     """The disclosure audit of a publication against the marts it was made from, and against
     every earlier delivery the ledger behind `ledger_con` records."""
     started = time.perf_counter()
-    union, result = audit_publication(frames, publication, declarations(), rules, ledger=ledger_con)
+    union, result = audit_publication(
+        frames, publication, declarations(), rules, ledger=ledger_con, cells=cells
+    )
     exposed = union.describe(result)
     for line in exposed:
         if log is not None:
             log.error(f"disclosure audit: suppressed cell recoverable: {line}")
     figures = result.figures()
     return dg.AssetCheckResult(
+        check_name=DISCLOSURE_AUDIT.name,
+        asset_key=PUBLISHED_TABLES,
         passed=not exposed,
         severity=dg.AssetCheckSeverity.ERROR,
         description=(
@@ -206,23 +239,6 @@ def audit_result(
             "audit_seconds": dg.MetadataValue.float(time.perf_counter() - started),
         },
     )
-
-
-@dg.asset_check(
-    asset=PUBLISHED_TABLES,
-    description=(
-        "ERROR: an intruder's linear program over every exported table and every relation "
-        "between them (totals, windows, pools, revisions, shares, bounds) must leave each "
-        "suppressed count an interval at least protection_width wide (DESIGN §4)."
-    ),
-    blocking=True,
-    required_resource_keys={"warehouse", "delivery"},
-)
-def disclosure_audit(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    publication = context.resources.delivery.publication()
-    with warehouse_connection(context.resources.warehouse) as con:
-        frames, rules = read_disclosure_inputs(con)
-        return audit_result(frames, publication, rules, ledger_con=con, log=context.log)
 
 
 @dg.asset(

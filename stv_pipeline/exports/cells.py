@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -231,6 +231,9 @@ class CellSystem:
     total_equations: int  # equations 0 .. total_equations - 1 are totals; the rest derived figures
     # right-hand sides of the inequalities (sum(coef * cell) <= rhs); None: all 0
     ineq_rhs: np.ndarray | None = None
+    # the cells of the vintages whose relations were formed (build_system's relations_for);
+    # None: every cell's
+    in_relations: np.ndarray | None = None
 
     def ineq_rhs_or_zero(self) -> np.ndarray:
         return np.zeros(self.ineq_kind.size) if self.ineq_rhs is None else self.ineq_rhs
@@ -442,14 +445,50 @@ def build_system(
         sum_parts.append(rows.assign(eq=rows["eq"] + offset))
         sum_kinds.extend([kind] * n)
         offset += n
-    eq_parts, eq_kinds, rhs = [], [], []
+    totals, kept = pd.DataFrame({"eq": [], "cell": [], "coef": []}), np.zeros(0, dtype=np.int64)
     if sum_parts:
-        rows, kept = distinct_relations_kept(pd.concat(sum_parts, ignore_index=True), "eq")
-        eq_parts.append(rows)
-        eq_kinds.extend(np.array(sum_kinds, dtype=object)[kept])
-        rhs.append(np.zeros(kept.size))
-    offset = sum(len(r) for r in rhs)
-    n_sums = offset
+        totals, kept = distinct_relations_kept(pd.concat(sum_parts, ignore_index=True), "eq")
+    inequalities, ineq_kind = bound_inequalities(all_contexts, tables)
+    return with_derived_figures(
+        CellSystem(
+            occurrences=occurrences,
+            cells=cells,
+            equations=totals,
+            eq_rhs=np.zeros(kept.size),
+            eq_kind=np.array(sum_kinds, dtype=object)[kept],
+            inequalities=inequalities,
+            ineq_kind=ineq_kind,
+            linked={},
+            total_equations=kept.size,
+            in_relations=in_relations,
+        ),
+        frames,
+        tables,
+        published,
+    )
+
+
+def with_derived_figures(
+    system: CellSystem,
+    frames: dict[str, pd.DataFrame],
+    tables: dict[str, TableDeclaration],
+    published: dict[str, pd.DataFrame] | None = None,
+) -> CellSystem:
+    """The system with the equations of its derived figures formed from `published` (default:
+    `frames`), each over cells of the vintages whose relations it forms; the cells, totals
+    and bounds, which only the marts decide, as they are. So the audit of a publication
+    starts from the system its suppression built from the same marts."""
+    n_sums = system.total_equations
+    eq_parts = [system.equations[system.equations["eq"] < n_sums]]
+    eq_kinds = list(system.eq_kind[:n_sums])
+    rhs = [system.eq_rhs[:n_sums]]
+    offset = n_sums
+    occurrences = system.occurrences
+    in_relations = (
+        np.ones(len(system.cells), dtype=bool)
+        if system.in_relations is None
+        else system.in_relations
+    )
     linked = {}
     context_cells = ContextCells(occurrences)
     for name, table in tables.items():
@@ -473,22 +512,17 @@ def build_system(
                 eq_kinds.extend([f"{name}.{column} ({role['role']})"] * len(values))
                 rhs.append(values)
                 offset += len(values)
-    equations = (
-        pd.concat(eq_parts, ignore_index=True)
-        if eq_parts
-        else pd.DataFrame({"eq": [], "cell": [], "coef": []})
-    )
-    inequalities, ineq_kind = bound_inequalities(all_contexts, tables)
-    return CellSystem(
-        occurrences=occurrences,
-        cells=cells,
-        equations=equations,
-        eq_rhs=np.concatenate(rhs) if rhs else np.zeros(0),
+    eq_parts = [part for part in eq_parts if not part.empty]
+    return replace(
+        system,
+        equations=(
+            pd.concat(eq_parts, ignore_index=True)
+            if eq_parts
+            else pd.DataFrame({"eq": [], "cell": [], "coef": []})
+        ),
+        eq_rhs=np.concatenate(rhs),
         eq_kind=np.array(eq_kinds, dtype=object),
-        inequalities=inequalities,
-        ineq_kind=ineq_kind,
         linked=linked,
-        total_equations=n_sums,
     )
 
 

@@ -47,8 +47,16 @@ from stv_pipeline.exports.cells import (
     _text,
     build_system,
     rules_fingerprint,
+    with_derived_figures,
 )
-from stv_pipeline.exports.ledger import AT_MOST, EQUAL, PRIMARY, PUBLISHED, SECONDARY
+from stv_pipeline.exports.ledger import (
+    AT_MOST,
+    EQUAL,
+    PRIMARY,
+    PUBLISHED,
+    SECONDARY,
+    History,
+)
 from stv_pipeline.exports.series import NewCells, SeriesSystem, series_system
 
 SMALLEST_PUBLISHED = 5  # counts of 1 to 4 persons are not published
@@ -469,14 +477,48 @@ def _nullable(dtype) -> str | object:
     return "Int64" if pd.api.types.is_integer_dtype(dtype) else dtype
 
 
+@dataclass(frozen=True)
+class MartCells:
+    """What the suppression and the audit of one delivery both build from the marts, and not
+    from what is published: the cell system with its totals and bounds (the derived figures'
+    equations left out), and the ledger's history of its cells. Built once, by mart_cells, for
+    both: the audit adds the equations of the figures the publication shows."""
+
+    system: CellSystem
+    past: History | None
+
+
+def mart_cells(
+    frames: dict[str, pd.DataFrame],
+    tables: dict[str, TableDeclaration],
+    rules: DisclosureRules,
+    ledger: duckdb.DuckDBPyConnection | None = None,
+) -> MartCells:
+    """The cells of the marts `frames` as the newest delivery of the series the ledger behind
+    `ledger` records: relations are formed only where a new cell needs them (the earlier
+    deliveries recorded the others). A derived figure is suppressed with the counts it is
+    computed from, so its equation only ever holds published cells: the suppression leaves
+    those equations out."""
+    frames = {n: f.reset_index(drop=True) for n, f in frames.items()}
+    without_derived = {
+        n: f.assign(**{c: np.nan for c in tables[n].linked}) if n in tables else f
+        for n, f in frames.items()
+    }
+    new_cells = NewCells(ledger, rules_fingerprint(tables, rules))
+    system = build_system(frames, tables, rules, published=without_derived, relations_for=new_cells)
+    return MartCells(system, new_cells.past)
+
+
 def suppress_export(
     frames: dict[str, pd.DataFrame],
     tables: dict[str, TableDeclaration],
     rules: DisclosureRules,
     ledger: duckdb.DuckDBPyConnection | None = None,
+    cells: MartCells | None = None,
 ) -> Publication:
     """Primary and secondary suppression over every exported table at once, as the newest
     delivery of the series the ledger behind `ledger` records (none: a first delivery).
+    `cells`: mart_cells of the same frames and ledger, when already built.
 
     A cell whose identity and value an earlier delivery carried keeps that delivery's decision:
     published stays published (the intruder has it), suppressed stays suppressed. New cells
@@ -489,18 +531,10 @@ def suppress_export(
     new relation touches are attacked; the rest were proven when they were delivered."""
     started = time.perf_counter()
     frames = {n: f.reset_index(drop=True) for n, f in frames.items()}
-    # A derived figure is suppressed with the counts it is computed from, so its equation only
-    # ever holds published cells: the suppression can leave those equations out.
-    without_derived = {
-        n: f.assign(**{c: np.nan for c in tables[n].linked}) if n in tables else f
-        for n, f in frames.items()
-    }
     rules_used = rules_fingerprint(tables, rules)
-    new_cells = NewCells(ledger, rules_used)
-    current = build_system(
-        frames, tables, rules, published=without_derived, relations_for=new_cells
-    )
-    union = series_system(current, ledger, past=new_cells.past)
+    cells = cells or mart_cells(frames, tables, rules, ledger)
+    current = cells.system
+    union = series_system(current, ledger, past=cells.past)
     n = union.n_current
     values = union.values
     hidden = union.carried_hidden() | (~union.carried & primary_suppression(values))
@@ -648,23 +682,20 @@ def audit_publication(
     tables: dict[str, TableDeclaration],
     rules: DisclosureRules,
     ledger: duckdb.DuckDBPyConnection | None = None,
+    cells: MartCells | None = None,
 ) -> tuple[SeriesSystem, AuditResult]:
     """The audit of what is published, together with every earlier delivery the ledger
-    behind `ledger` records: the cells come from the marts, the equations of derived figures
-    only from those the publication shows, the suppressed cells from its masks. A cell that
-    any delivery published is known; the attack covers the groups of suppressed cells that
-    something new touches (a new cell, a new relation, a cell published now but suppressed
-    before)."""
-    new_cells = NewCells(ledger, rules_fingerprint(tables, rules))
-    system = build_system(
-        {n: f.reset_index(drop=True) for n, f in frames.items()},
-        tables,
-        rules,
-        published=publication.tables,
-        relations_for=new_cells,
-    )
+    behind `ledger` records: the cells, totals and bounds come from the marts (`cells`:
+    mart_cells of the same frames and ledger, when already built), the equations of derived
+    figures only from those the publication shows, the suppressed cells from its masks. A
+    cell that any delivery published is known; the attack covers the groups of suppressed
+    cells that something new touches (a new cell, a new relation, a cell published now but
+    suppressed before)."""
+    frames = {n: f.reset_index(drop=True) for n, f in frames.items()}
+    cells = cells or mart_cells(frames, tables, rules, ledger)
+    system = with_derived_figures(cells.system, frames, tables, publication.tables)
     hidden_now = hidden_cells(system, publication.masks)
-    union = series_system(system, ledger, published_now=~hidden_now, past=new_cells.past)
+    union = series_system(system, ledger, published_now=~hidden_now, past=cells.past)
     n = union.n_current
     hidden = ~union.seen_before
     hidden[:n] &= hidden_now

@@ -172,7 +172,7 @@ def test_a_suppression_that_forgets_the_ledger_is_caught_by_the_audit(
 
     remembering = exports.suppress_export
 
-    def forgetful(frames, tables, rules, ledger=None):
+    def forgetful(frames, tables, rules, ledger=None, cells=None):
         return remembering(frames, tables, rules)
 
     monkeypatch.setattr(exports, "suppress_export", forgetful)

@@ -112,7 +112,7 @@ def test_a_run_whose_audit_fails_exits_1_and_delivers_nothing(sample_run, monkey
     tmp, delivered, frames, rules = sample_run
     monkeypatch.setattr(
         "stv_pipeline.defs.exports.suppress_export",
-        lambda frames, tables, rules, ledger=None: table_by_table(frames, rules),
+        lambda frames, tables, rules, ledger=None, cells=None: table_by_table(frames, rules),
     )
     capsys.readouterr()
     assert run_stv(tmp) == 1
