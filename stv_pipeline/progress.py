@@ -61,16 +61,16 @@ def is_dbt_test(graph, key: dg.AssetCheckKey) -> bool:
     return "dagster_dbt/unique_id" in (graph.get_check_spec(key).metadata or {})
 
 
-def phase_of(assets: list[dg.AssetKey], checks: list[dg.AssetCheckKey]) -> str:
-    """The phase of a step, by what it materialises or checks."""
-    if assets:
-        key = assets[0]
-        if key.path[0] == "raw":
-            return INGESTION
-        if key.path[0] in DBT_SCHEMAS:
-            return DBT
-        return DISCLOSURE if key == PUBLISHED else EXPORT
-    return DISCLOSURE if any(c.name == "disclosure_audit" for c in checks) else CHECKS
+def phase_of(assets: list[dg.AssetKey]) -> str:
+    """The phase of a step, by what it materialises (a step of checks alone: the checks')."""
+    if not assets:
+        return CHECKS
+    key = assets[0]
+    if key.path[0] == "raw":
+        return INGESTION
+    if key.path[0] in DBT_SCHEMAS:
+        return DBT
+    return DISCLOSURE if key == PUBLISHED else EXPORT
 
 
 @dataclass(frozen=True)
@@ -88,9 +88,7 @@ class Plan:
         steps = {}
         for assets_def in graph.assets_defs:
             if assets_def.is_executable:
-                steps[assets_def.op.name] = phase_of(
-                    list(assets_def.keys), list(assets_def.check_keys)
-                )
+                steps[assets_def.op.name] = phase_of(list(assets_def.keys))
         sources = [k.path[1] for k in graph.get_all_asset_keys() if k.path[0] == "raw"]
         files = {s: len(discover_files(inbox / s)) for s in sources} if inbox else {}
         return cls(graph, steps, {s: n for s, n in files.items() if n})
