@@ -78,10 +78,29 @@ def _day(value: Any) -> int:
     return pd.Timestamp(value).toordinal()
 
 
-def _unit_beside(box: svg_chart.Box) -> str:
-    """Persons on a panel's own scale, the unit beside the row's first panel (beside another
-    it would stand on its left neighbour's lines)."""
-    return svg_chart.text(9, box.top + box.height / 2, "personer", rotate=True)
+def _count_panel(
+    box: svg_chart.Box,
+    index: int,
+    panels: int,
+    period: tuple[date, date],
+    highest: float,
+    code: Any,
+    labels: Labels,
+) -> tuple[str, svg_chart.Scale, svg_chart.Scale]:
+    """The axes of small multiple `index` of `panels` counting persons on its own scale (from 0
+    to cover `highest`) over the common `period`, titled with its jobcentre; the unit beside
+    the row's first panel (beside another it would stand on its left neighbour's lines).
+    With the panel's time and count scales."""
+    ticks = svg_chart.covering_ticks(highest, 4, True)
+    x = svg_chart.time_scale(*period, box.left, box.right)
+    y = svg_chart.Scale(0, ticks[-1], box.bottom, box.top)
+    years = svg_chart.shows_years(index, panels, COLUMNS)
+    axes = svg_chart.panel_axes(
+        box, x, y, ticks, _count_tick, labels.municipality(code), years=years
+    )
+    if index % COLUMNS == 0:
+        axes += svg_chart.text(9, box.top + box.height / 2, "personer", rotate=True)
+    return axes, x, y
 
 
 def success_chart(success: pd.DataFrame, participants: dict[int, bool], labels: Labels) -> str:
@@ -222,19 +241,9 @@ def goal_chart(goals: pd.DataFrame, labels: Labels) -> str:
         rows = panels[code]
         actual = list(zip(rows["day"], rows["actual"].astype(float), strict=True))
         target = list(zip(rows["day"], rows["target"].astype(float), strict=True))
-        ticks = svg_chart.covering_ticks(
-            float(rows[["actual", "target"]].astype(float).max(skipna=True).max() or 0), 4, True
-        )
-        x = svg_chart.time_scale(first, last, box.left, box.right)
-        y = svg_chart.Scale(0, ticks[-1], box.bottom, box.top)
-        years = svg_chart.shows_years(i, len(codes), COLUMNS)
-        parts.append(
-            svg_chart.panel_axes(
-                box, x, y, ticks, _count_tick, labels.municipality(code), years=years
-            )
-        )
-        if i % COLUMNS == 0:
-            parts.append(_unit_beside(box))
+        highest = float(rows[["actual", "target"]].astype(float).max(skipna=True).max() or 0)
+        axes, x, y = _count_panel(box, i, len(codes), (first, last), highest, code, labels)
+        parts.append(axes)
         parts.append(svg_chart.series(target, x, y, TARGET_COLOUR, width=1, dash="--"))
         parts.append(svg_chart.series(actual, x, y, PARTICIPANT_COLOUR, marker=1))
     keys = [
@@ -289,17 +298,10 @@ def provider_chart(by_provider: pd.DataFrame, labels: Labels) -> str:
     parts = []
     for i, (box, (code, series)) in enumerate(zip(boxes, charts.items(), strict=True)):
         values = [v for s in series.values() for _, v in s if v is not None]
-        ticks = svg_chart.covering_ticks(max(values, default=0), 4, True)
-        x = svg_chart.time_scale(first, last, box.left, box.right)
-        y = svg_chart.Scale(0, ticks[-1], box.bottom, box.top)
-        years = svg_chart.shows_years(i, len(charts), COLUMNS)
-        parts.append(
-            svg_chart.panel_axes(
-                box, x, y, ticks, _count_tick, labels.municipality(code), years=years
-            )
+        axes, x, y = _count_panel(
+            box, i, len(charts), (first, last), max(values, default=0), code, labels
         )
-        if i % COLUMNS == 0:
-            parts.append(_unit_beside(box))
+        parts.append(axes)
         for j, (name, points_) in enumerate(series.items()):
             own = name == "jobcentre"
             colour = PARTICIPANT_COLOUR if own else PROVIDER_COLOURS[(j - 1) % 4]
