@@ -12,6 +12,13 @@ from stv_pipeline.exports.writers import write_csv_for_excel, write_parquet
 BOM = "\ufeff".encode()
 
 
+def csv_lines(path) -> list[str]:
+    """A CSV for Danish Excel as its lines: its byte-order mark first, CRLF after each line."""
+    data = path.read_bytes()
+    assert data.startswith(BOM)
+    return data[len(BOM) :].decode().split("\r\n")
+
+
 def test_export_folder_is_date_then_short_run_id(tmp_path):
     folder = export_folder(tmp_path, "9e0ad809-e1bd-4d26-bfcc-9a68b73cf84e", date(2026, 11, 22))
     assert folder == tmp_path / "2026-11-22_9e0ad809"
@@ -58,7 +65,7 @@ def test_no_text_cell_of_a_csv_starts_a_formula(tmp_path):
         }
     )
     write_csv_for_excel(frame, tmp_path / "t.csv")
-    lines = (tmp_path / "t.csv").read_bytes()[len(BOM) :].decode().split("\r\n")
+    lines = csv_lines(tmp_path / "t.csv")
     assert lines[1:9] == [
         "'=1+1;-0,5",
         "'+A1;0,1",
@@ -88,7 +95,7 @@ def test_csv_fields_are_written_as_pythons_csv_module_writes_them(tmp_path):
         }
     )
     write_csv_for_excel(frame, tmp_path / "t.csv")
-    assert (tmp_path / "t.csv").read_bytes()[len(BOM) :].decode().split("\r\n") == [
+    assert csv_lines(tmp_path / "t.csv") == [
         "text;share;count;flag;day;at",
         '"a;b";1e-05;3;True;2019-03-01;2019-03-01',
         '"say ""hi""";2,5;;False;;',
@@ -113,7 +120,7 @@ def test_a_timestamp_is_written_as_its_date_whatever_its_unit(tmp_path):
     stamps = pd.to_datetime(["2019-03-01 13:45", "2020-12-31 23:59"])
     frame = pd.DataFrame({u: stamps.as_unit(u) for u in ("s", "ms", "us", "ns")})
     write_csv_for_excel(frame, tmp_path / "t.csv")
-    assert (tmp_path / "t.csv").read_bytes()[len(BOM) :].decode().split("\r\n") == [
+    assert csv_lines(tmp_path / "t.csv") == [
         "s;ms;us;ns",
         "2019-03-01;2019-03-01;2019-03-01;2019-03-01",
         "2020-12-31;2020-12-31;2020-12-31;2020-12-31",
