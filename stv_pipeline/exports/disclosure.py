@@ -485,7 +485,7 @@ class MartCells:
     both: the audit adds the equations of the figures the publication shows."""
 
     system: CellSystem
-    past: History | None
+    past: History
 
 
 def mart_cells(

@@ -20,6 +20,7 @@ from stv_pipeline.exports.disclosure import (
     audit_publication,
     close_totals,
     hidden_cells,
+    mart_cells,
     primary_suppression,
     published_tables,
     repair_candidates,
@@ -237,6 +238,54 @@ def test_a_published_share_times_its_published_denominator_gives_the_count_back(
         for measure in ("n_company", "n_either")
         for group in (KH, RF)
     }
+
+
+def test_the_audit_from_the_suppressions_cells_adds_what_the_publication_shows(tables):
+    """The run's audit starts from the cell system its suppression built (mart_cells, without
+    derived figures' equations). A published share or revision must still be an equation to
+    it: the weakened publications above are exposed exactly as by an audit that builds the
+    system anew."""
+    month = date(2018, 9, 1)
+    shares = {
+        "success_criteria_monthly": success(
+            [
+                (101, month, KH, 20, 3, 0, 3),
+                (101, month, RF, 20, 10, 0, 10),
+                (101, month, "alle", 40, 13, 0, 13),
+            ]
+        )
+    }
+    chain = {
+        "registration_revisions": revisions(
+            [
+                (101, month, "alle", "population", OLDEST, 7, None),
+                (101, month, "alle", "population", OLDER, 3, OLDEST),
+                (101, month, "alle", "population", NEWEST, 8, OLDER),
+            ]
+        )
+    }
+    for frames, table, derived in (
+        (shares, "success_criteria_monthly", "share_company"),
+        (chain, "registration_revisions", "revision_abs"),
+    ):
+        cells = mart_cells(frames, tables, RULES)
+        joint = suppress_export(frames, tables, RULES, cells=cells)
+        mask = joint.masks[table]
+        leaked = mask.copy()  # the first suppressed derived figure published
+        leaked.loc[mask.index[mask[derived]][0], derived] = False
+        weakened = Publication(
+            published_tables(frames, joint.masks | {table: leaked}),
+            joint.masks | {table: leaked},
+            joint.suppressions,
+        )
+        _, shared = audit_publication(frames, weakened, tables, RULES, cells=cells)
+        _, anew = audit_publication(frames, weakened, tables, RULES)
+        assert shared.exposed.size > 0, table
+        assert shared.exposed.tolist() == anew.exposed.tolist()
+        assert shared.lower.tolist() == anew.lower.tolist()
+        assert shared.upper.tolist() == anew.upper.tolist()
+        _, passed = audit_publication(frames, joint, tables, RULES, cells=cells)
+        assert passed.exposed.size == 0
 
 
 def test_zeros_stay_published_and_the_same_input_gives_the_same_suppression(tables):
