@@ -7,7 +7,7 @@ import dagster as dg
 
 from stv_pipeline.defs.resources import DeliveryResource, warehouse_connection
 from stv_pipeline.exports import ledger, rebuild
-from stv_pipeline.exports.cells import DisclosureRules, declarations
+from stv_pipeline.exports.cells import DisclosureRules, TableDeclaration, declarations
 from stv_pipeline.exports.delivery import (
     NothingToDeliver,
     nothing_to_deliver,
@@ -181,14 +181,15 @@ def published_tables(context: dg.AssetExecutionContext):
                 "put in place (the run writing it was stopped)"
             )
         frames, rules = read_disclosure_inputs(con)
+        tables = declarations()
         missing = rebuild.missing_folders(con, run_delivery.root)
-        for done in rebuild.rebuild(con, missing, frames, declarations(), rules):
+        for done in rebuild.rebuild(con, missing, frames, tables, rules):
             context.log.warning(
                 f"Publication ledger: {done.folder}, which the ledger lacked, read back from "
                 f"its files ({done.cells} cells, {done.suppressed} suppressed)"
             )
-        cells = mart_cells(frames, declarations(), rules, ledger=con)
-        publication = suppress_export(frames, declarations(), rules, ledger=con, cells=cells)
+        cells = mart_cells(frames, tables, rules, ledger=con)
+        publication = suppress_export(frames, tables, rules, ledger=con, cells=cells)
         for leftover in run_delivery.stage(publication):
             context.log.warning(f"Removed the unfinished export {leftover}")
         suppressed = TablesSuppressed(
@@ -199,13 +200,20 @@ def published_tables(context: dg.AssetExecutionContext):
         )
         yield dg.MaterializeResult(metadata=suppressed.as_metadata())
         yield audit_result(
-            frames, run_delivery.publication(), rules, ledger_con=con, log=context.log, cells=cells
+            frames,
+            run_delivery.publication(),
+            tables,
+            rules,
+            ledger_con=con,
+            log=context.log,
+            cells=cells,
         )
 
 
 def audit_result(
     frames,
     publication: Publication,
+    tables: dict[str, TableDeclaration],
     rules: DisclosureRules,
     ledger_con=None,
     log=None,
@@ -215,7 +223,7 @@ def audit_result(
     every earlier delivery the ledger behind `ledger_con` records."""
     started = time.perf_counter()
     union, result = audit_publication(
-        frames, publication, declarations(), rules, ledger=ledger_con, cells=cells
+        frames, publication, tables, rules, ledger=ledger_con, cells=cells
     )
     exposed = union.describe(result)
     for line in exposed:

@@ -99,7 +99,7 @@ def table_by_table(frames, rules) -> Publication:
 def test_the_audit_check_fails_on_tables_protected_one_by_one(sample_run):
     _, _, frames, rules = sample_run
     weakened = table_by_table(frames, rules)
-    result = audit_result(frames, weakened, rules)
+    result = audit_result(frames, weakened, declarations(), rules)
     assert not result.passed
     assert result.severity == dg.AssetCheckSeverity.ERROR
     assert result.metadata["cells_exposed"].value > 0
